@@ -1,0 +1,54 @@
+# ovasabi-dapr: one entry point for developers and CI.
+#   make deps   install what is missing (apt: redis-server, postgresql; npm: s3rver) — idempotent
+#   make build  build the solution (warnings are errors)
+#   make test   deps + build + every test
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+TOOLS_DIR   := $(CURDIR)/.tools
+S3RVER      := $(TOOLS_DIR)/node_modules/.bin/s3rver
+S3RVER_PKG  := s3rver@3.7.1
+CONFIG      ?= Release
+DOTNET      ?= dotnet
+APT_GET     := DEBIAN_FRONTEND=noninteractive apt-get
+SUDO        := $(if $(filter 0,$(shell id -u)),,sudo)
+TEST_FLAGS  ?=
+
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+
+.PHONY: help deps deps-apt deps-npm build test clean
+
+help:
+	@echo "make deps   install redis-server, postgresql and s3rver if missing"
+	@echo "make build  build the solution"
+	@echo "make test   install, build and run every test"
+
+deps: deps-apt deps-npm
+
+deps-apt:
+	@missing=""; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	{ command -v pg_config >/dev/null 2>&1 && [ -x "$$(pg_config --bindir)/initdb" ]; } || missing="$$missing postgresql"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq $$missing postgresql-common >/dev/null; \
+	else echo "apt dependencies present"; fi
+
+deps-npm: $(S3RVER)
+
+$(S3RVER):
+	@mkdir -p $(TOOLS_DIR)
+	@[ -f $(TOOLS_DIR)/package.json ] || echo '{"name":"ovasabi-dapr-tools","private":true}' > $(TOOLS_DIR)/package.json
+	npm install --prefix $(TOOLS_DIR) --no-audit --no-fund --loglevel=error $(S3RVER_PKG)
+
+build:
+	$(DOTNET) build ovasabi-dapr.sln -c $(CONFIG) -nologo -clp:ErrorsOnly
+
+test: deps build
+	$(DOTNET) test --solution ovasabi-dapr.sln -c $(CONFIG) --no-build $(TEST_FLAGS)
+
+clean:
+	$(DOTNET) clean ovasabi-dapr.sln -c $(CONFIG) -nologo -v q

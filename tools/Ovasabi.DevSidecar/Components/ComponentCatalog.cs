@@ -1,0 +1,32 @@
+namespace Ovasabi.DevSidecar.Components;
+
+public enum ComponentKind { State, PubSub, Binding, SecretStore }
+
+/// <summary>The component types this sidecar implements, by daprd type name and version.</summary>
+public static class ComponentCatalog
+{
+    public sealed record Entry(string Type, IReadOnlyList<string> Versions, Func<ComponentDefinition, ComponentContext, IComponent> Create)
+    {
+        public ComponentKind Kind => KindOf(Type) ?? throw new InvalidOperationException($"no kind for {Type}");
+    }
+
+    private static readonly Dictionary<string, Entry> Entries = new Entry[]
+    {
+        // Implementations register here as they are added, e.g.
+        // new("state.redis", ["v1"], (d, c) => new State.RedisStateStore(d, c)),
+    }.ToDictionary(e => e.Type, StringComparer.Ordinal);
+
+    public static IEnumerable<string> Types => Entries.Keys.Order(StringComparer.Ordinal);
+
+    public static bool TryGet(string type, out Entry entry) => Entries.TryGetValue(type, out entry!);
+
+    /// <summary>The kind implied by a type's prefix (<c>state.</c>, <c>pubsub.</c>, <c>bindings.</c>, <c>secretstores.</c>).</summary>
+    public static ComponentKind? KindOf(string type) => type.Split('.')[0] switch
+    {
+        "state" => ComponentKind.State,
+        "pubsub" => ComponentKind.PubSub,
+        "bindings" => ComponentKind.Binding,
+        "secretstores" => ComponentKind.SecretStore,
+        _ => null,
+    };
+}
