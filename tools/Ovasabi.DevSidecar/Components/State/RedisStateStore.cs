@@ -15,7 +15,8 @@ public sealed class RedisStateStore : IStateStore
 {
     private const int DefaultPort = 6379;
 
-    // The error both scripts raise for a failed version check; anything else from Redis is a plain store error.
+    // The error both scripts raise for a failed version check (Redis may prefix it with ERR); anything else
+    // from Redis is a plain store error.
     private const string ConflictError = "ETAG_CONFLICT";
 
     // KEYS[1] key; ARGV[1] expected version ('0' = none given); ARGV[2] value; ARGV[3] '1' marks first-write;
@@ -29,7 +30,7 @@ public sealed class RedisStateStore : IStateStore
         local version = redis.call('HGET', key, 'version')
         local guarded = redis.call('HEXISTS', key, 'first-write') == 1
         if version and version ~= '' and version ~= ARGV[1] and (ARGV[1] ~= '0' or guarded) then
-          return redis.error_reply('ETAG_CONFLICT')
+          return redis.error_reply('ETAG_CONFLICT version check failed')
         end
         redis.call('HSET', key, 'data', ARGV[2])
         if ARGV[3] == '1' then
@@ -53,7 +54,7 @@ public sealed class RedisStateStore : IStateStore
         if ARGV[1] ~= '0' and redis.call('TYPE', key)['ok'] == 'hash' then
           local version = redis.call('HGET', key, 'version')
           if version and version ~= '' and version ~= ARGV[1] then
-            return redis.error_reply('ETAG_CONFLICT')
+            return redis.error_reply('ETAG_CONFLICT version check failed')
           end
         end
         return redis.call('DEL', key)
@@ -174,7 +175,7 @@ public sealed class RedisStateStore : IStateStore
         {
             await Database.ScriptEvaluateAsync(SetScript, [request.Key], command).WaitAsync(cancellationToken);
         }
-        catch (RedisServerException e) when (e.Message.StartsWith(ConflictError, StringComparison.Ordinal))
+        catch (RedisServerException e) when (IsConflict(e))
         {
             // daprd reports a failed check as a mismatch only when the caller sent an etag; a first-write key
             // saved without one is a plain error.
@@ -194,7 +195,7 @@ public sealed class RedisStateStore : IStateStore
         {
             await Database.ScriptEvaluateAsync(DeleteScript, [request.Key], PrepareDelete(request)).WaitAsync(cancellationToken);
         }
-        catch (RedisServerException e) when (e.Message.StartsWith(ConflictError, StringComparison.Ordinal))
+        catch (RedisServerException e) when (IsConflict(e))
         {
             throw new ETagMismatchException();
         }
@@ -257,7 +258,7 @@ public sealed class RedisStateStore : IStateStore
             }
             catch (Exception e) when (IsRedisFailure(e))
             {
-                var reason = e.Message.StartsWith(ConflictError, StringComparison.Ordinal) ? "etag mismatch" : e.Message;
+                var reason = IsConflict(e) ? "etag mismatch" : e.Message;
                 failures.Add($"operation {i} (key {operations[i].Key}): {reason}");
             }
         }
@@ -316,4 +317,6 @@ public sealed class RedisStateStore : IStateStore
     }
 
     private static bool IsRedisFailure(Exception e) => e is RedisException or RedisTimeoutException;
+
+    private static bool IsConflict(Exception e) => e.Message.Contains(ConflictError, StringComparison.Ordinal);
 }
