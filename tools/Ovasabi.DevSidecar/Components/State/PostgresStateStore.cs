@@ -27,7 +27,6 @@ public sealed partial class PostgresStateStore : IStateStore
 
     public PostgresStateStore(ComponentDefinition definition, ComponentContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
         var metadata = definition.Metadata;
         _name = definition.Name;
         _table = definition.Version switch
@@ -38,13 +37,13 @@ public sealed partial class PostgresStateStore : IStateStore
         };
         _metadataTable = TableName(metadata, "metadataTableName", metadata.Optional("metadataTableName", "dapr_metadata"));
 
-        var timeout = Seconds(metadata, TimeSpan.FromSeconds(20), "timeout", "timeoutInSeconds");
+        var timeout = DurationSetting(metadata, TimeSpan.FromSeconds(20), "timeout", "timeoutInSeconds");
         if (timeout < TimeSpan.FromSeconds(1))
         {
             throw metadata.Error("timeout", "must be at least 1s");
         }
         // Zero or negative turns the cleanup off, as in daprd.
-        var cleanup = Seconds(metadata, TimeSpan.FromHours(1), "cleanupInterval", "cleanupIntervalInSeconds");
+        var cleanup = DurationSetting(metadata, TimeSpan.FromHours(1), "cleanupInterval", "cleanupIntervalInSeconds");
         _cleanupInterval = cleanup > TimeSpan.Zero ? cleanup : null;
 
         var connection = PostgresConnectionString.Parse(metadata);
@@ -298,7 +297,7 @@ public sealed partial class PostgresStateStore : IStateStore
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static TimeSpan Seconds(ComponentMetadata metadata, TimeSpan defaultValue, string name, string alias) =>
+    private static TimeSpan DurationSetting(ComponentMetadata metadata, TimeSpan defaultValue, string name, string alias) =>
         metadata.Duration(metadata.Get(name) is null && metadata.Get(alias) is not null ? alias : name, defaultValue, TimeSpan.FromSeconds(1));
 
     private static string TableName(ComponentMetadata metadata, string field, string name) =>

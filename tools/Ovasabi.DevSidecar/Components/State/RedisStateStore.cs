@@ -68,9 +68,9 @@ public sealed class RedisStateStore : IStateStore
     private readonly string _name;
     private ConnectionMultiplexer? _connection;
 
+    // The context is part of every component's constructor; this store needs nothing from it.
     public RedisStateStore(ComponentDefinition definition, ComponentContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
         var metadata = definition.Metadata;
         _name = definition.Name;
         _database = metadata.Int("redisDB", 0);
