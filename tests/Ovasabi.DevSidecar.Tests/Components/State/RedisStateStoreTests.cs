@@ -372,7 +372,7 @@ public sealed class RedisStateStoreTests(RedisServer redis) : IAsyncLifetime
     public async Task Init_fails_with_a_store_error_when_nothing_listens()
     {
         await using var store = new RedisStateStore(
-            Definition("state.redis", "v1", new Dictionary<string, string> { ["redisHost"] = $"127.0.0.1:{ClosedPort()}" }), Context);
+            Definition("state.redis", "v1", new Dictionary<string, string> { ["redisHost"] = $"127.0.0.1:{ClosedPort()}", ["dialTimeout"] = "1s" }), Context);
 
         await Assert.ThrowsAsync<StateStoreException>(() => store.InitAsync(Ct));
     }

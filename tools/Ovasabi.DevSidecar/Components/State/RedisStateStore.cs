@@ -91,6 +91,7 @@ public sealed class RedisStateStore : IStateStore
             User = metadata.Get("redisUsername"),
             Password = metadata.Get("redisPassword"),
             Ssl = metadata.Bool("enableTLS", false),
+            ConnectTimeout = (int)metadata.Duration("dialTimeout", TimeSpan.FromSeconds(5)).TotalMilliseconds,
         };
         // Several comma-separated hosts name the nodes of a cluster, as in daprd.
         foreach (var host in metadata.Required("redisHost").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
