@@ -59,8 +59,13 @@ internal static class RedisStreamEntries
         }
     }
 
-    public static bool IsNoGroup(Exception e) =>
-        e is RedisServerException && e.Message.StartsWith("NOGROUP", StringComparison.Ordinal);
+    /// <summary>
+    /// The stream or the group is gone: NOGROUP for a new read, UNBLOCKED for a read that was waiting
+    /// when the stream key was deleted.
+    /// </summary>
+    public static bool IsGroupLost(Exception e) =>
+        e is RedisServerException
+        && (e.Message.StartsWith("NOGROUP", StringComparison.Ordinal) || e.Message.StartsWith("UNBLOCKED", StringComparison.Ordinal));
 
     /// <summary>
     /// XREADGROUP ... BLOCK, which the library only offers without BLOCK. The connection must speak RESP2,

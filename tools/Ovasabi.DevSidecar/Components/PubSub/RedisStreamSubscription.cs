@@ -34,8 +34,9 @@ internal sealed class RedisStreamSubscription : IAsyncDisposable
     private readonly ConcurrentDictionary<Task, byte> _running = new();
     private readonly CancellationTokenSource _stopReading = new();
     private readonly CancellationTokenSource _stopHandlers = new();
+    private readonly Lock _disposeLock = new();
     private Task _loops = Task.CompletedTask;
-    private int _disposed;
+    private Task? _disposal;
 
     public RedisStreamSubscription(
         string topic,
@@ -76,12 +77,18 @@ internal sealed class RedisStreamSubscription : IAsyncDisposable
     /// Stops reading, gives running handlers time to finish (their entries are acknowledged), then cancels the rest.
     /// Entries read but not acknowledged stay pending in the group for a later reclaim.
     /// </summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        // The caller and the closing component may both dispose; both wait for the same shutdown.
+        lock (_disposeLock)
         {
-            return;
+            _disposal ??= StopAsync();
         }
+        return new ValueTask(_disposal);
+    }
+
+    private async Task StopAsync()
+    {
         _stopReading.Cancel();
         // Closing the reading connection ends an XREADGROUP that is still blocked.
         await _reader.CloseAsync(allowCommandsToComplete: false);
@@ -132,7 +139,7 @@ internal sealed class RedisStreamSubscription : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e) when (RedisStreamEntries.IsNoGroup(e))
+            catch (Exception e) when (RedisStreamEntries.IsGroupLost(e))
             {
                 // The stream or the group was deleted, or Redis restarted without its data.
                 _logger.LogWarning("pubsub {Component}: consumer group {Group} of {Topic} is gone; creating it again", _component, _group, _topic);
@@ -240,7 +247,7 @@ internal sealed class RedisStreamSubscription : IAsyncDisposable
         {
             // A missing group is recreated by the read loop; anything else is tried again at the next interval.
             _logger.Log(
-                RedisStreamEntries.IsNoGroup(e) ? LogLevel.Debug : LogLevel.Warning,
+                RedisStreamEntries.IsGroupLost(e) ? LogLevel.Debug : LogLevel.Warning,
                 e,
                 "pubsub {Component}: reclaiming pending entries of {Topic} failed",
                 _component, _topic);

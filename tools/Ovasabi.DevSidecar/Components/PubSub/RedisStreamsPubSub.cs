@@ -11,6 +11,8 @@ namespace Ovasabi.DevSidecar.Components.PubSub;
 /// </summary>
 public sealed class RedisStreamsPubSub : IPubSub
 {
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
+
     private readonly RedisStreamsSettings _settings;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -38,14 +40,20 @@ public sealed class RedisStreamsPubSub : IPubSub
         {
             return;
         }
-        var connection = await ConnectionMultiplexer.ConnectAsync(_settings.ToOptions(_settings.DialTimeout + TimeSpan.FromSeconds(5)));
+        ConnectionMultiplexer? connection = null;
         try
         {
+            // Failing fast here reports a wrong host or password at startup; later outages are reconnected.
+            connection = await ConnectionMultiplexer.ConnectAsync(
+                _settings.ToOptions(CommandTimeout, abortOnConnectFail: true));
             await connection.GetDatabase().PingAsync().WaitAsync(cancellationToken);
         }
         catch (Exception e)
         {
-            await connection.DisposeAsync();
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
             if (e is OperationCanceledException)
             {
                 throw;
@@ -59,8 +67,8 @@ public sealed class RedisStreamsPubSub : IPubSub
     {
         var database = Database();
         NameValueEntry[] fields = message.Metadata.Count == 0
-            ? [new("data", message.Data)]
-            : [new("data", message.Data), new("metadata", RedisStreamEntries.EncodeMetadata(message.Metadata))];
+            ? [new(RedisStreamEntries.DataField, message.Data)]
+            : [new(RedisStreamEntries.DataField, message.Data), new(RedisStreamEntries.MetadataField, RedisStreamEntries.EncodeMetadata(message.Metadata))];
         var options = (_settings.MaxLenApprox, _settings.StreamTtl) switch
         {
             ({ } maxLength, _) => new StreamAddOptions { MaxLength = maxLength, Approximate = true },
@@ -72,7 +80,7 @@ public sealed class RedisStreamsPubSub : IPubSub
         {
             await database.StreamAddAsync(message.Topic, fields, options).WaitAsync(cancellationToken);
         }
-        catch (RedisException e)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             throw new InvalidOperationException($"redis streams: error from publish: {e.Message}", e);
         }
@@ -86,7 +94,7 @@ public sealed class RedisStreamsPubSub : IPubSub
         // Blocking XREADGROUP would hold up every command queued behind it on a multiplexed connection,
         // so each subscription reads on a connection of its own; closing it also ends a read in progress.
         var reader = await ConnectionMultiplexer.ConnectAsync(
-            _settings.ToOptions(_settings.BlockTime + TimeSpan.FromSeconds(5), RedisProtocol.Resp2));
+            _settings.ToOptions(_settings.BlockTime + CommandTimeout, RedisProtocol.Resp2));
         var subscription = new RedisStreamSubscription(
             topic, handler, _settings, database, reader, _handlerSlots, _time, _logger, _name, Forget);
         _subscriptions[subscription] = 0;

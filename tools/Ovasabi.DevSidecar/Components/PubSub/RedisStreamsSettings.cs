@@ -69,11 +69,11 @@ internal sealed partial record RedisStreamsSettings
     }
 
     /// <summary>Options for one multiplexer; <paramref name="commandTimeout"/> must exceed any BLOCK sent on it.</summary>
-    public ConfigurationOptions ToOptions(TimeSpan commandTimeout, RedisProtocol? protocol = null)
+    public ConfigurationOptions ToOptions(TimeSpan commandTimeout, RedisProtocol? protocol = null, bool abortOnConnectFail = false)
     {
         var options = new ConfigurationOptions
         {
-            AbortOnConnectFail = false,
+            AbortOnConnectFail = abortOnConnectFail,
             User = Username,
             Password = Password,
             DefaultDatabase = Database,
