@@ -14,6 +14,8 @@ public static class ComponentCatalog
     {
         // Implementations register here as they are added, e.g.
         // new("state.redis", ["v1"], (d, c) => new State.RedisStateStore(d, c)),
+        new("state.redis", ["v1"], (d, c) => new State.RedisStateStore(d, c)),
+        new("state.postgresql", ["v1", "v2"], (d, c) => new State.PostgresStateStore(d, c)),
         new("pubsub.redis", ["v1"], (d, c) => new PubSub.RedisStreamsPubSub(d, c)),
     }.ToDictionary(e => e.Type, StringComparer.Ordinal);
 
