@@ -40,7 +40,18 @@ run.SetAction(async (parse, cancellationToken) => await Startup.RunUntilCancelle
     () => new MultiAppRunner(RunFile.Load(parse.GetRequiredValue(runFile)), Console.Out).RunAsync(cancellationToken), cancellationToken));
 root.Subcommands.Add(run);
 
-return await root.Parse(DaprdOptions.NormalizeGoFlags(args)).InvokeAsync();
+// SIGTERM and SIGINT stop the sidecars gracefully (leave name resolution, stop consuming) and the process exits as
+// soon as that is done; System.CommandLine's own handling would hold the exit for its termination timeout.
+using var shutdown = new CancellationTokenSource();
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
+using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+return await root.Parse(DaprdOptions.NormalizeGoFlags(args)).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, shutdown.Token);
+
+void Stop(System.Runtime.InteropServices.PosixSignalContext context)
+{
+    context.Cancel = true;
+    shutdown.Cancel();
+}
 
 /// <summary>Turns refusals of the configuration into one clear line and exit code 1, as daprd's fatal start-up errors.</summary>
 internal static class Startup

@@ -299,9 +299,10 @@ public sealed class SidecarHost : IAsyncDisposable
         {
             await _app.StopAsync(timeout.Token);
         }
-        await _app.Services.GetRequiredService<AppConnection>().DisposeAsync();
-        await _app.Services.GetRequiredService<ComponentRegistry>().DisposeAsync();
+        // The container disposes what it created (the app connection); the components were created before it.
+        var components = _app.Services.GetRequiredService<ComponentRegistry>();
         await _app.DisposeAsync();
+        await components.DisposeAsync();
         _stopping.Dispose();
     }
 

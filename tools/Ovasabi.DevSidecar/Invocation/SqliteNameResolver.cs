@@ -29,6 +29,7 @@ public sealed class SqliteNameResolver : INameResolver
     private readonly CancellationTokenSource _stopping = new();
     private Task? _heartbeat;
     private bool _schemaReady;
+    private int _disposed;
 
     public SqliteNameResolver(string path, TimeSpan updateInterval, TimeSpan busyTimeout, string table, TimeProvider time, ILogger logger)
     {
@@ -163,6 +164,11 @@ public sealed class SqliteNameResolver : INameResolver
 
     public async ValueTask DisposeAsync()
     {
+        // The host leaves name resolution early in its shutdown; the DI container disposes again at the end.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         await _stopping.CancelAsync();
         if (_heartbeat is not null)
         {
