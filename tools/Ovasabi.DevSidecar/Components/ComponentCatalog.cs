@@ -14,6 +14,11 @@ public static class ComponentCatalog
     {
         // Implementations register here as they are added, e.g.
         // new("state.redis", ["v1"], (d, c) => new State.RedisStateStore(d, c)),
+        new("bindings.postgresql", ["v1"], (d, c) => new Bindings.PostgresBinding(d, c)),
+        new("bindings.postgres", ["v1"], (d, c) => new Bindings.PostgresBinding(d, c)),
+        new("bindings.aws.s3", ["v1"], (d, c) => new Bindings.S3Binding(d, c)),
+        new("bindings.localstorage", ["v1"], (d, c) => new Bindings.LocalStorageBinding(d, c)),
+        new("secretstores.local.file", ["v1"], (d, c) => new Secrets.LocalFileSecretStore(d, c)),
     }.ToDictionary(e => e.Type, StringComparer.Ordinal);
 
     public static IEnumerable<string> Types => Entries.Keys.Order(StringComparer.Ordinal);
