@@ -49,13 +49,13 @@ internal static class GoCompat
     /// A float as Go's encoding/json writes it: shortest round-trip digits, plain notation unless the magnitude
     /// is below 1e-6 or at least 1e21 (or <paramref name="plainOnly"/>, which is strconv's 'f' format).
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">NaN or an infinity, which Go refuses to encode.</exception>
+    /// <exception cref="NotSupportedException">NaN or an infinity, which Go refuses to encode.</exception>
     public static string FormatFloat(double value, bool singlePrecision = false, bool plainOnly = false)
     {
         if (!double.IsFinite(value))
         {
             var name = double.IsNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf";
-            throw new ArgumentOutOfRangeException(nameof(value), $"json: unsupported value: {name}");
+            throw new NotSupportedException($"json: unsupported value: {name}");
         }
         if (value == 0)
         {

@@ -13,7 +13,12 @@ internal sealed class LocalStorageBinding : IOutputBinding
 
     private const string FileNameKey = "fileName";
 
-    private static readonly string[] DisallowedRoots = ["/proc", "/sys", "/boot", "/var/run/secrets"];
+    /// <summary>
+    /// Locations a root may not be in or under, also in their resolved form: /var/run is usually a link to /run,
+    /// which daprd's literal comparison misses.
+    /// </summary>
+    private static readonly string[] DisallowedRoots =
+        [.. new[] { "/proc", "/sys", "/boot", "/var/run/secrets" }.SelectMany(p => new[] { p, ScopedPath.Resolve(p) }).Distinct()];
 
     private readonly ComponentMetadata _metadata;
     private readonly string _root;
@@ -26,7 +31,7 @@ internal sealed class LocalStorageBinding : IOutputBinding
         {
             _root = ScopedPath.Resolve(Path.Combine(context.WorkingDirectory, configured));
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw _metadata.Error("rootPath", ex.Message);
         }
@@ -68,7 +73,7 @@ internal sealed class LocalStorageBinding : IOutputBinding
         {
             path = ScopedPath.Join(_root, fileName);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new BindingException($"error getting absolute path for file {fileName}: {ex.Message}", ex);
         }
@@ -88,6 +93,8 @@ internal sealed class LocalStorageBinding : IOutputBinding
             throw new BindingException($"error in {request.Operation} of {path}: {ex.Message}", ex);
         }
     }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private async Task<BindingResponse> CreateAsync(string path, byte[] data, CancellationToken cancellationToken)
     {
@@ -127,14 +134,14 @@ internal sealed class LocalStorageBinding : IOutputBinding
         return new BindingResponse(await File.ReadAllBytesAsync(path, cancellationToken), new Dictionary<string, string>());
     }
 
-    /// <summary>Removes a file or an empty directory, like Go's os.Remove.</summary>
+    /// <summary>Removes a file or an empty directory, like Go's os.Remove (the path has no links left to follow).</summary>
     private static BindingResponse DeletePath(string path)
     {
-        if (Directory.Exists(path) && new FileInfo(path).LinkTarget is null)
+        if (Directory.Exists(path))
         {
             Directory.Delete(path);
         }
-        else if (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
+        else if (File.Exists(path))
         {
             File.Delete(path);
         }
@@ -173,8 +180,6 @@ internal sealed class LocalStorageBinding : IOutputBinding
             }),
             new Dictionary<string, string>());
     }
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private static void Walk(string directory, List<string> files)
     {

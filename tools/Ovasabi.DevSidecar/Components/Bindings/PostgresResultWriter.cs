@@ -13,7 +13,7 @@ namespace Ovasabi.DevSidecar.Components.Bindings;
 /// </summary>
 internal static class PostgresResultWriter
 {
-    /// <exception cref="BindingException">a value cannot be read or has no JSON form (NaN, infinity)</exception>
+    /// <exception cref="BindingException">a value cannot be read or has no JSON form (NaN, infinity, numeric beyond decimal)</exception>
     public static async Task<byte[]> WriteAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
         var buffer = new ArrayBufferWriter<byte>();
@@ -29,7 +29,7 @@ internal static class PostgresResultWriter
                     {
                         WriteColumn(writer, reader, column);
                     }
-                    catch (Exception ex) when (ex is InvalidCastException or OverflowException or ArgumentOutOfRangeException or JsonException or NotSupportedException)
+                    catch (Exception ex) when (ex is InvalidCastException or OverflowException or JsonException or NotSupportedException)
                     {
                         throw new BindingException(
                             $"error reading result: column {column + 1} ({reader.GetDataTypeName(column)}): {ex.Message}", ex);

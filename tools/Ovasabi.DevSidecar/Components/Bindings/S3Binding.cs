@@ -88,13 +88,21 @@ internal sealed class S3Binding : IOutputBinding
             throw _metadata.Error(accessKey is null ? "accessKey" : "secretKey", "accessKey and secretKey must be set together");
         }
         var sessionToken = _metadata.Get("sessionToken");
-        _client = (accessKey, secretKey) switch
+        try
         {
-            (string id, string secret) when sessionToken is not null => new AmazonS3Client(new SessionAWSCredentials(id, secret, sessionToken), config),
-            (string id, string secret) => new AmazonS3Client(new BasicAWSCredentials(id, secret), config),
-            // No keys: the AWS SDK's usual chain (environment, profile, instance role), as in daprd.
-            _ => new AmazonS3Client(config),
-        };
+            _client = (accessKey, secretKey) switch
+            {
+                (string id, string secret) when sessionToken is not null => new AmazonS3Client(new SessionAWSCredentials(id, secret, sessionToken), config),
+                (string id, string secret) => new AmazonS3Client(new BasicAWSCredentials(id, secret), config),
+                // No keys: the AWS SDK's usual chain (environment, profile, instance role), as in daprd.
+                _ => new AmazonS3Client(config),
+            };
+        }
+        catch (AmazonClientException ex)
+        {
+            // Without region or endpoint the SDK looks for AWS_REGION or a profile, and fails here when neither exists.
+            throw _metadata.Error("region", $"{ex.Message}; set region or endpoint");
+        }
     }
 
     public IReadOnlyList<string> Operations { get; } = [Create, Get, Delete, List, Presign];
@@ -127,8 +135,9 @@ internal sealed class S3Binding : IOutputBinding
                 _ => throw new BindingException($"s3 binding error: unsupported operation {request.Operation}"),
             };
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException or AmazonClientException)
         {
+            // Transport and client-side failures (unreachable endpoint, no credentials); service errors are mapped per operation.
             throw new BindingException($"s3 binding error: {request.Operation} failed: {ex.Message}", ex);
         }
     }
