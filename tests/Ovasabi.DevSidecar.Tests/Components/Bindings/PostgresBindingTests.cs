@@ -6,7 +6,6 @@ using Ovasabi.DevSidecar.Components;
 using Ovasabi.DevSidecar.Components.Bindings;
 using Ovasabi.DevSidecar.Hosting;
 using Ovasabi.Testing;
-using Xunit;
 using static Ovasabi.DevSidecar.Tests.Components.Bindings.ComponentTestKit;
 
 namespace Ovasabi.DevSidecar.Tests.Components.Bindings;
@@ -20,7 +19,7 @@ public sealed class PostgresBindingTests(PostgresServer postgres) : IAsyncLifeti
 
     public async ValueTask InitializeAsync()
     {
-        _connectionString = await postgres.CreateDatabaseAsync("pgbinding");
+        _connectionString = await postgres.CreateDatabaseAsync("pgbinding", Ct);
         _binding = await StartAsync(("connectionString", _connectionString));
     }
 

@@ -18,7 +18,7 @@ public sealed class S3BindingTests(S3Server s3) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _bucket = await s3.CreateBucketAsync("s3binding");
+        _bucket = await s3.CreateBucketAsync("s3binding", Ct);
         _binding = await StartAsync();
     }
 
@@ -272,7 +272,7 @@ public sealed class S3BindingTests(S3Server s3) : IAsyncLifetime
     [
         ("bucket", bucket),
         ("endpoint", s3.ServiceUrl),
-        ("region", "us-east-1"),
+        ("region", s3.Region),
         ("forcePathStyle", "true"),
         ("disableSSL", "true"),
         ("accessKey", s3.AccessKey),

@@ -26,7 +26,8 @@ internal sealed class PostgresBinding : IOutputBinding
     {
         _metadata = definition.Metadata;
         _time = context.Time;
-        var connectionString = _metadata.Required("connectionString", "url");
+        // Same connection string forms and metadata overrides as state.postgresql: both share daprd's pgx settings.
+        var settings = State.PostgresConnectionString.Parse(_metadata);
         var timeoutField = _metadata.Get("timeout") is null && _metadata.Get("timeoutInSeconds") is not null ? "timeoutInSeconds" : "timeout";
         _timeout = _metadata.Duration(timeoutField, DefaultTimeout, plainUnit: TimeSpan.FromSeconds(1));
         if (_timeout < TimeSpan.FromSeconds(1))
@@ -40,25 +41,9 @@ internal sealed class PostgresBinding : IOutputBinding
         }
         var maxIdle = _metadata.Duration("connectionMaxIdleTime", TimeSpan.Zero);
 
-        PostgresConnectionString.Result parsed;
-        try
-        {
-            parsed = PostgresConnectionString.Parse(connectionString);
-        }
-        catch (FormatException ex)
-        {
-            throw _metadata.Error("connectionString", ex.Message);
-        }
-        var settings = parsed.Builder;
-        if (!parsed.HasConnectTimeout)
-        {
-            settings.Timeout = (int)Math.Ceiling(_timeout.TotalSeconds);
-        }
-        if (!parsed.HasCommandTimeout)
-        {
-            // daprd puts no limit on a statement; the caller's deadline still cancels it.
-            settings.CommandTimeout = 0;
-        }
+        settings.Timeout = (int)Math.Min(Math.Ceiling(_timeout.TotalSeconds), 1024);
+        // daprd bounds only connecting with the timeout, never a statement; the caller's deadline still cancels one.
+        settings.CommandTimeout = 0;
         if (maxConns > 0)
         {
             settings.MaxPoolSize = maxConns;
