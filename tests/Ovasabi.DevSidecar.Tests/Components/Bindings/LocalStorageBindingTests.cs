@@ -170,9 +170,9 @@ public sealed class LocalStorageBindingTests : IAsyncLifetime
         await File.WriteAllTextAsync(file, "x", Ct);
         await using var binding = new LocalStorageBinding(Definition("bindings.localstorage", ("rootPath", file)), Context(_workingDirectory.Path));
 
-        var error = await Assert.ThrowsAsync<ComponentConfigurationException>(() => binding.InitAsync(Ct));
+        var error = await Assert.ThrowsAsync<BindingException>(() => binding.InitAsync(Ct));
 
-        Assert.Equal("rootPath", error.Field);
+        Assert.Contains("is a file, not a directory", error.Message, StringComparison.Ordinal);
     }
 
     private async Task<LocalStorageBinding> StartAsync(string rootPath)

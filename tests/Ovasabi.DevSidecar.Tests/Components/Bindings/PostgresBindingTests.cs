@@ -227,16 +227,15 @@ public sealed class PostgresBindingTests(PostgresServer postgres) : IAsyncLifeti
     }
 
     [Fact]
-    public async Task Init_UnreachableServer_FailsNamingTheConnectionString()
+    public async Task Init_UnreachableServer_FailsWithABindingErrorThatIgnoreErrorsCanSkip()
     {
         await using var binding = new PostgresBinding(
             Definition("bindings.postgresql", ("connectionString", "host=127.0.0.1 port=1 user=nobody dbname=none"), ("timeout", "2s")),
             Context());
 
-        var error = await Assert.ThrowsAsync<ComponentConfigurationException>(() => binding.InitAsync(Ct));
+        var error = await Assert.ThrowsAsync<BindingException>(() => binding.InitAsync(Ct));
 
-        Assert.Equal("connectionString", error.Field);
-        Assert.Contains("unable to connect to the DB", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("unable to connect to the DB", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -20,35 +20,34 @@ internal sealed class LocalStorageBinding : IOutputBinding
     private static readonly string[] DisallowedRoots =
         [.. new[] { "/proc", "/sys", "/boot", "/var/run/secrets" }.SelectMany(p => new[] { p, ScopedPath.Resolve(p) }).Distinct()];
 
-    private readonly ComponentMetadata _metadata;
     private readonly string _root;
 
     public LocalStorageBinding(ComponentDefinition definition, ComponentContext context)
     {
-        _metadata = definition.Metadata;
-        var configured = _metadata.Required("rootPath");
+        var metadata = definition.Metadata;
+        var configured = metadata.Required("rootPath");
         try
         {
             _root = ScopedPath.Resolve(Path.Combine(context.WorkingDirectory, configured));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw _metadata.Error("rootPath", ex.Message);
+            throw metadata.Error("rootPath", ex.Message);
         }
         if (DisallowedRoots.Any(d => _root == d || _root.StartsWith(d + "/", StringComparison.Ordinal)))
         {
-            throw _metadata.Error("rootPath", $"'{_root}' is a disallowed location");
+            throw metadata.Error("rootPath", $"'{_root}' is a disallowed location");
         }
     }
 
     public IReadOnlyList<string> Operations { get; } = [Create, Get, List, Delete];
 
-    /// <summary>Creates the root directory, as daprd does at start.</summary>
+    /// <summary>Creates the root directory, as daprd does at start; a failure is one <c>ignoreErrors</c> can skip.</summary>
     public Task InitAsync(CancellationToken cancellationToken)
     {
         if (File.Exists(_root))
         {
-            throw _metadata.Error("rootPath", $"'{_root}' is a file, not a directory");
+            throw new BindingException($"rootPath {_root} is a file, not a directory");
         }
         try
         {
@@ -56,7 +55,7 @@ internal sealed class LocalStorageBinding : IOutputBinding
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw _metadata.Error("rootPath", $"unable to create directory {_root}: {ex.Message}");
+            throw new BindingException($"unable to create the rootPath directory {_root}: {ex.Message}", ex);
         }
         return Task.CompletedTask;
     }

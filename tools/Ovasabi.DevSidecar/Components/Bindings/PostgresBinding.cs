@@ -16,7 +16,6 @@ internal sealed class PostgresBinding : IOutputBinding
 
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(20);
 
-    private readonly ComponentMetadata _metadata;
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
@@ -24,22 +23,22 @@ internal sealed class PostgresBinding : IOutputBinding
 
     public PostgresBinding(ComponentDefinition definition, ComponentContext context)
     {
-        _metadata = definition.Metadata;
+        var metadata = definition.Metadata;
         _time = context.Time;
         // Same connection string forms and metadata overrides as state.postgresql: both share daprd's pgx settings.
-        var settings = State.PostgresConnectionString.Parse(_metadata);
-        var timeoutField = _metadata.Get("timeout") is null && _metadata.Get("timeoutInSeconds") is not null ? "timeoutInSeconds" : "timeout";
-        _timeout = _metadata.Duration(timeoutField, DefaultTimeout, plainUnit: TimeSpan.FromSeconds(1));
+        var settings = State.PostgresConnectionString.Parse(metadata);
+        var timeoutField = metadata.Get("timeout") is null && metadata.Get("timeoutInSeconds") is not null ? "timeoutInSeconds" : "timeout";
+        _timeout = metadata.Duration(timeoutField, DefaultTimeout, plainUnit: TimeSpan.FromSeconds(1));
         if (_timeout < TimeSpan.FromSeconds(1))
         {
-            throw _metadata.Error(timeoutField, "must be at least 1s");
+            throw metadata.Error(timeoutField, "must be at least 1s");
         }
-        var maxConns = _metadata.Int("maxConns", 0);
+        var maxConns = metadata.Int("maxConns", 0);
         if (maxConns < 0)
         {
-            throw _metadata.Error("maxConns", "must not be negative");
+            throw metadata.Error("maxConns", "must not be negative");
         }
-        var maxIdle = _metadata.Duration("connectionMaxIdleTime", TimeSpan.Zero);
+        var maxIdle = metadata.Duration("connectionMaxIdleTime", TimeSpan.Zero);
 
         settings.Timeout = (int)Math.Min(Math.Ceiling(_timeout.TotalSeconds), 1024);
         // daprd bounds only connecting with the timeout, never a statement; the caller's deadline still cancels one.
@@ -59,7 +58,10 @@ internal sealed class PostgresBinding : IOutputBinding
 
     public IReadOnlyList<string> Operations { get; } = [Exec, Query, Close];
 
-    /// <summary>Opens one connection within <c>timeout</c>, as daprd pings the database at start.</summary>
+    /// <summary>
+    /// Opens one connection within <c>timeout</c>, as daprd pings the database at start. Failing to connect is a
+    /// <see cref="BindingException"/>, not a configuration error, so <c>ignoreErrors</c> can skip it.
+    /// </summary>
     public async Task InitAsync(CancellationToken cancellationToken)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -71,7 +73,7 @@ internal sealed class PostgresBinding : IOutputBinding
         catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             var reason = ex is OperationCanceledException ? $"no connection within {GoDuration.Format(_timeout)}" : ex.Message;
-            throw _metadata.Error("connectionString", $"unable to connect to the DB: {reason}");
+            throw new BindingException($"unable to connect to the DB: {reason}", ex);
         }
     }
 

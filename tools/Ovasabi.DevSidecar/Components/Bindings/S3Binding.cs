@@ -32,7 +32,6 @@ internal sealed class S3Binding : IOutputBinding
     private const string TagsKey = "tags";
     private const int DefaultMaxResults = 1000;
 
-    private readonly ComponentMetadata _metadata;
     private readonly AmazonS3Client _client;
     private readonly string _bucket;
     private readonly string? _endpoint;
@@ -45,17 +44,17 @@ internal sealed class S3Binding : IOutputBinding
 
     public S3Binding(ComponentDefinition definition, ComponentContext context)
     {
-        _metadata = definition.Metadata;
+        var metadata = definition.Metadata;
         _time = context.Time;
         _workingDirectory = context.WorkingDirectory;
-        _bucket = _metadata.Required("bucket");
-        var region = _metadata.Get("region", "awsRegion");
-        var disableSsl = _metadata.Bool("disableSSL", false);
-        _forcePathStyle = _metadata.Bool("forcePathStyle", false);
-        _decodeBase64 = _metadata.Bool(DecodeBase64Key, false);
-        _encodeBase64 = _metadata.Bool(EncodeBase64Key, false);
-        _storageClass = _metadata.Get(StorageClassKey);
-        _endpoint = _metadata.Get("endpoint");
+        _bucket = metadata.Required("bucket");
+        var region = metadata.Get("region", "awsRegion");
+        var disableSsl = metadata.Bool("disableSSL", false);
+        _forcePathStyle = metadata.Bool("forcePathStyle", false);
+        _decodeBase64 = metadata.Bool(DecodeBase64Key, false);
+        _encodeBase64 = metadata.Bool(EncodeBase64Key, false);
+        _storageClass = metadata.Get(StorageClassKey);
+        _endpoint = metadata.Get("endpoint");
         if (_endpoint is not null && disableSsl && !HasScheme(_endpoint))
         {
             _endpoint = "http://" + _endpoint;
@@ -67,7 +66,7 @@ internal sealed class S3Binding : IOutputBinding
             var serviceUrl = HasScheme(_endpoint) ? _endpoint : "https://" + _endpoint;
             if (!Uri.TryCreate(serviceUrl, UriKind.Absolute, out _))
             {
-                throw _metadata.Error("endpoint", $"'{_endpoint}' is not a URL");
+                throw metadata.Error("endpoint", $"'{_endpoint}' is not a URL");
             }
             config.ServiceURL = serviceUrl;
             config.AuthenticationRegion = region ?? "us-east-1";
@@ -76,18 +75,18 @@ internal sealed class S3Binding : IOutputBinding
         {
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
         }
-        if (_metadata.Bool("insecureSSL", false))
+        if (metadata.Bool("insecureSSL", false))
         {
             config.HttpClientFactory = new InsecureHttpClientFactory();
         }
 
-        var accessKey = _metadata.Get("accessKey");
-        var secretKey = _metadata.Get("secretKey");
+        var accessKey = metadata.Get("accessKey");
+        var secretKey = metadata.Get("secretKey");
         if ((accessKey is null) != (secretKey is null))
         {
-            throw _metadata.Error(accessKey is null ? "accessKey" : "secretKey", "accessKey and secretKey must be set together");
+            throw metadata.Error(accessKey is null ? "accessKey" : "secretKey", "accessKey and secretKey must be set together");
         }
-        var sessionToken = _metadata.Get("sessionToken");
+        var sessionToken = metadata.Get("sessionToken");
         try
         {
             _client = (accessKey, secretKey) switch
@@ -101,13 +100,16 @@ internal sealed class S3Binding : IOutputBinding
         catch (AmazonClientException ex)
         {
             // Without region or endpoint the SDK looks for AWS_REGION or a profile, and fails here when neither exists.
-            throw _metadata.Error("region", $"{ex.Message}; set region or endpoint");
+            throw metadata.Error("region", $"{ex.Message}; set region or endpoint");
         }
     }
 
     public IReadOnlyList<string> Operations { get; } = [Create, Get, Delete, List, Presign];
 
-    /// <summary>Checks that the bucket answers, so a wrong endpoint, key or bucket shows at start.</summary>
+    /// <summary>
+    /// Checks that the bucket answers, so a wrong endpoint, key or bucket shows at start (daprd finds out at the
+    /// first call). A failure is a <see cref="BindingException"/>, which <c>ignoreErrors</c> can skip.
+    /// </summary>
     public async Task InitAsync(CancellationToken cancellationToken)
     {
         try
@@ -117,7 +119,7 @@ internal sealed class S3Binding : IOutputBinding
         catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException)
         {
             var reason = ex is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound } ? "no such bucket" : ex.Message;
-            throw _metadata.Error("bucket", $"cannot access bucket '{_bucket}': {reason}");
+            throw new BindingException($"cannot access bucket '{_bucket}': {reason}", ex);
         }
     }
 

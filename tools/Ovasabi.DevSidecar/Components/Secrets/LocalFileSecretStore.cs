@@ -11,7 +11,6 @@ namespace Ovasabi.DevSidecar.Components.Secrets;
 /// </summary>
 internal sealed class LocalFileSecretStore : ISecretStore
 {
-    private readonly ComponentMetadata _metadata;
     private readonly string _path;
     private readonly string _separator;
     private readonly bool _multiValued;
@@ -20,13 +19,17 @@ internal sealed class LocalFileSecretStore : ISecretStore
 
     public LocalFileSecretStore(ComponentDefinition definition, ComponentContext context)
     {
-        _metadata = definition.Metadata;
-        _path = Path.GetFullPath(Path.Combine(context.WorkingDirectory, _metadata.Required("secretsFile")));
-        _separator = _metadata.Optional("nestedSeparator", ":");
-        _multiValued = _metadata.Bool("multiValued", false);
+        var metadata = definition.Metadata;
+        _path = Path.GetFullPath(Path.Combine(context.WorkingDirectory, metadata.Required("secretsFile")));
+        _separator = metadata.Optional("nestedSeparator", ":");
+        _multiValued = metadata.Bool("multiValued", false);
         _logger = context.LoggerFactory.CreateLogger<LocalFileSecretStore>();
     }
 
+    /// <summary>
+    /// Reads the file. An unreadable or malformed file fails with <see cref="IOException"/> or
+    /// <see cref="InvalidDataException"/>, not a configuration error, so <c>ignoreErrors</c> can skip it.
+    /// </summary>
     public async Task InitAsync(CancellationToken cancellationToken)
     {
         JsonDocument document;
@@ -37,17 +40,17 @@ internal sealed class LocalFileSecretStore : ISecretStore
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw _metadata.Error("secretsFile", $"cannot read {_path}: {ex.Message}");
+            throw new IOException($"cannot read secretsFile {_path}: {ex.Message}", ex);
         }
         catch (JsonException ex)
         {
-            throw _metadata.Error("secretsFile", $"{_path} is not valid JSON: {ex.Message}");
+            throw new InvalidDataException($"secretsFile {_path} is not valid JSON: {ex.Message}", ex);
         }
         using (document)
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                throw _metadata.Error("secretsFile", $"{_path} must hold a JSON object");
+                throw new InvalidDataException($"secretsFile {_path} must hold a JSON object");
             }
             _secrets = _multiValued ? ReadMultiValued(document.RootElement) : ReadSingleValued(document.RootElement);
         }
@@ -124,7 +127,7 @@ internal sealed class LocalFileSecretStore : ISecretStore
                 // Flattening "a:b" next to {"a": {"b": ...}} would give one key two values.
                 if (!leaves.TryAdd(prefix!, Text(element)))
                 {
-                    throw _metadata.Error("secretsFile", $"{_path}: the key '{prefix}' occurs twice after flattening with '{_separator}'");
+                    throw new InvalidDataException($"secretsFile {_path}: the key '{prefix}' occurs twice after flattening with '{_separator}'");
                 }
                 break;
         }
