@@ -45,6 +45,9 @@ public sealed class ManagedProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>The exit code; only meaningful once <see cref="HasExited"/> is true.</summary>
+    public int ExitCode => process.ExitCode;
+
     /// <summary>The last lines of stdout and stderr.</summary>
     public string Output => log.ToString();
 
@@ -145,6 +148,37 @@ public sealed class ManagedProcess : IAsyncDisposable
             throw new TimeoutException($"{Name} did not exit within {timeout.TotalSeconds:0.#} s.{DescribeOutput()}");
         }
     }
+
+    /// <summary>
+    /// Asks the process to stop (SIGTERM, so it runs its shutdown path) and waits up to <paramref name="grace"/>;
+    /// kills the tree if it is still running then.
+    /// </summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        if (process.HasExited)
+        {
+            return;
+        }
+        if (OperatingSystem.IsWindows() || SendSignal(process.Id, SigTerm) != 0)
+        {
+            KillTree();
+            return;
+        }
+        using var deadline = new CancellationTokenSource(grace);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            KillTree();
+        }
+    }
+
+    private const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     /// <summary>Kills the process and all its descendants, then waits for it to be gone.</summary>
     public async ValueTask DisposeAsync()

@@ -16,6 +16,7 @@ public static class ComponentCatalog
         // new("state.redis", ["v1"], (d, c) => new State.RedisStateStore(d, c)),
         new("state.redis", ["v1"], (d, c) => new State.RedisStateStore(d, c)),
         new("state.postgresql", ["v1", "v2"], (d, c) => new State.PostgresStateStore(d, c)),
+        new("pubsub.redis", ["v1"], (d, c) => new PubSub.RedisStreamsPubSub(d, c)),
         new("bindings.postgresql", ["v1"], (d, c) => new Bindings.PostgresBinding(d, c)),
         new("bindings.postgres", ["v1"], (d, c) => new Bindings.PostgresBinding(d, c)),
         new("bindings.aws.s3", ["v1"], (d, c) => new Bindings.S3Binding(d, c)),

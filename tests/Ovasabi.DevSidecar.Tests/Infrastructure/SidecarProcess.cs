@@ -1,0 +1,173 @@
+using System.Globalization;
+using Dapr.Client;
+using Ovasabi.Testing;
+
+namespace Ovasabi.DevSidecar.Tests.Infrastructure;
+
+/// <summary>How to start one dev sidecar process: daprd's flags and environment.</summary>
+public sealed record SidecarLaunch(string AppId, string ResourcesDirectory)
+{
+    public int AppPort { get; init; }
+
+    public string AppProtocol { get; init; } = "grpc";
+
+    public string? ConfigFile { get; init; }
+
+    public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
+
+    public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+}
+
+/// <summary>
+/// A real dev sidecar process (the built <c>dev-sidecar.dll</c>, started as `dapr run` would start daprd) on free
+/// loopback ports, sharing one name-resolution database per test run so sidecars find each other.
+/// </summary>
+public sealed class SidecarProcess : IAsyncDisposable
+{
+    /// <summary>One name-resolution database per test run, so parallel runs and `make run` do not see each other.</summary>
+    public static readonly string NameResolutionDatabase = Path.Combine(Path.GetTempPath(), "ovasabi-dapr-tests", $"nr-{Environment.ProcessId}.db");
+
+    private readonly ManagedProcess _process;
+
+    private SidecarProcess(ManagedProcess process, SidecarLaunch launch, int httpPort, int grpcPort, int metricsPort)
+    {
+        _process = process;
+        Launch = launch;
+        HttpPort = httpPort;
+        GrpcPort = grpcPort;
+        MetricsPort = metricsPort;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+    }
+
+    public SidecarLaunch Launch { get; }
+
+    public string AppId => Launch.AppId;
+
+    public int HttpPort { get; }
+
+    public int GrpcPort { get; }
+
+    public int MetricsPort { get; }
+
+    /// <summary>An HTTP client on the sidecar's HTTP port.</summary>
+    public HttpClient Http { get; }
+
+    public string Output => _process.Output;
+
+    public bool HasExited => _process.HasExited;
+
+    public static string SidecarAssembly
+    {
+        get
+        {
+            // Same configuration as this test assembly (bin/<Configuration>/net10.0).
+            var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+            var root = RepositoryRoot.Find() ?? throw new InvalidOperationException("repository root not found");
+            var path = Path.Combine(root, "tools", "Ovasabi.DevSidecar", "bin", configuration, "net10.0", "dev-sidecar.dll");
+            return File.Exists(path) ? path : throw new FileNotFoundException($"{path} not found: build the solution first (make build)");
+        }
+    }
+
+    public static ProcessCommand Command(SidecarLaunch launch, IEnumerable<string> arguments) =>
+        new("dotnet", [SidecarAssembly, .. arguments])
+        {
+            Name = $"sidecar-{launch.AppId}",
+            WorkingDirectory = launch.ResourcesDirectory,
+            Environment = new Dictionary<string, string?>(launch.Environment)
+            {
+                ["DAPR_DEV_NAME_RESOLUTION_DB"] = NameResolutionDatabase,
+                ["DOTNET_gcServer"] = "0",
+            },
+        };
+
+    /// <summary>Starts the sidecar and waits until its outbound API serves (daprd's /v1.0/healthz/outbound).</summary>
+    public static async Task<SidecarProcess> StartAsync(SidecarLaunch launch, CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(NameResolutionDatabase)!);
+        int httpPort = FreePort.Next(), grpcPort = FreePort.Next(), metricsPort = FreePort.Next();
+        var arguments = new List<string>
+        {
+            "--app-id", launch.AppId,
+            "--app-protocol", launch.AppProtocol,
+            "--dapr-http-port", Text(httpPort),
+            "--dapr-grpc-port", Text(grpcPort),
+            "--metrics-port", Text(metricsPort),
+            "--resources-path", launch.ResourcesDirectory,
+            "--log-level", "debug",
+        };
+        if (launch.AppPort > 0)
+        {
+            arguments.AddRange(["--app-port", Text(launch.AppPort)]);
+        }
+        if (launch.ConfigFile is not null)
+        {
+            arguments.AddRange(["--config", launch.ConfigFile]);
+        }
+        arguments.AddRange(launch.ExtraArguments);
+        var process = ManagedProcess.Start(Command(launch, arguments), logLines: 2000);
+        var sidecar = new SidecarProcess(process, launch, httpPort, grpcPort, metricsPort);
+        try
+        {
+            await process.WaitUntilReadyAsync(ct => sidecar.IsHealthyAsync("/v1.0/healthz/outbound", ct), TimeSpan.FromSeconds(60), cancellationToken);
+            return sidecar;
+        }
+        catch
+        {
+            await sidecar.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Runs the sidecar with <paramref name="arguments"/> and waits for it to exit (for start-up refusals).</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(SidecarLaunch launch, IEnumerable<string> arguments, TimeSpan timeout)
+    {
+        await using var process = ManagedProcess.Start(Command(launch, arguments));
+        await process.WaitForExitAsync(timeout);
+        return (process.ExitCode, process.Output);
+    }
+
+    /// <summary>Waits for daprd's full readiness: the app port answered and subscriptions started.</summary>
+    public Task WaitReadyAsync(CancellationToken cancellationToken = default) =>
+        _process.WaitUntilReadyAsync(ct => IsHealthyAsync("/v1.0/healthz", ct), TimeSpan.FromSeconds(60), cancellationToken);
+
+    public DaprClient CreateClient(string? apiToken = null)
+    {
+        var builder = new DaprClientBuilder()
+            .UseHttpEndpoint($"http://127.0.0.1:{HttpPort}")
+            .UseGrpcEndpoint($"http://127.0.0.1:{GrpcPort}");
+        if (apiToken is not null)
+        {
+            builder.UseDaprApiToken(apiToken);
+        }
+        return builder.Build();
+    }
+
+    /// <summary>The generated gRPC client of dapr.proto.runtime.v1.Dapr, for requests the SDK refuses to send.</summary>
+    public global::Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient CreateGrpcClient() =>
+        new(global::Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{GrpcPort}"));
+
+    private async Task<bool> IsHealthyAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await Http.GetAsync(path, cancellationToken);
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Stops the sidecar as a signal would (it leaves name resolution and stops consuming on the way out).</summary>
+    public Task StopAsync() => _process.StopAsync(TimeSpan.FromSeconds(10));
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _process.StopAsync(TimeSpan.FromSeconds(10));
+        await _process.DisposeAsync();
+    }
+}

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Globalization;
+using Ovasabi.DevSidecar.Hosting;
+
+namespace Ovasabi.DevSidecar.Cli;
+
+/// <summary>
+/// <c>dev-sidecar run -f dapr.yaml</c>: what <c>dapr run -f</c> does, with every sidecar hosted in this process.
+/// Logs go to <c>&lt;appDir&gt;/.dapr/logs/&lt;appId&gt;_{app,daprd}_&lt;timestamp&gt;.log</c> as the Dapr CLI writes them.
+/// </summary>
+public sealed class MultiAppRunner(IReadOnlyList<RunApp> apps, TextWriter console)
+{
+    private readonly List<(RunApp App, SidecarHost Sidecar, SidecarLogging Logging)> _sidecars = [];
+    private readonly List<(RunApp App, Process Process, StreamWriter? Log)> _processes = [];
+    private readonly Lock _consoleLock = new();
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        var stamp = DateTime.Now.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+        try
+        {
+            foreach (var app in apps)
+            {
+                var logs = Directory.CreateDirectory(Path.Combine(app.AppDirectory, ".dapr", "logs")).FullName;
+                var options = Options(app);
+                var daprdDestination = app.Merged.DaprdLogDestination ?? "file";
+                var logging = SidecarLogging.Create(app.AppId, options.LogLevel, options.LogAsJson,
+                    daprdDestination == "console" ? null : Path.Combine(logs, $"{app.AppId}_daprd_{stamp}.log"));
+                var sidecar = await SidecarHost.StartAsync(options, logging.Configure, cancellationToken);
+                _sidecars.Add((app, sidecar, logging));
+                StartApp(app, sidecar.Options, Path.Combine(logs, $"{app.AppId}_app_{stamp}.log"));
+            }
+            PrintTable();
+            await Task.WhenAll(_sidecars.Select(s => s.Sidecar.Services.GetRequiredService<SidecarReadiness>().WhenReady.WaitAsync(cancellationToken)));
+            Write("== dev-sidecar == all apps are ready; Ctrl-C stops everything");
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return 0;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return 0;
+        }
+        finally
+        {
+            await StopAsync();
+        }
+    }
+
+    private static SidecarOptions Options(RunApp app)
+    {
+        var m = app.Merged;
+        return new SidecarOptions
+        {
+            AppId = app.AppId,
+            AppPort = m.AppPort ?? 0,
+            AppProtocol = (m.AppProtocol ?? "http").ToLowerInvariant(),
+            AppChannelAddress = m.AppChannelAddress ?? "127.0.0.1",
+            // The Dapr CLI gives unset ports random free ones.
+            HttpPort = m.DaprHTTPPort ?? 0,
+            GrpcPort = m.DaprGRPCPort ?? 0,
+            InternalGrpcPort = m.DaprInternalGRPCPort ?? 0,
+            MetricsPort = m.MetricsPort ?? 0,
+            ResourcesPaths = app.ResourcesPaths,
+            ConfigPath = app.ConfigPath,
+            LogLevel = m.LogLevel ?? "info",
+            EnableAppHealthCheck = m.EnableAppHealthCheck ?? false,
+            AppHealthCheckPath = m.AppHealthCheckPath ?? "/healthz",
+            AppHealthProbeInterval = TimeSpan.FromSeconds(m.AppHealthProbeInterval ?? 5),
+            AppHealthProbeTimeout = TimeSpan.FromMilliseconds(m.AppHealthProbeTimeout ?? 500),
+            AppHealthThreshold = m.AppHealthThreshold ?? 3,
+            AppMaxConcurrency = m.AppMaxConcurrency ?? -1,
+            MaxBodySize = m.MaxBodySize is null ? 4 * 1024 * 1024 : Sizes.Parse(m.MaxBodySize),
+            WorkingDirectory = app.AppDirectory,
+        }.WithEnvironment(Environment.GetEnvironmentVariable);
+    }
+
+    private void StartApp(RunApp app, SidecarOptions sidecar, string logFile)
+    {
+        var start = new ProcessStartInfo(app.Command[0])
+        {
+            WorkingDirectory = app.AppDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in app.Command.Skip(1))
+        {
+            start.ArgumentList.Add(argument);
+        }
+        // The environment `dapr run` gives an app, then the run file's env entries.
+        start.Environment["APP_ID"] = app.AppId;
+        start.Environment["APP_CHANNEL_ADDRESS"] = sidecar.AppChannelAddress;
+        start.Environment["APP_PROTOCOL"] = sidecar.AppProtocol;
+        start.Environment["DAPR_HTTP_PORT"] = sidecar.HttpPort.ToString(CultureInfo.InvariantCulture);
+        start.Environment["DAPR_GRPC_PORT"] = sidecar.GrpcPort.ToString(CultureInfo.InvariantCulture);
+        start.Environment["DAPR_METRICS_PORT"] = sidecar.MetricsPort.ToString(CultureInfo.InvariantCulture);
+        if (sidecar.AppPort > 0)
+        {
+            start.Environment["APP_PORT"] = sidecar.AppPort.ToString(CultureInfo.InvariantCulture);
+        }
+        foreach (var (key, value) in app.Environment)
+        {
+            start.Environment[key] = value;
+        }
+        var destination = app.Merged.AppLogDestination ?? "fileAndConsole";
+        var log = destination == "console" ? null : new StreamWriter(logFile, append: true) { AutoFlush = true };
+        var toConsole = destination != "file";
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {app.Command[0]} for {app.AppId}");
+        process.OutputDataReceived += (_, e) => AppLine(app.AppId, e.Data, log, toConsole);
+        process.ErrorDataReceived += (_, e) => AppLine(app.AppId, e.Data, log, toConsole);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => Write($"== APP - {app.AppId} == exited with code {process.ExitCode}");
+        _processes.Add((app, process, log));
+    }
+
+    private void AppLine(string appId, string? line, StreamWriter? log, bool toConsole)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_consoleLock)
+        {
+            log?.WriteLine(line);
+            if (toConsole)
+            {
+                console.WriteLine($"== APP - {appId} == {line}");
+            }
+        }
+    }
+
+    private void PrintTable()
+    {
+        Write($"{"APP ID",-16} {"APP PORT",-9} {"PROTOCOL",-9} {"HTTP",-6} {"GRPC",-6} {"METRICS",-8} LOGS");
+        foreach (var (app, sidecar, _) in _sidecars)
+        {
+            var o = sidecar.Options;
+            Write($"{app.AppId,-16} {o.AppPort,-9} {o.AppProtocol,-9} {o.HttpPort,-6} {o.GrpcPort,-6} {o.MetricsPort,-8} {Path.Combine(app.AppDirectory, ".dapr", "logs")}");
+        }
+    }
+
+    private void Write(string line)
+    {
+        lock (_consoleLock)
+        {
+            console.WriteLine(line);
+        }
+    }
+
+    /// <summary>Stops the apps (SIGTERM, then kill after 10 s), then their sidecars.</summary>
+    private async Task StopAsync()
+    {
+        foreach (var (_, process, _) in _processes.Where(p => !p.Process.HasExited))
+        {
+            Signals.Terminate(process);
+        }
+        foreach (var (app, process, log) in _processes)
+        {
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Write($"== APP - {app.AppId} == did not stop in 10 s; killing it");
+                process.Kill(entireProcessTree: true);
+            }
+            process.Dispose();
+            if (log is not null)
+            {
+                await log.DisposeAsync();
+            }
+        }
+        foreach (var (_, sidecar, logging) in Enumerable.Reverse(_sidecars))
+        {
+            await sidecar.DisposeAsync();
+            logging.Dispose();
+        }
+    }
+}
+
+/// <summary>Polite process termination (SIGTERM) so apps run their shutdown hooks.</summary>
+internal static class Signals
+{
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
+    public static void Terminate(Process process)
+    {
+        if (OperatingSystem.IsWindows() || kill(process.Id, 15) != 0)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+    }
+}
