@@ -17,6 +17,11 @@ public static class ComponentCatalog
         new("state.redis", ["v1"], (d, c) => new State.RedisStateStore(d, c)),
         new("state.postgresql", ["v1", "v2"], (d, c) => new State.PostgresStateStore(d, c)),
         new("pubsub.redis", ["v1"], (d, c) => new PubSub.RedisStreamsPubSub(d, c)),
+        new("bindings.postgresql", ["v1"], (d, c) => new Bindings.PostgresBinding(d, c)),
+        new("bindings.postgres", ["v1"], (d, c) => new Bindings.PostgresBinding(d, c)),
+        new("bindings.aws.s3", ["v1"], (d, c) => new Bindings.S3Binding(d, c)),
+        new("bindings.localstorage", ["v1"], (d, c) => new Bindings.LocalStorageBinding(d, c)),
+        new("secretstores.local.file", ["v1"], (d, c) => new Secrets.LocalFileSecretStore(d, c)),
     }.ToDictionary(e => e.Type, StringComparer.Ordinal);
 
     public static IEnumerable<string> Types => Entries.Keys.Order(StringComparer.Ordinal);
