@@ -164,10 +164,10 @@ public sealed class SidecarProcess : IAsyncDisposable
     /// <summary>Stops the sidecar as a signal would (it leaves name resolution and stops consuming on the way out).</summary>
     public Task StopAsync() => _process.StopAsync(TimeSpan.FromSeconds(10));
 
+    /// <summary>Kills the process: fast, and its name-resolution entry goes stale within seconds (tests use unique app IDs).</summary>
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await _process.StopAsync(TimeSpan.FromSeconds(10));
         await _process.DisposeAsync();
     }
 }

@@ -42,7 +42,7 @@ public sealed class SqliteNameResolver : INameResolver
         {
             DataSource = path,
             DefaultTimeout = (int)Math.Max(1, busyTimeout.TotalSeconds),
-            Pooling = true,
+            Pooling = false,
         }.ToString();
         _table = table;
         _updateInterval = updateInterval;
