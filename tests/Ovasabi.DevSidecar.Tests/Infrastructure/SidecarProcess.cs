@@ -84,13 +84,15 @@ public sealed class SidecarProcess : IAsyncDisposable
     public static async Task<SidecarProcess> StartAsync(SidecarLaunch launch, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(NameResolutionDatabase)!);
-        int httpPort = FreePort.Next(), grpcPort = FreePort.Next(), metricsPort = FreePort.Next();
+        // Every port comes from here (none is left to the sidecar to pick), so sidecars started side by side cannot collide.
+        int httpPort = FreePort.Next(), grpcPort = FreePort.Next(), internalPort = FreePort.Next(), metricsPort = FreePort.Next();
         var arguments = new List<string>
         {
             "--app-id", launch.AppId,
             "--app-protocol", launch.AppProtocol,
             "--dapr-http-port", Text(httpPort),
             "--dapr-grpc-port", Text(grpcPort),
+            "--dapr-internal-grpc-port", Text(internalPort),
             "--metrics-port", Text(metricsPort),
             "--resources-path", launch.ResourcesDirectory,
             "--log-level", "debug",
@@ -114,6 +116,40 @@ public sealed class SidecarProcess : IAsyncDisposable
         catch
         {
             await sidecar.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts several sidecars side by side and waits until each is fully ready (app port answered); if one fails,
+    /// the others are stopped before the error surfaces.
+    /// </summary>
+    public static async Task<SidecarProcess[]> StartReadyAsync(params SidecarLaunch[] launches)
+    {
+        var starting = launches.Select(async launch =>
+        {
+            var sidecar = await StartAsync(launch);
+            try
+            {
+                await sidecar.WaitReadyAsync();
+                return sidecar;
+            }
+            catch
+            {
+                await sidecar.DisposeAsync();
+                throw;
+            }
+        }).ToArray();
+        try
+        {
+            return await Task.WhenAll(starting);
+        }
+        catch
+        {
+            foreach (var started in starting.Where(t => t.IsCompletedSuccessfully))
+            {
+                await started.Result.DisposeAsync();
+            }
             throw;
         }
     }

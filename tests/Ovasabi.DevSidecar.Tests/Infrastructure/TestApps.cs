@@ -22,6 +22,9 @@ public sealed record Received(string Kind, string Path, byte[] Body, IReadOnlyDi
 {
     public TopicEventRequest Event => (TopicEventRequest)Message!;
 
+    /// <summary>The AppCallback OnInvoke request a gRPC app received.</summary>
+    public InvokeRequest Invocation => (InvokeRequest)Message!;
+
     public string Text => System.Text.Encoding.UTF8.GetString(Body);
 }
 
@@ -224,9 +227,14 @@ public sealed class CallbackApp(string appId) : TestApp(appId)
     }
 }
 
-/// <summary>An app that runs with app-protocol http: <c>/dapr/subscribe</c>, event routes and an echo of every other request.</summary>
+/// <summary>
+/// An app that runs with app-protocol http: <c>/dapr/subscribe</c>, event routes and an echo of every other request
+/// (recorded with its raw target, answered as JSON with an <c>x-echo-app</c> header and the status <c>?status=</c> asks for).
+/// </summary>
 public sealed class HttpTestApp(string appId) : TestApp(appId)
 {
+    private readonly ConcurrentDictionary<string, int> _requestsPerTarget = new(StringComparer.Ordinal);
+
     /// <summary>The JSON array <c>GET /dapr/subscribe</c> answers (daprd reads camelCase or lower-case names).</summary>
     public JsonArray Subscriptions { get; } = [];
 
@@ -256,13 +264,15 @@ public sealed class HttpTestApp(string appId) : TestApp(appId)
         app.Map("/{**path}", async (HttpContext context) =>
         {
             var body = await Body(context);
-            Record(new Received("invoke", context.Request.Path + context.Request.QueryString, body, Headers(context.Request.Headers)));
+            var target = RawTarget(context);
+            Record(new Received("invoke", target, body, Headers(context.Request.Headers)));
             context.Response.Headers["x-echo-app"] = AppId;
-            var status = context.Request.Query.TryGetValue("status", out var wanted) ? int.Parse(wanted!, System.Globalization.CultureInfo.InvariantCulture) : 200;
+            var status = StatusFor(context, target);
             return Results.Json(new JsonObject
             {
                 ["method"] = context.Request.Method,
                 ["path"] = context.Request.Path.Value,
+                ["rawTarget"] = target,
                 ["query"] = context.Request.QueryString.Value,
                 ["body"] = System.Text.Encoding.UTF8.GetString(body),
                 ["contentType"] = context.Request.ContentType,
@@ -273,6 +283,30 @@ public sealed class HttpTestApp(string appId) : TestApp(appId)
             }, statusCode: status);
         });
     }
+
+    /// <summary>
+    /// <c>?status=NNN</c> answers NNN; with <c>&amp;statusCount=N</c> only the first N requests with this exact target
+    /// (path and query) do, later ones answer 200 — a callee that fails a few times and then recovers.
+    /// </summary>
+    private int StatusFor(HttpContext context, string target)
+    {
+        if (!context.Request.Query.TryGetValue("status", out var wanted))
+        {
+            return 200;
+        }
+        var status = int.Parse(wanted!, System.Globalization.CultureInfo.InvariantCulture);
+        if (!context.Request.Query.TryGetValue("statusCount", out var count))
+        {
+            return status;
+        }
+        var seen = _requestsPerTarget.AddOrUpdate(target, 1, (_, n) => n + 1);
+        return seen <= int.Parse(count!, System.Globalization.CultureInfo.InvariantCulture) ? status : 200;
+    }
+
+    /// <summary>The request target exactly as it arrived (still escaped), which is what the sidecar is to preserve.</summary>
+    private static string RawTarget(HttpContext context) =>
+        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget
+        ?? context.Request.Path + context.Request.QueryString;
 
     private static async Task<byte[]> Body(HttpContext context)
     {

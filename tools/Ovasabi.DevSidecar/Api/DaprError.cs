@@ -217,9 +217,6 @@ public static class DaprErrors
     public static DaprError DirectInvokeNoAppId() =>
         new(StatusCode.InvalidArgument, Http404, "ERR_DIRECT_INVOKE", "failed getting app id either from the URL path or the header dapr-app-id");
 
-    public static DaprError DirectInvokeMethod() =>
-        new(StatusCode.InvalidArgument, Http400, "ERR_DIRECT_INVOKE", "invalid method name");
-
     public static DaprError BadRequest(string errorCode, string message) =>
         new(StatusCode.InvalidArgument, Http400, errorCode, message);
 }

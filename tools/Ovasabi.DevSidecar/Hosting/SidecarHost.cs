@@ -147,7 +147,7 @@ public sealed class SidecarHost : IAsyncDisposable
         services.AddSingleton(time);
         services.AddSingleton<SidecarReadiness>();
         services.AddSingleton<SidecarMetrics>();
-        services.AddSingleton(new AccessControl(configuration.Spec.AccessControl));
+        services.AddSingleton(new AccessControl(configuration.Spec.AccessControl, appIsHttp: !options.IsGrpcApp));
         services.AddSingleton<ApiTokenCheck>();
         services.AddSingleton<INameResolver>(sp => SqliteNameResolver.FromConfiguration(
             configuration.Spec.NameResolution?.Configuration, DefaultNameResolutionPath, options.WorkingDirectory, time,

@@ -100,21 +100,25 @@ public static class HttpEndpoints
             Results.Json(await bindings.GetSecretAsync(store, key, context.RequestAborted)));
 
         endpoints.Map(InvokePrefix + "{id}/method/{**method}", (HttpContext context, string id, ServiceInvocation invocation, SidecarOptions options) =>
-            InvokeAsync(context, Uri.UnescapeDataString(id), RawMethod(context), invocation, options.MaxBodySize));
-        endpoints.MapFallback((HttpContext context, ServiceInvocation invocation, SidecarOptions options) =>
+            InvokeAsync(context, Uri.UnescapeDataString(id), MethodOf(RawPath(context), InvokePrefix.Length), invocation, options.MaxBodySize));
+        // Any other path with a dapr-app-id header is an invocation of that path. An explicit pattern: the default one
+        // of MapFallback ({*path:nonfile}) skips paths whose last segment looks like a file name (report.pdf).
+        endpoints.MapFallback("{**path}", (HttpContext context, ServiceInvocation invocation, SidecarOptions options) =>
             context.Request.Headers.TryGetValue(InvocationHeaders.AppId, out var target) && target.ToString().Length > 0
-                ? InvokeAsync(context, target.ToString(), context.Request.Path.Value!.TrimStart('/'), invocation, options.MaxBodySize)
-                : Task.FromResult(Error(404, "ERR_DIRECT_INVOKE", $"method \"{context.Request.Path}\" is not found")));
+                ? InvokeAsync(context, target.ToString(), InvocationMethod.Decode(RawPath(context)).TrimStart('/'), invocation, options.MaxBodySize)
+                : throw DaprErrors.DirectInvokeNoAppId());
     }
 
-    /// <summary>The method exactly as sent (still escaped), which daprd passes to the app unchanged.</summary>
-    private static string RawMethod(HttpContext context)
+    /// <summary>The request path as sent (still percent-encoded).</summary>
+    private static string RawPath(HttpContext context) =>
+        (context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "").Split('?')[0];
+
+    /// <summary>The method of an invoke URL, percent-decoded as daprd takes it from the decoded URL path.</summary>
+    private static string MethodOf(string rawPath, int searchFrom)
     {
-        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
-        raw = raw.Split('?')[0];
         const string marker = "/method/";
-        var start = raw.IndexOf(marker, InvokePrefix.Length, StringComparison.Ordinal);
-        return start < 0 ? "" : raw[(start + marker.Length)..];
+        var start = rawPath.IndexOf(marker, searchFrom, StringComparison.Ordinal);
+        return start < 0 ? "" : InvocationMethod.Decode(rawPath[(start + marker.Length)..]);
     }
 
     private static async Task<IResult> InvokeAsync(HttpContext context, string target, string method, ServiceInvocation invocation, long maxBodySize)
@@ -122,10 +126,6 @@ public static class HttpEndpoints
         if (string.IsNullOrEmpty(target))
         {
             throw DaprErrors.DirectInvokeNoAppId();
-        }
-        if (method.Split('/').Any(segment => segment is ".." or "."))
-        {
-            throw DaprErrors.DirectInvokeMethod();
         }
         var body = await ReadBodyAsync(context, maxBodySize);
         var headers = context.Request.Headers

@@ -15,7 +15,7 @@ public static class InternalEndpoints
                 return HttpEndpoints.Error(404, "ERR_DIRECT_INVOKE", $"this sidecar serves {options.AppId}, not {id}");
             }
             var raw = (context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "").Split('?')[0];
-            var method = raw[(raw.IndexOf("/method/", StringComparison.Ordinal) + "/method/".Length)..];
+            var method = InvocationMethod.Decode(raw[(raw.IndexOf("/method/", StringComparison.Ordinal) + "/method/".Length)..]);
             using var body = new MemoryStream();
             await context.Request.Body.CopyToAsync(body, context.RequestAborted);
             var headers = context.Request.Headers

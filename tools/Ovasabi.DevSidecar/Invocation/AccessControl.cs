@@ -4,21 +4,28 @@ using Ovasabi.DevSidecar.Resources;
 namespace Ovasabi.DevSidecar.Invocation;
 
 /// <summary>
-/// The callee-side invocation allow-list of a Configuration (<c>spec.accessControl</c>). daprd identifies the caller by
-/// its mTLS SPIFFE ID; the dev sidecar trusts the <c>dapr-caller-app-id</c> that the calling dev sidecar stamps.
+/// The callee-side invocation allow-list of a Configuration (<c>spec.accessControl</c>), evaluated as RT:pkg/acl/acl.go
+/// does. daprd identifies the caller by its mTLS SPIFFE ID; the dev sidecar trusts the <c>dapr-caller-app-id</c> that
+/// the calling dev sidecar stamps.
 /// </summary>
 public sealed class AccessControl
 {
     private readonly AccessControlModel? _model;
+    private readonly bool _appIsHttp;
+    private readonly string _defaultAction;
     private readonly List<(AppPolicyModel Policy, List<(Regex Name, HashSet<string> Verbs, bool Allow)> Operations)> _policies;
 
-    public AccessControl(AccessControlModel? model)
+    /// <param name="appIsHttp">daprd matches HTTP verbs and compares names case-insensitively only when the app speaks HTTP.</param>
+    public AccessControl(AccessControlModel? model, bool appIsHttp)
     {
         _model = model;
+        _appIsHttp = appIsHttp;
+        // Without a global defaultAction, daprd denies once any app policy exists (and allows otherwise).
+        _defaultAction = model?.DefaultAction is { Length: > 0 } action ? action : model?.Policies is { Count: > 0 } ? "deny" : "allow";
         _policies = (model?.Policies ?? []).Select(p => (p, (p.Operations ?? []).Select(o =>
-            (Glob(o.Name ?? "/**"),
-             (o.HttpVerb is { Count: > 0 } verbs ? verbs : ["*"]).Select(v => v.ToUpperInvariant()).ToHashSet(StringComparer.Ordinal),
-             !string.Equals(o.Action, "deny", StringComparison.OrdinalIgnoreCase))).ToList())).ToList();
+            (Glob(o.Name ?? "/**", appIsHttp),
+             (o.HttpVerb ?? []).Select(v => v.ToUpperInvariant()).ToHashSet(StringComparer.Ordinal),
+             Allows(o.Action))).ToList())).ToList();
     }
 
     public bool Enabled => _model is not null;
@@ -37,25 +44,40 @@ public sealed class AccessControl
             {
                 continue;
             }
+            var appDefault = Allows(policy.DefaultAction is { Length: > 0 } own ? own : _defaultAction);
+            // The first operation whose name matches decides; a gRPC app's calls ignore httpVerb, an HTTP app's call
+            // whose verb the operation does not list falls back to the app's default.
             foreach (var (name, verbs, allow) in operations)
             {
-                if (name.IsMatch(path) && (verbs.Contains("*") || verbs.Contains(verb.ToUpperInvariant())))
+                if (name.IsMatch(path))
                 {
-                    return allow;
+                    return !_appIsHttp || verbs.Contains("*") || verbs.Contains(verb.ToUpperInvariant()) ? allow : appDefault;
                 }
             }
-            return Allows(policy.DefaultAction ?? _model.DefaultAction);
+            return appDefault;
         }
-        return Allows(_model.DefaultAction);
+        return Allows(_defaultAction);
     }
 
-    private static bool Allows(string? action) => !string.Equals(action, "deny", StringComparison.OrdinalIgnoreCase);
+    private static bool Allows(string? action) => string.Equals(action, "allow", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>daprd's operation names: <c>*</c> matches one path segment, <c>**</c> any number.</summary>
-    private static Regex Glob(string pattern)
+    /// <summary>
+    /// daprd's operation names: <c>*</c> matches within one path segment, a trailing <c>/*</c> one segment and a
+    /// trailing <c>/**</c> any number, both also matching the bare prefix (daprd's operation trie does).
+    /// </summary>
+    private static Regex Glob(string pattern, bool ignoreCase)
     {
         var normalized = "/" + pattern.TrimStart('/');
+        var tail = "";
+        if (normalized.EndsWith("/**", StringComparison.Ordinal))
+        {
+            (normalized, tail) = (normalized[..^3], "(/.*)?");
+        }
+        else if (normalized.EndsWith("/*", StringComparison.Ordinal))
+        {
+            (normalized, tail) = (normalized[..^2], "(/[^/]*)?");
+        }
         var regex = Regex.Escape(normalized).Replace(@"\*\*", "\u0001", StringComparison.Ordinal).Replace(@"\*", "[^/]*", StringComparison.Ordinal).Replace("\u0001", ".*", StringComparison.Ordinal);
-        return new Regex("^" + regex + "$", RegexOptions.CultureInvariant);
+        return new Regex("^" + regex + tail + "$", RegexOptions.CultureInvariant | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None));
     }
 }

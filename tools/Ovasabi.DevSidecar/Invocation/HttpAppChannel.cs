@@ -12,7 +12,8 @@ public sealed class HttpAppChannel(HttpClient client, Uri appBase, string? appAp
 
     public async Task<InvokeResult> InvokeAsync(InvokeMessage message, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(new HttpMethod(message.Verb), new Uri(appBase, "/" + message.Method.TrimStart('/') + message.QueryString));
+        using var request = new HttpRequestMessage(new HttpMethod(message.Verb),
+            InvocationMethod.ExactUri(appBase.GetLeftPart(UriPartial.Authority) + InvocationMethod.ToAppPath(message.Method) + message.QueryString));
         if (message.Body.Length > 0 || message.ContentType is not null)
         {
             request.Content = new ByteArrayContent(message.Body);

@@ -37,6 +37,8 @@ public sealed class ServiceInvocation(
     /// <summary>Invokes a method of <paramref name="targetAppId"/> on behalf of this sidecar's app.</summary>
     public async Task<InvokeResult> InvokeAsync(string targetAppId, InvokeMessage message, string? callerAddress, CancellationToken cancellationToken)
     {
+        // daprd normalizes the method once, at the edge, and both ACL and app see that form.
+        message = message with { Method = InvocationMethod.Normalize(message.Method, out var invalid) ?? throw DaprErrors.DirectInvoke(targetAppId, $"invalid method: {invalid}") };
         var policy = resiliency.ForApp(targetAppId);
         InvokeResult result;
         try
@@ -70,8 +72,13 @@ public sealed class ServiceInvocation(
         var (appId, _) = SplitNamespace(targetAppId);
         var address = await resolver.ResolveAsync(appId, cancellationToken)
             ?? throw DaprErrors.DirectInvoke(targetAppId, $"couldn't find service: {targetAppId}");
-        var uri = new Uri($"http://{address}/v1.0/invoke/{Uri.EscapeDataString(appId)}/method/{message.Method.TrimStart('/')}{message.QueryString}");
-        using var request = new HttpRequestMessage(new HttpMethod(message.Verb), uri);
+        var uri = InvocationMethod.ExactUri($"http://{address}/v1.0/invoke/{Uri.EscapeDataString(appId)}/method/{InvocationMethod.ToSidecarPath(message.Method)}{message.QueryString}");
+        // The internal port speaks only HTTP/2; HttpClient.DefaultRequestVersion does not apply to SendAsync.
+        using var request = new HttpRequestMessage(new HttpMethod(message.Verb), uri)
+        {
+            Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
         if (message.Body.Length > 0 || message.ContentType is not null)
         {
             request.Content = new ByteArrayContent(message.Body);
@@ -103,6 +110,7 @@ public sealed class ServiceInvocation(
     /// <summary>Handles an invocation that reached this sidecar for its own app.</summary>
     public async Task<InvokeResult> InvokeLocalAsync(InvokeMessage message, string? callerAppId, string? callerNamespace, CancellationToken cancellationToken)
     {
+        message = message with { Method = InvocationMethod.Normalize(message.Method, out var invalid) ?? throw DaprErrors.DirectInvoke(options.AppId, $"invalid method: {invalid}") };
         if (!accessControl.IsAllowed(callerAppId, callerNamespace, message.Method, message.Verb))
         {
             throw new DaprError(Grpc.Core.StatusCode.PermissionDenied, 403, "ERR_DIRECT_INVOKE",

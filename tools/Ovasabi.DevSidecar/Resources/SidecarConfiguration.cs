@@ -64,6 +64,13 @@ public sealed class SidecarConfiguration
             throw new ResourceException(File!, "spec.nameResolution.component",
                 $"name resolution '{resolver}' is not supported by the dev sidecar (use sqlite, or leave it out for the local default)");
         }
+        // daprd refuses to start when an app policy lacks its app ID, trust domain or namespace (RT:pkg/acl/acl.go).
+        var incomplete = (Spec.AccessControl?.Policies ?? []).Where(p => string.IsNullOrEmpty(p.AppId) || string.IsNullOrEmpty(p.TrustDomain) || string.IsNullOrEmpty(p.Namespace)).ToList();
+        if (incomplete.Count > 0)
+        {
+            throw new ResourceException(File!, "spec.accessControl.policies",
+                $"invalid access control spec: every policy needs appId, trustDomain and namespace (incomplete: {string.Join(", ", incomplete.Select(p => p.AppId is { Length: > 0 } id ? id : "<no appId>"))})");
+        }
         foreach (var action in new[] { Spec.AccessControl?.DefaultAction }.Concat(Spec.AccessControl?.Policies?.Select(p => p.DefaultAction) ?? []))
         {
             if (!string.IsNullOrEmpty(action) && action is not ("allow" or "deny"))

@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Ovasabi.DevSidecar.Tests.Infrastructure;
+using Ovasabi.Testing;
+
+namespace Ovasabi.DevSidecar.Tests.Contract;
+
+/// <summary>
+/// A caller and an HTTP callee whose sidecars both run with a Configuration that names the sqlite name resolver and a
+/// database file of their own (not the test run's shared one). The callee's sidecar can be stopped and restarted.
+/// </summary>
+public sealed class NameResolutionSidecars : IAsyncLifetime
+{
+    private readonly ResourceFolder _resources = new();
+    private readonly ResourceFolder _configs = new();
+
+    public string DatabaseFile => _configs.PathOf("names.db");
+
+    public SidecarProcess Caller { get; private set; } = null!;
+
+    public HttpTestApp CalleeApp { get; private set; } = null!;
+
+    public SidecarProcess Callee { get; set; } = null!;
+
+    public SidecarLaunch CalleeLaunch => new(CalleeApp.AppId, _resources.Directory)
+    {
+        AppPort = CalleeApp.Port,
+        AppProtocol = "http",
+        ConfigFile = _configs.PathOf("config.yaml"),
+    };
+
+    public async ValueTask InitializeAsync()
+    {
+        _configs.Add("config.yaml", $"""
+            apiVersion: dapr.io/v1alpha1
+            kind: Configuration
+            metadata:
+              name: sqlite-names
+            spec:
+              nameResolution:
+                component: sqlite
+                version: v1
+                configuration:
+                  connectionString: "{DatabaseFile}"
+            """);
+        CalleeApp = await HttpTestApp.StartAsync(UniqueName.Create("nr-callee"));
+        var sidecars = await SidecarProcess.StartReadyAsync(
+            new SidecarLaunch(UniqueName.Create("nr-caller"), _resources.Directory) { ConfigFile = _configs.PathOf("config.yaml") },
+            CalleeLaunch);
+        (Caller, Callee) = (sidecars[0], sidecars[1]);
+    }
+
+    /// <summary>The addresses registered for <paramref name="appId"/> in a name-resolution database file.</summary>
+    public static async Task<IReadOnlyList<string>> RegisteredAddressesAsync(string databaseFile, string appId)
+    {
+        if (!File.Exists(databaseFile))
+        {
+            return [];
+        }
+        var connectionString = new SqliteConnectionStringBuilder { DataSource = databaseFile, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
+        await using var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT address FROM hosts WHERE app_id = $app";
+        command.Parameters.AddWithValue("$app", appId);
+        var addresses = new List<string>();
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                addresses.Add(reader.GetString(0));
+            }
+        }
+        catch (SqliteException e) when (e.Message.Contains("no such table", StringComparison.Ordinal))
+        {
+            // Nothing registered there yet.
+        }
+        return addresses;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Caller is not null)
+        {
+            await Caller.DisposeAsync();
+        }
+        if (Callee is not null)
+        {
+            await Callee.DisposeAsync();
+        }
+        if (CalleeApp is not null)
+        {
+            await CalleeApp.DisposeAsync();
+        }
+        _resources.Dispose();
+        _configs.Dispose();
+    }
+}
+
+/// <summary>How a caller finds its callee: the sqlite name resolver of the Configuration, callees that stop and come back.</summary>
+public sealed class InvocationNameResolutionTests(NameResolutionSidecars fixture) : IClassFixture<NameResolutionSidecars>
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private async Task<HttpResponseMessage> InvokeCalleeAsync(string marker)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1.0/invoke/{fixture.CalleeApp.AppId}/method/ping/{marker}");
+        return await fixture.Caller.Http.SendAsync(request, Cancel);
+    }
+
+    [Fact]
+    public async Task Sidecars_with_a_sqlite_nameResolution_configuration_register_in_its_file_and_reach_each_other_through_it()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+
+        using var response = await InvokeCalleeAsync(marker);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single(fixture.CalleeApp.All, r => r.Path == $"/ping/{marker}");
+        Assert.Single(await NameResolutionSidecars.RegisteredAddressesAsync(fixture.DatabaseFile, fixture.Caller.AppId));
+        Assert.Single(await NameResolutionSidecars.RegisteredAddressesAsync(fixture.DatabaseFile, fixture.CalleeApp.AppId));
+        Assert.Empty(await NameResolutionSidecars.RegisteredAddressesAsync(SidecarProcess.NameResolutionDatabase, fixture.CalleeApp.AppId));
+    }
+
+    [Fact]
+    public async Task A_stopped_callee_fails_with_ERR_DIRECT_INVOKE_and_once_restarted_on_other_ports_is_reached_without_restarting_the_caller()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        using (var before = await InvokeCalleeAsync($"before-{marker}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+        var oldAddress = Assert.Single(await NameResolutionSidecars.RegisteredAddressesAsync(fixture.DatabaseFile, fixture.CalleeApp.AppId));
+
+        await fixture.Callee.StopAsync();
+        await fixture.Callee.DisposeAsync();
+        using (var stopped = await InvokeCalleeAsync($"stopped-{marker}"))
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, stopped.StatusCode);
+            var error = await stopped.Content.ReadFromJsonAsync<JsonObject>(Cancel);
+            Assert.Equal("ERR_DIRECT_INVOKE", (string?)error!["errorCode"]);
+        }
+        Assert.Empty(await NameResolutionSidecars.RegisteredAddressesAsync(fixture.DatabaseFile, fixture.CalleeApp.AppId));
+
+        fixture.Callee = await SidecarProcess.StartAsync(fixture.CalleeLaunch, Cancel);
+        await fixture.Callee.WaitReadyAsync(Cancel);
+        using var after = await InvokeCalleeAsync($"after-{marker}");
+
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.Single(fixture.CalleeApp.All, r => r.Path == $"/ping/after-{marker}");
+        Assert.DoesNotContain(fixture.CalleeApp.All, r => r.Path == $"/ping/stopped-{marker}");
+        var newAddress = Assert.Single(await NameResolutionSidecars.RegisteredAddressesAsync(fixture.DatabaseFile, fixture.CalleeApp.AppId));
+        Assert.NotEqual(oldAddress, newAddress);
+    }
+}
