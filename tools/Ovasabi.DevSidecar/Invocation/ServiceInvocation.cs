@@ -71,7 +71,12 @@ public sealed class ServiceInvocation(
         var address = await resolver.ResolveAsync(appId, cancellationToken)
             ?? throw DaprErrors.DirectInvoke(targetAppId, $"couldn't find service: {targetAppId}");
         var uri = new Uri($"http://{address}/v1.0/invoke/{Uri.EscapeDataString(appId)}/method/{message.Method.TrimStart('/')}{message.QueryString}");
-        using var request = new HttpRequestMessage(new HttpMethod(message.Verb), uri);
+        // The internal port speaks only HTTP/2; HttpClient.DefaultRequestVersion does not apply to SendAsync.
+        using var request = new HttpRequestMessage(new HttpMethod(message.Verb), uri)
+        {
+            Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
         if (message.Body.Length > 0 || message.ContentType is not null)
         {
             request.Content = new ByteArrayContent(message.Body);
