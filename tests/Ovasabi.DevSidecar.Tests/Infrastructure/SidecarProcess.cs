@@ -18,6 +18,12 @@ public sealed record SidecarLaunch(string AppId, string ResourcesDirectory)
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 }
 
+/// <summary>The ports a sidecar is told to serve on; all picked by the test process so sidecars started side by side cannot collide.</summary>
+public sealed record SidecarPorts(int Http, int Grpc, int Internal, int Metrics)
+{
+    public static SidecarPorts Free() => new(FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next());
+}
+
 /// <summary>
 /// A real dev sidecar process (the built <c>dev-sidecar.dll</c>, started as `dapr run` would start daprd) on free
 /// loopback ports, sharing one name-resolution database per test run so sidecars find each other.
@@ -83,17 +89,15 @@ public sealed class SidecarProcess : IAsyncDisposable
     /// <summary>Starts the sidecar and waits until its outbound API serves (daprd's /v1.0/healthz/outbound).</summary>
     public static async Task<SidecarProcess> StartAsync(SidecarLaunch launch, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(NameResolutionDatabase)!);
-        // Every port comes from here (none is left to the sidecar to pick), so sidecars started side by side cannot collide.
-        int httpPort = FreePort.Next(), grpcPort = FreePort.Next(), internalPort = FreePort.Next(), metricsPort = FreePort.Next();
+        var ports = SidecarPorts.Free();
         var arguments = new List<string>
         {
             "--app-id", launch.AppId,
             "--app-protocol", launch.AppProtocol,
-            "--dapr-http-port", Text(httpPort),
-            "--dapr-grpc-port", Text(grpcPort),
-            "--dapr-internal-grpc-port", Text(internalPort),
-            "--metrics-port", Text(metricsPort),
+            "--dapr-http-port", Text(ports.Http),
+            "--dapr-grpc-port", Text(ports.Grpc),
+            "--dapr-internal-grpc-port", Text(ports.Internal),
+            "--metrics-port", Text(ports.Metrics),
             "--resources-path", launch.ResourcesDirectory,
             "--log-level", "debug",
         };
@@ -106,8 +110,19 @@ public sealed class SidecarProcess : IAsyncDisposable
             arguments.AddRange(["--config", launch.ConfigFile]);
         }
         arguments.AddRange(launch.ExtraArguments);
+        return await StartWithArgumentsAsync(launch, ports, arguments, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts the sidecar with exactly <paramref name="arguments"/> (command-line tests), which must ask for
+    /// <paramref name="ports"/>, and waits until its outbound API serves.
+    /// </summary>
+    public static async Task<SidecarProcess> StartWithArgumentsAsync(SidecarLaunch launch, SidecarPorts ports, IEnumerable<string> arguments,
+        CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(NameResolutionDatabase)!);
         var process = ManagedProcess.Start(Command(launch, arguments), logLines: 2000);
-        var sidecar = new SidecarProcess(process, launch, httpPort, grpcPort, metricsPort);
+        var sidecar = new SidecarProcess(process, launch, ports.Http, ports.Grpc, ports.Metrics);
         try
         {
             await process.WaitUntilReadyAsync(ct => sidecar.IsHealthyAsync("/v1.0/healthz/outbound", ct), TimeSpan.FromSeconds(60), cancellationToken);
@@ -195,7 +210,7 @@ public sealed class SidecarProcess : IAsyncDisposable
         }
     }
 
-    private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+    public static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Stops the sidecar as a signal would (it leaves name resolution and stops consuming on the way out).</summary>
     public Task StopAsync() => _process.StopAsync(TimeSpan.FromSeconds(10));

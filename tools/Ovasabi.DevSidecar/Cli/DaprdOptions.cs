@@ -47,7 +47,17 @@ public sealed class DaprdOptions
         EnableAppHealthCheck, AppHealthCheckPath, AppHealthProbeInterval, AppHealthProbeTimeout, AppHealthThreshold, .. Ignored,
     ];
 
-    public SidecarOptions Bind(ParseResult result) => new SidecarOptions
+    /// <exception cref="FormatException">a flag's value is refused; the message names the flag</exception>
+    /// <exception cref="ArgumentException">a flag's value is refused; the message names the flag</exception>
+    public SidecarOptions Bind(ParseResult result)
+    {
+        var options = BindValues(result);
+        // Checked here so a bad level is a one-line flag error, not an exception from the logging set-up.
+        SidecarLogging.Level(options.LogLevel);
+        return options;
+    }
+
+    private SidecarOptions BindValues(ParseResult result) => new SidecarOptions
     {
         AppId = result.GetRequiredValue(AppId),
         AppPort = result.GetValue(AppPort),
@@ -63,14 +73,28 @@ public sealed class DaprdOptions
         LogLevel = result.GetValue(LogLevel)!,
         LogAsJson = result.GetValue(LogAsJson),
         ListenAddresses = result.GetValue(ListenAddresses)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-        MaxBodySize = Sizes.Parse(result.GetValue(MaxBodySize)!),
+        MaxBodySize = Parsed(result, MaxBodySize, Sizes.Parse),
         AppMaxConcurrency = result.GetValue(AppMaxConcurrency),
         EnableAppHealthCheck = result.GetValue(EnableAppHealthCheck),
         AppHealthCheckPath = result.GetValue(AppHealthCheckPath)!,
-        AppHealthProbeInterval = Sizes.Duration(result.GetValue(AppHealthProbeInterval)!, TimeSpan.FromSeconds(1)),
-        AppHealthProbeTimeout = Sizes.Duration(result.GetValue(AppHealthProbeTimeout)!, TimeSpan.FromMilliseconds(1)),
+        AppHealthProbeInterval = Parsed(result, AppHealthProbeInterval, text => Sizes.Duration(text, TimeSpan.FromSeconds(1))),
+        AppHealthProbeTimeout = Parsed(result, AppHealthProbeTimeout, text => Sizes.Duration(text, TimeSpan.FromMilliseconds(1))),
         AppHealthThreshold = result.GetValue(AppHealthThreshold),
     }.WithEnvironment(Environment.GetEnvironmentVariable);
+
+    /// <summary>A flag's text parsed by <paramref name="parse"/>; a refusal names the flag, as Go's flag package does.</summary>
+    private static T Parsed<T>(ParseResult result, Option<string> option, Func<string, T> parse)
+    {
+        var text = result.GetValue(option)!;
+        try
+        {
+            return parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"{option.Name} {text}: {e.Message}", e);
+        }
+    }
 
     /// <summary>Go's flag package accepts <c>-flag</c> as well as <c>--flag</c>; so does the dev sidecar.</summary>
     public static string[] NormalizeGoFlags(string[] args) =>

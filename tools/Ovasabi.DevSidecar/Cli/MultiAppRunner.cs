@@ -149,24 +149,26 @@ public sealed class MultiAppRunner(IReadOnlyList<RunApp> apps, TextWriter consol
         }
     }
 
-    /// <summary>Stops the apps (SIGTERM, then kill after 10 s), then their sidecars.</summary>
+    /// <summary>
+    /// Stops the apps as the Dapr CLI does: SIGTERM to the app and everything it started (the CLI signals the app's
+    /// process group, so `sh -c`, `dotnet run` and their children all stop), SIGKILL to what is left after 10 s;
+    /// then their sidecars.
+    /// </summary>
     private async Task StopAsync()
     {
-        foreach (var (_, process, _) in _processes.Where(p => !p.Process.HasExited))
-        {
-            Signals.Terminate(process);
-        }
-        foreach (var (app, process, log) in _processes)
+        var trees = _processes.Select(p => (p.App, p.Process, p.Log, Tree: Signals.TerminateTree(p.Process))).ToList();
+        foreach (var (app, process, log, tree) in trees)
         {
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             try
             {
                 await process.WaitForExitAsync(grace.Token);
+                await Signals.WaitGoneAsync(tree, grace.Token);
             }
             catch (OperationCanceledException)
             {
                 Write($"== APP - {app.AppId} == did not stop in 10 s; killing it");
-                process.Kill(entireProcessTree: true);
+                Signals.Kill(process, tree);
             }
             process.Dispose();
             if (log is not null)
@@ -182,17 +184,128 @@ public sealed class MultiAppRunner(IReadOnlyList<RunApp> apps, TextWriter consol
     }
 }
 
-/// <summary>Polite process termination (SIGTERM) so apps run their shutdown hooks.</summary>
+/// <summary>Polite termination (SIGTERM) of an app and its descendants so they run their shutdown hooks.</summary>
 internal static class Signals
 {
+    private const int SigTerm = 15, SigKill = 9;
+
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int signal);
 
-    public static void Terminate(Process process)
+    /// <summary>Sends SIGTERM to the process and its descendants; returns the descendants (empty where /proc is missing).</summary>
+    public static IReadOnlyList<int> TerminateTree(Process process)
     {
-        if (OperatingSystem.IsWindows() || kill(process.Id, 15) != 0)
+        if (process.HasExited)
+        {
+            return [];
+        }
+        if (OperatingSystem.IsWindows())
+        {
+            process.Kill(entireProcessTree: true);
+            return [];
+        }
+        // Listed before signalling: once the app exits, its children are re-parented and can no longer be found.
+        var descendants = Descendants(process.Id);
+        if (kill(process.Id, SigTerm) != 0)
         {
             process.Kill(entireProcessTree: true);
         }
+        foreach (var pid in descendants)
+        {
+            kill(pid, SigTerm);
+        }
+        return descendants;
     }
+
+    /// <summary>Waits until none of <paramref name="pids"/> is alive (zombies count as gone).</summary>
+    public static async Task WaitGoneAsync(IReadOnlyList<int> pids, CancellationToken cancellationToken)
+    {
+        while (pids.Any(IsAlive))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
+    }
+
+    public static void Kill(Process process, IReadOnlyList<int> descendants)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // already exited
+        }
+        foreach (var pid in descendants.Where(IsAlive))
+        {
+            kill(pid, SigKill);
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            return State(File.ReadAllText($"/proc/{pid}/stat")) is not ('Z' or 'X' or null);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static List<int> Descendants(int root)
+    {
+        var children = new Dictionary<int, List<int>>();
+        if (!Directory.Exists("/proc"))
+        {
+            return [];
+        }
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                if (ParentOf(File.ReadAllText(Path.Combine(directory, "stat"))) is { } parent)
+                {
+                    if (!children.TryGetValue(parent, out var list))
+                    {
+                        children[parent] = list = [];
+                    }
+                    list.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // the process ended while we looked
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // not ours
+            }
+        }
+        var result = new List<int>();
+        var queue = new Queue<int>([root]);
+        while (queue.TryDequeue(out var pid))
+        {
+            foreach (var child in children.GetValueOrDefault(pid) ?? [])
+            {
+                result.Add(child);
+                queue.Enqueue(child);
+            }
+        }
+        return result;
+    }
+
+    // /proc/<pid>/stat is "pid (comm) state ppid ..."; comm may hold spaces and parentheses, so parse after the last ')'.
+    private static string[] AfterCommand(string stat) =>
+        stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    private static char? State(string stat) => AfterCommand(stat) is { Length: > 0 } fields ? fields[0][0] : null;
+
+    private static int? ParentOf(string stat) =>
+        AfterCommand(stat) is { Length: > 1 } fields && int.TryParse(fields[1], out var parent) ? parent : null;
 }

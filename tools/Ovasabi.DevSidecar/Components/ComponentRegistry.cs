@@ -53,7 +53,10 @@ public sealed class ComponentRegistry : IAsyncDisposable
                 catch (Exception e) when (e is not ComponentConfigurationException && !cancellationToken.IsCancellationRequested)
                 {
                     await instance.DisposeAsync();
-                    var reason = e is OperationCanceledException ? "init timed out" : e.Message;
+                    // Say how long it waited and which field sets that, as daprd's "init timeout ... exceeded after 5s" does.
+                    var reason = e is OperationCanceledException
+                        ? $"init timed out after {GoDuration.Format(definition.InitTimeout ?? DefaultInitTimeout)} (spec.initTimeout)"
+                        : e.Message;
                     if (definition.IgnoreErrors)
                     {
                         logger.LogWarning("Component {Name} ({Type}) failed to initialise and is ignored (ignoreErrors): {Reason}",

@@ -262,7 +262,12 @@ public sealed class SidecarHost : IAsyncDisposable
             app.MapWhen(c => c.Connection.LocalPort == options.MetricsPort, metrics =>
             {
                 metrics.UseRouting();
-                metrics.UseEndpoints(e => e.MapPrometheusScrapingEndpoint("/metrics"));
+                metrics.UseEndpoints(e =>
+                {
+                    // daprd serves its metrics on "/" (the path its Kubernetes scrape annotations name); /metrics is kept too.
+                    e.MapPrometheusScrapingEndpoint("/");
+                    e.MapPrometheusScrapingEndpoint("/metrics");
+                });
             });
         }
     }

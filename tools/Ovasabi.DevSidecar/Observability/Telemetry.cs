@@ -43,6 +43,8 @@ public static class Telemetry
                 .AddMeter(SidecarMetrics.MeterName)
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddPrometheusExporter());
+                // daprd's Prometheus names carry no unit or _total suffix (dapr_component_pubsub_egress_count), so
+                // dashboards and alerts written for daprd keep matching.
+                .AddPrometheusExporter(o => o.TranslationStrategy = PrometheusAspNetCoreTranslationStrategy.UnderscoreEscapingWithoutSuffixes));
     }
 }

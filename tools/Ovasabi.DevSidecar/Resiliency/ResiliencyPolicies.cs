@@ -60,6 +60,7 @@ public sealed class ResiliencyPolicies
     public ResiliencyPolicies(IEnumerable<Loaded<ResiliencyResource>> resources, TimeProvider time)
     {
         _time = time;
+        var references = new List<(PolicyRefsModel Refs, string File, string Field)>();
         foreach (var resource in resources)
         {
             var spec = resource.Resource.Spec;
@@ -81,22 +82,26 @@ public sealed class ResiliencyPolicies
             foreach (var (app, refs) in spec?.Targets?.Apps ?? [])
             {
                 _apps[app] = refs;
+                references.Add((refs, resource.File, $"spec.targets.apps.{app}"));
             }
             foreach (var (component, target) in spec?.Targets?.Components ?? [])
             {
                 if (target.Outbound is not null)
                 {
                     _outbound[component] = target.Outbound;
+                    references.Add((target.Outbound, resource.File, $"spec.targets.components.{component}.outbound"));
                 }
                 if (target.Inbound is not null)
                 {
                     _inbound[component] = target.Inbound;
+                    references.Add((target.Inbound, resource.File, $"spec.targets.components.{component}.inbound"));
                 }
             }
         }
-        foreach (var refs in _apps.Values.Concat(_outbound.Values).Concat(_inbound.Values))
+        // Checked once every file is read: a target may use a policy defined in another Resiliency file.
+        foreach (var (refs, file, field) in references)
         {
-            CheckReferences(refs);
+            CheckReferences(refs, file, field);
         }
     }
 
@@ -251,17 +256,17 @@ public sealed class ResiliencyPolicies
         }
     }
 
-    private void CheckReferences(PolicyRefsModel refs)
+    private void CheckReferences(PolicyRefsModel refs, string file, string field)
     {
-        Check(refs.Retry, _retries.ContainsKey, "retry");
-        Check(refs.CircuitBreaker, _breakers.ContainsKey, "circuitBreaker");
-        Check(refs.Timeout, _timeouts.ContainsKey, "timeout");
+        Check(refs.Retry, _retries.ContainsKey, "retry", "retries");
+        Check(refs.CircuitBreaker, _breakers.ContainsKey, "circuitBreaker", "circuitBreakers");
+        Check(refs.Timeout, _timeouts.ContainsKey, "timeout", "timeouts");
 
-        static void Check(string? name, Func<string, bool> exists, string kind)
+        void Check(string? name, Func<string, bool> exists, string kind, string section)
         {
             if (name is not null && !exists(name) && !GoDuration.TryParse(name, out _))
             {
-                throw new ResourceException("resiliency", $"targets.*.{kind}", $"policy '{name}' is not defined");
+                throw new ResourceException(file, $"{field}.{kind}", $"policy '{name}' is not defined under spec.policies.{section}");
             }
         }
     }

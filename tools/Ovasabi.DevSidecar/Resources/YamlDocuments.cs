@@ -24,8 +24,27 @@ public sealed record YamlDocument(string File, int FirstLine, string Text)
         {
             var line = FirstLine + (int)e.Start.Line - 1;
             var reason = e.InnerException?.Message ?? e.Message;
+            // YamlDotNet places a tab-as-indentation error at the start of the enclosing mapping (often line 1);
+            // point at the first line indented with a tab instead, which is what the user has to fix.
+            if (reason.Contains("tab", StringComparison.OrdinalIgnoreCase) && FirstTabIndentedLine() is { } tabLine)
+            {
+                line = FirstLine + tabLine;
+            }
             throw new ResourceException(File, null, $"line {line}: malformed YAML: {Clean(reason)}", e);
         }
+    }
+
+    private int? FirstTabIndentedLine()
+    {
+        var lines = Text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].TakeWhile(c => c is ' ' or '\t').Contains('\t'))
+            {
+                return i;
+            }
+        }
+        return null;
     }
 
     private static string Clean(string message) =>

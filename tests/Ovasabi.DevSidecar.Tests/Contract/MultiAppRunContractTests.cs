@@ -1,0 +1,271 @@
+using System.Net;
+using Ovasabi.DevSidecar.Tests.Infrastructure;
+using Ovasabi.Testing;
+
+namespace Ovasabi.DevSidecar.Tests.Contract;
+
+/// <summary>A temporary folder holding a dapr.yaml run file and its app folders.</summary>
+internal sealed class RunFolder : IDisposable
+{
+    public RunFolder()
+    {
+        Directory = System.IO.Directory.CreateTempSubdirectory("ovasabi-run-").FullName;
+    }
+
+    public string Directory { get; }
+
+    public string RunFile => Path.Combine(Directory, "dapr.yaml");
+
+    public string AppDirectory(string name) => System.IO.Directory.CreateDirectory(Path.Combine(Directory, name)).FullName;
+
+    public RunFolder Write(string yaml)
+    {
+        File.WriteAllText(RunFile, yaml);
+        return this;
+    }
+
+    /// <summary>The text of the newest <c>&lt;appId&gt;_&lt;kind&gt;_*.log</c> under the app folder's .dapr/logs, or null.</summary>
+    public string? Log(string appDirectory, string appId, string kind)
+    {
+        var logs = Path.Combine(Directory, appDirectory, ".dapr", "logs");
+        var file = System.IO.Directory.Exists(logs)
+            ? System.IO.Directory.EnumerateFiles(logs, $"{appId}_{kind}_*.log").Order(StringComparer.Ordinal).LastOrDefault()
+            : null;
+        if (file is null)
+        {
+            return null;
+        }
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a straggling log writer must not fail the test
+        }
+    }
+}
+
+/// <summary>`dev-sidecar run -f dapr.yaml`: the Dapr CLI's multi-app run, every sidecar in one process.</summary>
+public sealed class MultiAppRunContractTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_run_file_starts_each_app_with_its_sidecar_and_env_prints_the_table_and_SIGTERM_stops_everything()
+    {
+        using var run = new RunFolder();
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        string first = $"orders-{suffix}", second = $"billing-{suffix}";
+        run.AppDirectory(first);
+        run.AppDirectory(second);
+        int firstHttp = FreePort.Next(), secondHttp = FreePort.Next();
+        // Unusual sleep lengths identify the apps' child processes among everything else on the machine.
+        var sleepSeconds = Random.Shared.Next(20_000, 90_000);
+        run.Write($"""
+            version: 1
+            common:
+              env:
+                FOO: from-common
+                BAR: common-only
+            apps:
+              - appDirPath: ./{first}
+                appID: {first}
+                daprHTTPPort: {firstHttp}
+                command: ["sh", "-c", "echo APP_ID=$APP_ID DAPR_HTTP_PORT=$DAPR_HTTP_PORT FOO=$FOO BAR=$BAR; sleep {sleepSeconds}"]
+                env:
+                  FOO: from-app
+              - appDirPath: ./{second}
+                daprHTTPPort: {secondHttp}
+                command: ["sh", "-c", "trap 'sleep 3; echo graceful-stop; exit 0' TERM; echo started; sleep {sleepSeconds + 1} & wait"]
+            """);
+        await using var runner = ManagedProcess.Start(RunCommand(run), logLines: 2000);
+        using var http = new HttpClient();
+
+        await runner.WaitUntilReadyAsync(async ct =>
+            await IsReadyAsync(http, firstHttp, ct) && await IsReadyAsync(http, secondHttp, ct), Patience, Cancel);
+        var firstLog = await EventuallyAsync(() => run.Log(first, first, "app") is { } log && log.Contains("APP_ID=", StringComparison.Ordinal) ? log : null);
+        await EventuallyAsync(() => run.Log(second, second, "app") is { } log && log.Contains("started", StringComparison.Ordinal) ? log : null);
+        var sleepers = SleepProcesses(sleepSeconds).Concat(SleepProcesses(sleepSeconds + 1)).ToList();
+        try
+        {
+            Assert.Contains($"APP_ID={first} DAPR_HTTP_PORT={firstHttp} FOO=from-app BAR=common-only", firstLog, StringComparison.Ordinal);
+            Assert.Equal(2, sleepers.Count);
+            var table = runner.Output.Split('\n');
+            Assert.Contains(table, l => l.StartsWith("APP ID", StringComparison.Ordinal) && l.Contains("HTTP", StringComparison.Ordinal));
+            Assert.Contains(table, l => l.StartsWith(first + " ", StringComparison.Ordinal) && l.Contains($" {firstHttp} ", StringComparison.Ordinal));
+            // No appID: the app ID is the base name of appDirPath.
+            Assert.Contains(table, l => l.StartsWith(second + " ", StringComparison.Ordinal) && l.Contains($" {secondHttp} ", StringComparison.Ordinal));
+
+            await runner.StopAsync(TimeSpan.FromSeconds(45));
+
+            Assert.True(runner.HasExited, "the runner did not stop within 45 s of SIGTERM");
+            Assert.True(runner.ExitCode == 0, $"the runner exited with {runner.ExitCode}. Output:\n{runner.Output}");
+            Assert.DoesNotContain(sleepers, IsAlive);
+            Assert.Contains("graceful-stop", run.Log(second, second, "app"), StringComparison.Ordinal);
+            Assert.Contains("dapr dev sidecar for " + first, run.Log(first, first, "daprd"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            // A failed stop must not leave the sleeps behind for hours.
+            KillSurvivors(sleepers);
+        }
+    }
+
+    [Fact]
+    public async Task A_run_file_whose_appDirPath_does_not_exist_is_refused_naming_the_field()
+    {
+        using var run = new RunFolder();
+        run.Write("""
+            version: 1
+            apps:
+              - appDirPath: ./no-such-app
+                command: ["sleep", "60"]
+            """);
+
+        var output = await RefusedAsync(run);
+
+        Assert.Contains(run.RunFile, output, StringComparison.Ordinal);
+        Assert.Contains("apps[0].appDirPath", output, StringComparison.Ordinal);
+        Assert.Contains("no-such-app", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_run_file_app_without_a_command_is_refused_naming_the_field()
+    {
+        using var run = new RunFolder();
+        run.AppDirectory("one");
+        run.AppDirectory("two");
+        run.Write("""
+            version: 1
+            apps:
+              - appDirPath: ./one
+                command: ["sleep", "60"]
+              - appDirPath: ./two
+            """);
+
+        var output = await RefusedAsync(run);
+
+        Assert.Contains(run.RunFile, output, StringComparison.Ordinal);
+        Assert.Contains("apps[1].command", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_run_file_without_version_1_is_refused_naming_the_field()
+    {
+        using var run = new RunFolder();
+        run.AppDirectory("one");
+        run.Write("""
+            apps:
+              - appDirPath: ./one
+                command: ["sleep", "60"]
+            """);
+
+        var output = await RefusedAsync(run);
+
+        Assert.Contains(run.RunFile, output, StringComparison.Ordinal);
+        Assert.Contains("version", output, StringComparison.Ordinal);
+    }
+
+    private static ProcessCommand RunCommand(RunFolder run) =>
+        SidecarProcess.Command(new SidecarLaunch("run-file", run.Directory), ["run", "-f", run.RunFile]);
+
+    private static async Task<string> RefusedAsync(RunFolder run)
+    {
+        await using var runner = ManagedProcess.Start(RunCommand(run));
+        await runner.WaitForExitAsync(TimeSpan.FromSeconds(60), Cancel);
+        Assert.True(runner.ExitCode != 0, $"the run file was accepted. Output:\n{runner.Output}");
+        return runner.Output;
+    }
+
+    private static async Task<bool> IsReadyAsync(HttpClient http, int port, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await http.GetAsync($"http://127.0.0.1:{port}/v1.0/healthz", cancellationToken);
+            return response.StatusCode == HttpStatusCode.NoContent;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<string> EventuallyAsync(Func<string?> probe)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            if (probe() is { } found)
+            {
+                return found;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"not there within {Patience.TotalSeconds} s");
+            await Task.Delay(100, Cancel);
+        }
+    }
+
+    /// <summary>Processes running exactly <c>sleep &lt;seconds&gt;</c>.</summary>
+    private static List<int> SleepProcesses(int seconds)
+    {
+        var wanted = $"sleep\0{seconds}\0";
+        var found = new List<int>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), out var pid) && ReadOrNull(Path.Combine(directory, "cmdline")) == wanted)
+            {
+                found.Add(pid);
+            }
+        }
+        return found;
+    }
+
+    private static void KillSurvivors(IEnumerable<int> pids)
+    {
+        foreach (var pid in pids.Where(IsAlive))
+        {
+            try
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(pid);
+                process.Kill();
+            }
+            catch (ArgumentException)
+            {
+                // gone meanwhile
+            }
+            catch (InvalidOperationException)
+            {
+                // gone meanwhile
+            }
+        }
+    }
+
+    /// <summary>Running, not a zombie left for a reaper.</summary>
+    private static bool IsAlive(int pid) =>
+        ReadOrNull($"/proc/{pid}/stat") is { } stat && stat[(stat.LastIndexOf(')') + 2)..][0] is not ('Z' or 'X');
+
+    private static string? ReadOrNull(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}
