@@ -140,23 +140,25 @@ public sealed class MultiAppRunContractTests
     }
 
     [Fact]
-    public async Task A_run_file_app_without_a_command_is_refused_naming_the_field()
+    public async Task A_run_file_app_without_a_command_gets_its_sidecar_only_as_with_the_Dapr_CLI()
     {
         using var run = new RunFolder();
-        run.AppDirectory("one");
-        run.AppDirectory("two");
-        run.Write("""
+        run.AppDirectory("ide-app");
+        var httpPort = FreePort.Next();
+        run.Write($"""
             version: 1
             apps:
-              - appDirPath: ./one
-                command: ["sleep", "60"]
-              - appDirPath: ./two
+              - appDirPath: ./ide-app
+                daprHTTPPort: {httpPort}
             """);
+        await using var runner = ManagedProcess.Start(RunCommand(run));
+        using var http = new HttpClient();
 
-        var output = await RefusedAsync(run);
+        await runner.WaitUntilReadyAsync(ct => IsReadyAsync(http, httpPort, ct), TimeSpan.FromSeconds(60), Cancel);
 
-        Assert.Contains(run.RunFile, output, StringComparison.Ordinal);
-        Assert.Contains("apps[1].command", output, StringComparison.Ordinal);
+        Assert.Contains("no application command found for app ide-app", runner.Output, StringComparison.Ordinal);
+        await runner.StopAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, runner.ExitCode);
     }
 
     [Fact]

@@ -266,6 +266,11 @@ public sealed class HttpTestApp(string appId) : TestApp(appId)
             var body = await Body(context);
             var target = RawTarget(context);
             Record(new Received("invoke", target, body, Headers(context.Request.Headers)));
+            if (context.Request.Query.TryGetValue("delayMs", out var delay))
+            {
+                // A slow callee, for timeout policies.
+                await Task.Delay(int.Parse(delay!, System.Globalization.CultureInfo.InvariantCulture), context.RequestAborted);
+            }
             context.Response.Headers["x-echo-app"] = AppId;
             var status = StatusFor(context, target);
             return Results.Json(new JsonObject

@@ -28,6 +28,11 @@ public sealed class MultiAppRunner(IReadOnlyList<RunApp> apps, TextWriter consol
                     daprdDestination == "console" ? null : Path.Combine(logs, $"{app.AppId}_daprd_{stamp}.log"));
                 var sidecar = await SidecarHost.StartAsync(options, logging.Configure, cancellationToken);
                 _sidecars.Add((app, sidecar, logging));
+                if (app.Command.Count == 0)
+                {
+                    Write($"== dev-sidecar == no application command found for app {app.AppId}; running its sidecar only");
+                    continue;
+                }
                 StartApp(app, sidecar.Options, Path.Combine(logs, $"{app.AppId}_app_{stamp}.log"));
             }
             PrintTable();

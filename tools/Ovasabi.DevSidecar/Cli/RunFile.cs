@@ -130,11 +130,8 @@ public static class RunFile
             {
                 environment[key] = value;
             }
-            if (merged.Command is not { Count: > 0 })
-            {
-                throw new ResourceException(file, $"apps[{i}].command", $"app {appId} has no command");
-            }
-            apps.Add(new RunApp(appId, directory, merged, resources, config, merged.Command, environment));
+            // Like the Dapr CLI, an app without a command gets its sidecar only (the app is started elsewhere, e.g. an IDE).
+            apps.Add(new RunApp(appId, directory, merged, resources, config, merged.Command ?? [], environment));
         }
         var duplicate = apps.GroupBy(a => a.AppId).FirstOrDefault(g => g.Count() > 1);
         return duplicate is null ? apps : throw new ResourceException(file, "apps", $"app ID {duplicate.Key} appears more than once");
