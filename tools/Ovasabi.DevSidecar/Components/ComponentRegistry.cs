@@ -50,7 +50,12 @@ public sealed class ComponentRegistry : IAsyncDisposable
                     timeout.CancelAfter(definition.InitTimeout ?? DefaultInitTimeout);
                     await instance.InitAsync(timeout.Token);
                 }
-                catch (Exception e) when (e is not ComponentConfigurationException && !cancellationToken.IsCancellationRequested)
+                catch (Exception e) when (e is ComponentConfigurationException || cancellationToken.IsCancellationRequested)
+                {
+                    await instance.DisposeAsync();
+                    throw;
+                }
+                catch (Exception e)
                 {
                     await instance.DisposeAsync();
                     // Say how long it waited and which field sets that, as daprd's "init timeout ... exceeded after 5s" does.

@@ -39,20 +39,15 @@ public sealed class GrpcProxy(
     });
 
     /// <summary>True for calls on the gRPC port that are to be proxied to another app.</summary>
+    /// <remarks>The app names the target with <c>dapr-app-id</c>; a <c>dapr-callee-app-id</c> it sends is replaced, as daprd's proxy does.</remarks>
     public static bool IsProxyCall(HttpContext context) =>
-        Target(context) is not null
+        context.Request.Headers[InvocationHeaders.AppId].ToString().Length > 0
         && !context.Request.Path.StartsWithSegments(DaprServicePrefix.TrimEnd('/'), StringComparison.Ordinal);
-
-    /// <summary>daprd looks for <c>dapr-callee-app-id</c> first, then <c>dapr-app-id</c>.</summary>
-    private static string? Target(HttpContext context) =>
-        new[] { InvocationHeaders.CalleeAppId, InvocationHeaders.AppId }
-            .Select(header => context.Request.Headers[header].ToString())
-            .FirstOrDefault(value => value.Length > 0);
 
     /// <summary>Caller side: sends the call to the sidecar that serves the target app ID.</summary>
     public async Task ForwardToSidecarAsync(HttpContext context)
     {
-        var target = Target(context)!;
+        var target = context.Request.Headers[InvocationHeaders.AppId].ToString();
         var (appId, _) = ServiceInvocation.SplitNamespace(target);
         var address = await resolver.ResolveAsync(appId, context.RequestAborted);
         if (address is null)

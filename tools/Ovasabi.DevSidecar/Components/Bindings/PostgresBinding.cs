@@ -26,7 +26,7 @@ internal sealed class PostgresBinding : IOutputBinding
         var metadata = definition.Metadata;
         _time = context.Time;
         // Same connection string forms and metadata overrides as state.postgresql: both share daprd's pgx settings.
-        var settings = State.PostgresConnectionString.Parse(metadata);
+        var settings = PostgresConnectionString.Parse(metadata);
         var timeoutField = metadata.Get("timeout") is null && metadata.Get("timeoutInSeconds") is not null ? "timeoutInSeconds" : "timeout";
         _timeout = metadata.Duration(timeoutField, DefaultTimeout, plainUnit: TimeSpan.FromSeconds(1));
         if (_timeout < TimeSpan.FromSeconds(1))

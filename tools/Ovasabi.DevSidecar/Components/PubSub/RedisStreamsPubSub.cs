@@ -45,7 +45,7 @@ public sealed class RedisStreamsPubSub : IPubSub
         {
             // Failing fast here reports a wrong host or password at startup; later outages are reconnected.
             connection = await ConnectionMultiplexer.ConnectAsync(
-                _settings.ToOptions(CommandTimeout, abortOnConnectFail: true));
+                _settings.Connection.ToOptions(abortOnConnectFail: true, CommandTimeout));
             await connection.GetDatabase().PingAsync().WaitAsync(cancellationToken);
         }
         catch (Exception e)
@@ -58,7 +58,7 @@ public sealed class RedisStreamsPubSub : IPubSub
             {
                 throw;
             }
-            throw new InvalidOperationException($"redis streams: error connecting to redis at {_settings.Describe()}: {e.Message}", e);
+            throw new InvalidOperationException($"redis streams: error connecting to redis at {_settings.Connection}: {e.Message}", e);
         }
         _connection = connection;
     }
@@ -94,7 +94,7 @@ public sealed class RedisStreamsPubSub : IPubSub
         // Blocking XREADGROUP would hold up every command queued behind it on a multiplexed connection,
         // so each subscription reads on a connection of its own; closing it also ends a read in progress.
         var reader = await ConnectionMultiplexer.ConnectAsync(
-            _settings.ToOptions(_settings.BlockTime + CommandTimeout, RedisProtocol.Resp2));
+            _settings.Connection.ToOptions(abortOnConnectFail: false, _settings.BlockTime + CommandTimeout, RedisProtocol.Resp2));
         var subscription = new RedisStreamSubscription(
             topic, handler, _settings, database, reader, _handlerSlots, _time, _logger, _name, Forget);
         _subscriptions[subscription] = 0;

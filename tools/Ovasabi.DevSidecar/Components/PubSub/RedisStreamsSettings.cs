@@ -7,19 +7,7 @@ namespace Ovasabi.DevSidecar.Components.PubSub;
 /// <summary>The metadata of a <c>pubsub.redis</c> component, validated, with daprd's defaults.</summary>
 internal sealed partial record RedisStreamsSettings
 {
-    private const int DefaultPort = 6379;
-
-    public required IReadOnlyList<(string Host, int Port)> Hosts { get; init; }
-
-    public string? Username { get; init; }
-
-    public string? Password { get; init; }
-
-    public int Database { get; init; }
-
-    public bool EnableTls { get; init; }
-
-    public TimeSpan DialTimeout { get; init; }
+    public required RedisConnection Connection { get; init; }
 
     /// <summary>The consumer group, also used as the consumer name (so replicas of one app compete).</summary>
     public required string ConsumerId { get; init; }
@@ -48,12 +36,7 @@ internal sealed partial record RedisStreamsSettings
         var ms = TimeSpan.FromMilliseconds(1);
         var settings = new RedisStreamsSettings
         {
-            Hosts = ParseHosts(metadata),
-            Username = metadata.Get("redisUsername"),
-            Password = metadata.Get("redisPassword"),
-            Database = metadata.Int("redisDB", 0),
-            EnableTls = metadata.Bool("enableTLS", false),
-            DialTimeout = metadata.Duration("dialTimeout", TimeSpan.FromSeconds(5), ms),
+            Connection = RedisConnection.Parse(metadata),
             ConsumerId = ExpandPlaceholders(metadata, "consumerID", metadata.Get("consumerID") ?? context.AppId, context),
             Concurrency = metadata.Int("concurrency", 10),
             QueueDepth = metadata.Int("queueDepth", 100),
@@ -68,42 +51,8 @@ internal sealed partial record RedisStreamsSettings
         return settings;
     }
 
-    /// <summary>Options for one multiplexer; <paramref name="commandTimeout"/> must exceed any BLOCK sent on it.</summary>
-    public ConfigurationOptions ToOptions(TimeSpan commandTimeout, RedisProtocol? protocol = null, bool abortOnConnectFail = false)
-    {
-        var options = new ConfigurationOptions
-        {
-            AbortOnConnectFail = abortOnConnectFail,
-            User = Username,
-            Password = Password,
-            DefaultDatabase = Database,
-            Ssl = EnableTls,
-            ConnectTimeout = (int)DialTimeout.TotalMilliseconds,
-            AsyncTimeout = (int)commandTimeout.TotalMilliseconds,
-            SyncTimeout = (int)commandTimeout.TotalMilliseconds,
-            Protocol = protocol,
-        };
-        foreach (var (host, port) in Hosts)
-        {
-            options.EndPoints.Add(host, port);
-        }
-        if (EnableTls)
-        {
-            // daprd's enableTLS turns on TLS without verifying the server certificate; the same
-            // component files must work here, e.g. against a dev Redis with a self-signed certificate.
-            options.CertificateValidation += (_, _, _, _) => true;
-        }
-        return options;
-    }
-
-    public string Describe() => string.Join(",", Hosts.Select(h => $"{h.Host}:{h.Port}"));
-
     private void Validate(ComponentMetadata metadata)
     {
-        if (Database < 0)
-        {
-            throw metadata.Error("redisDB", "must not be negative");
-        }
         if (Concurrency < 1)
         {
             throw metadata.Error("concurrency", "must be at least 1");
@@ -147,28 +96,6 @@ internal sealed partial record RedisStreamsSettings
         return value == 0 ? null : value;
     }
 
-    private static List<(string Host, int Port)> ParseHosts(ComponentMetadata metadata)
-    {
-        var raw = metadata.Required("redisHost");
-        var hosts = new List<(string, int)>();
-        foreach (var item in raw.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var match = HostPort().Match(item);
-            if (!match.Success)
-            {
-                throw metadata.Error("redisHost", $"'{item}' is not host:port");
-            }
-            var port = DefaultPort;
-            if (match.Groups["port"].Success
-                && (!int.TryParse(match.Groups["port"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535))
-            {
-                throw metadata.Error("redisHost", $"'{item}' has an invalid port");
-            }
-            hosts.Add((match.Groups["host"].Value, port));
-        }
-        return hosts.Count > 0 ? hosts : throw metadata.Error("redisHost", "no host given");
-    }
-
     /// <summary>daprd's metadata placeholders; <c>{namespace}</c> becomes <c>namespace.appID</c> as daprd writes it.</summary>
     private static string ExpandPlaceholders(ComponentMetadata metadata, string field, string value, ComponentContext context)
     {
@@ -192,6 +119,4 @@ internal sealed partial record RedisStreamsSettings
     [GeneratedRegex(@"\{uuid\}", RegexOptions.CultureInvariant)]
     private static partial Regex Uuid();
 
-    [GeneratedRegex(@"^(?:\[(?<host>[^\]]+)\]|(?<host>[^:\[\]]+))(?::(?<port>\d+))?$", RegexOptions.CultureInvariant)]
-    private static partial Regex HostPort();
 }

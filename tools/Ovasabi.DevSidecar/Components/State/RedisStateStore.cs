@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using StackExchange.Redis;
 
 namespace Ovasabi.DevSidecar.Components.State;
@@ -13,7 +12,6 @@ namespace Ovasabi.DevSidecar.Components.State;
 /// </summary>
 public sealed class RedisStateStore : IStateStore
 {
-    private const int DefaultPort = 6379;
 
     // The error both scripts raise for a failed version check (Redis may prefix it with ERR); anything else
     // from Redis is a plain store error.
@@ -62,8 +60,7 @@ public sealed class RedisStateStore : IStateStore
 
     private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>();
 
-    private readonly ConfigurationOptions _options;
-    private readonly int _database;
+    private readonly RedisConnection _redis;
     private readonly int? _defaultTtl;
     private readonly string _name;
     private ConnectionMultiplexer? _connection;
@@ -73,45 +70,22 @@ public sealed class RedisStateStore : IStateStore
     {
         var metadata = definition.Metadata;
         _name = definition.Name;
-        _database = metadata.Int("redisDB", 0);
-        if (_database < 0)
-        {
-            throw metadata.Error("redisDB", "must be 0 or greater");
-        }
-        if (metadata.Bool("failover", false))
-        {
-            throw metadata.Error("failover", "Redis Sentinel is not supported by the dev sidecar; point redisHost at the master");
-        }
+        _redis = RedisConnection.Parse(metadata);
         _defaultTtl = metadata.Get("ttlInSeconds") is null ? null : metadata.Int("ttlInSeconds", 0);
-        _options = new ConfigurationOptions
-        {
-            // InitAsync must fail when Redis is unreachable, as daprd's init does; later drops reconnect on their own.
-            AbortOnConnectFail = true,
-            DefaultDatabase = _database,
-            User = metadata.Get("redisUsername"),
-            Password = metadata.Get("redisPassword"),
-            Ssl = metadata.Bool("enableTLS", false),
-            ConnectTimeout = (int)metadata.Duration("dialTimeout", TimeSpan.FromSeconds(5)).TotalMilliseconds,
-        };
-        // Several comma-separated hosts name the nodes of a cluster, as in daprd.
-        foreach (var host in metadata.Required("redisHost").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            _options.EndPoints.Add(ParseEndPoint(host, metadata));
-        }
     }
 
     public IReadOnlyCollection<string> Features { get; } = [StateFeatures.ETag, StateFeatures.Transactional, StateFeatures.Ttl];
 
     private IDatabase Database =>
-        _connection?.GetDatabase(_database) ?? throw new InvalidOperationException($"state store '{_name}' is not initialised");
+        _connection?.GetDatabase(_redis.Database) ?? throw new InvalidOperationException($"state store '{_name}' is not initialised");
 
     public async Task InitAsync(CancellationToken cancellationToken)
     {
-        var connecting = ConnectionMultiplexer.ConnectAsync(_options);
+        var connecting = ConnectionMultiplexer.ConnectAsync(_redis.ToOptions(abortOnConnectFail: true));
         try
         {
             _connection = await connecting.WaitAsync(cancellationToken);
-            await _connection.GetDatabase(_database).PingAsync().WaitAsync(cancellationToken);
+            await _connection.GetDatabase(_redis.Database).PingAsync().WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {
@@ -121,7 +95,7 @@ public sealed class RedisStateStore : IStateStore
         }
         catch (Exception e) when (IsRedisFailure(e))
         {
-            throw new StateStoreException($"redis store: error connecting to redis at {string.Join(",", _options.EndPoints)}: {e.Message}", e);
+            throw new StateStoreException($"redis store: error connecting to redis at {_redis}: {e.Message}", e);
         }
     }
 
@@ -303,19 +277,6 @@ public sealed class RedisStateStore : IStateStore
 
     // daprd compares a delete's etag as text without parsing it, so a malformed etag is simply a mismatch.
     private static RedisValue[] PrepareDelete(StateDeleteRequest request) => [request.ETag ?? "0"];
-
-    private static EndPoint ParseEndPoint(string hostAndPort, ComponentMetadata metadata)
-    {
-        if (!Uri.TryCreate("redis://" + hostAndPort, UriKind.Absolute, out var uri)
-            || uri.Host.Length == 0 || uri.AbsolutePath != "/" || uri.UserInfo.Length > 0 || uri.Query.Length > 0)
-        {
-            throw metadata.Error("redisHost", $"'{hostAndPort}' is not host:port");
-        }
-        var port = uri.Port < 0 ? DefaultPort : uri.Port;
-        return IPAddress.TryParse(uri.DnsSafeHost, out var address)
-            ? new IPEndPoint(address, port)
-            : new DnsEndPoint(uri.DnsSafeHost, port);
-    }
 
     private static bool IsRedisFailure(Exception e) => e is RedisException or RedisTimeoutException;
 

@@ -3,7 +3,7 @@ using System.Text;
 using Npgsql;
 using Ovasabi.DevSidecar.Hosting;
 
-namespace Ovasabi.DevSidecar.Components.State;
+namespace Ovasabi.DevSidecar.Components;
 
 /// <summary>
 /// Turns daprd's PostgreSQL <c>connectionString</c> into Npgsql settings. daprd (pgx) takes a libpq keyword string
