@@ -257,6 +257,30 @@ public sealed class ResourceRefusalTests(RedisServer redis)
     }
 
     [Fact]
+    public async Task A_Subscription_with_a_routing_rule_outside_the_supported_CEL_subset_is_refused_naming_the_rule()
+    {
+        using var resources = new ResourceFolder().Add("subscription.yaml", """
+            apiVersion: dapr.io/v2alpha1
+            kind: Subscription
+            metadata:
+              name: orders
+            spec:
+              pubsubname: pubsub
+              topic: orders
+              routes:
+                rules:
+                - match: size(event.data.items) > 2
+                  path: /bulk
+                default: /orders
+            """);
+
+        var fatal = Refusal.FatalLine(await Refusal.RunAsync(resources));
+
+        Assert.Contains(resources.PathOf("subscription.yaml"), fatal, StringComparison.Ordinal);
+        Assert.Contains("spec.routes.rules[0].match", fatal, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_config_file_that_does_not_exist_is_refused_naming_it()
     {
         using var resources = new ResourceFolder();

@@ -61,6 +61,7 @@ public sealed class SidecarHost : IAsyncDisposable
         var resources = ResourceSet.Load(options.ResourcesPaths, options.AppId, options.Namespace, bootstrapLogging.CreateLogger<ResourceSet>());
         var configuration = SidecarConfiguration.Load(options.ConfigPath);
         var resiliency = new ResiliencyPolicies(resources.Resiliencies, time);
+        var subscriptions = DeclarativeSubscriptions.From(resources);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = options.WorkingDirectory });
         builder.Logging.ClearProviders();
@@ -86,7 +87,7 @@ public sealed class SidecarHost : IAsyncDisposable
             new ComponentContext(options.AppId, options.Namespace, options.WorkingDirectory, bootstrapLogging, time), cancellationToken);
         try
         {
-            ConfigureServices(builder.Services, options, resources, configuration, resiliency, components, time);
+            ConfigureServices(builder.Services, options, resources, configuration, resiliency, subscriptions, components, time);
             var app = builder.Build();
             ConfigurePipeline(app, options);
             var host = new SidecarHost(app, options);
@@ -137,10 +138,11 @@ public sealed class SidecarHost : IAsyncDisposable
     }
 
     private static void ConfigureServices(IServiceCollection services, SidecarOptions options, ResourceSet resources, SidecarConfiguration configuration,
-        ResiliencyPolicies resiliency, ComponentRegistry components, TimeProvider time)
+        ResiliencyPolicies resiliency, DeclarativeSubscriptions subscriptions, ComponentRegistry components, TimeProvider time)
     {
         services.AddSingleton(options);
         services.AddSingleton(resources);
+        services.AddSingleton(subscriptions);
         services.AddSingleton(configuration);
         services.AddSingleton(resiliency);
         services.AddSingleton(components);

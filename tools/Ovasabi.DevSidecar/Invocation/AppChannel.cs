@@ -15,7 +15,19 @@ public sealed record InvokeResult(
     int Status,
     IReadOnlyList<KeyValuePair<string, string>> Headers,
     byte[] Body,
-    string? ContentType);
+    string? ContentType)
+{
+    /// <summary>An HTTP answer as it travels back: status, end-to-end headers and body, unchanged.</summary>
+    public static async Task<InvokeResult> FromResponseAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        var headers = response.Headers.Concat(response.Content.Headers)
+            .Where(h => !InvocationHeaders.IsHopByHop(h.Key))
+            .SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v)))
+            .ToList();
+        return new InvokeResult((int)response.StatusCode, headers, body, response.Content.Headers.ContentType?.ToString());
+    }
+}
 
 /// <summary>What the app said about a delivered event (daprd's SUCCESS / RETRY / DROP).</summary>
 public enum DeliveryStatus { Success, Retry, Drop, DropWithoutDeadLetter }
@@ -40,7 +52,26 @@ public sealed record AppSubscription(
     string Topic,
     IReadOnlyList<(string? Match, string Path)> Rules,
     string? DeadLetterTopic,
-    IReadOnlyDictionary<string, string> Metadata);
+    IReadOnlyDictionary<string, string> Metadata)
+{
+    /// <summary>daprd's rule list: the rules that have a path, in order, then the default route (or v1's single route).</summary>
+    public static List<(string? Match, string Path)> Routes(IEnumerable<(string? Match, string? Path)> rules, string? fallback)
+    {
+        var routes = rules.Where(r => !string.IsNullOrEmpty(r.Path)).Select(r => (r.Match, r.Path!)).ToList();
+        if (!string.IsNullOrEmpty(fallback))
+        {
+            routes.Add((null, fallback));
+        }
+        return routes;
+    }
+
+    /// <summary>A subscription in the shape <c>/dapr/subscribe</c> and Subscription resources share.</summary>
+    public static AppSubscription From(Resources.SubscriptionSpecModel spec) =>
+        new(spec.Pubsubname ?? "", spec.Topic ?? "",
+            Routes((spec.Routes?.Rules ?? []).Select(r => (r.Match, r.Path)), spec.Routes?.Default ?? spec.Route),
+            string.IsNullOrEmpty(spec.DeadLetterTopic) ? null : spec.DeadLetterTopic,
+            spec.Metadata ?? new Dictionary<string, string>());
+}
 
 /// <summary>How the sidecar talks to its app: over HTTP, or over gRPC through the AppCallback service.</summary>
 public interface IAppChannel : IAsyncDisposable
@@ -73,6 +104,18 @@ public static class InvocationHeaders
     {
         ApiToken, AppId, "destination-app-id", CallerAppId, CalleeAppId, CallerNamespace,
     };
+
+    /// <summary>Adds headers to a request, content headers (Content-Type, ...) to its content.</summary>
+    public static void CopyTo(HttpRequestMessage request, IEnumerable<KeyValuePair<string, string>> headers)
+    {
+        foreach (var (name, value) in headers)
+        {
+            if (!request.Headers.TryAddWithoutValidation(name, value))
+            {
+                request.Content?.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+    }
 
     /// <summary>True for headers that must not be copied to the next hop.</summary>
     public static bool IsHopByHop(string name) => HopByHop.Contains(name) || name.StartsWith(':');

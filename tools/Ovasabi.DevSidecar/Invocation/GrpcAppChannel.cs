@@ -175,11 +175,7 @@ public sealed class GrpcAppChannel : IAppChannel
         }
         return response.Subscriptions.Select(s =>
         {
-            var rules = (s.Routes?.Rules ?? []).Where(r => !string.IsNullOrEmpty(r.Path)).Select(r => ((string?)r.Match, r.Path)).ToList();
-            if (!string.IsNullOrEmpty(s.Routes?.Default))
-            {
-                rules.Add((null, s.Routes.Default));
-            }
+            var rules = AppSubscription.Routes((s.Routes?.Rules ?? []).Select(r => ((string?)r.Match, (string?)r.Path)), s.Routes?.Default);
             if (rules.Count == 0)
             {
                 // daprd: a subscription without routes gets one default rule with an empty path.

@@ -18,21 +18,10 @@ public sealed class HttpAppChannel(HttpClient client, Uri appBase, string? appAp
         {
             request.Content = new ByteArrayContent(message.Body);
         }
-        foreach (var (name, value) in message.Headers)
-        {
-            if (!request.Headers.TryAddWithoutValidation(name, value))
-            {
-                request.Content?.Headers.TryAddWithoutValidation(name, value);
-            }
-        }
+        InvocationHeaders.CopyTo(request, message.Headers);
         AddToken(request);
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-        var headers = response.Headers.Concat(response.Content.Headers)
-            .Where(h => !InvocationHeaders.IsHopByHop(h.Key))
-            .SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v)))
-            .ToList();
-        return new InvokeResult((int)response.StatusCode, headers, body, response.Content.Headers.ContentType?.ToString());
+        return await InvokeResult.FromResponseAsync(response, cancellationToken);
     }
 
     public async Task<DeliveryOutcome> DeliverAsync(EventDelivery delivery, CancellationToken cancellationToken)
@@ -112,18 +101,12 @@ public sealed class HttpAppChannel(HttpClient client, Uri appBase, string? appAp
             logger.LogWarning("GET /dapr/subscribe answered {Status}; no programmatic subscriptions", (int)response.StatusCode);
             return [];
         }
-        var items = await response.Content.ReadFromJsonAsync<List<SubscriptionJsonModel>>(SubscriptionJson, cancellationToken) ?? [];
-        return items.Where(i => !string.IsNullOrEmpty(i.PubsubName) && !string.IsNullOrEmpty(i.Topic)).Select(i =>
-        {
-            var rules = (i.Routes?.Rules ?? []).Where(r => !string.IsNullOrEmpty(r.Path)).Select(r => (r.Match, r.Path!)).ToList();
-            var fallback = i.Routes?.Default ?? i.Route;
-            if (!string.IsNullOrEmpty(fallback))
-            {
-                rules.Add((null, fallback));
-            }
-            return new AppSubscription(i.PubsubName!, i.Topic!, rules, NullIfEmpty(i.DeadLetterTopic),
-                i.Metadata ?? new Dictionary<string, string>());
-        }).Where(s => s.Rules.Count > 0).ToList();
+        // The JSON names match Subscription resources' spec, read case-insensitively (pubsubName or pubsubname).
+        var items = await response.Content.ReadFromJsonAsync<List<Resources.SubscriptionSpecModel>>(SubscriptionJson, cancellationToken) ?? [];
+        return items.Where(i => !string.IsNullOrEmpty(i.Pubsubname) && !string.IsNullOrEmpty(i.Topic))
+            .Select(AppSubscription.From)
+            .Where(s => s.Rules.Count > 0)
+            .ToList();
     }
 
     public async Task<bool> IsHealthyAsync(string healthPath, TimeSpan timeout, CancellationToken cancellationToken)
@@ -150,36 +133,6 @@ public sealed class HttpAppChannel(HttpClient client, Uri appBase, string? appAp
         }
     }
 
-    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
-
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private sealed class SubscriptionJsonModel
-    {
-        public string? PubsubName { get; set; }
-
-        public string? Topic { get; set; }
-
-        public string? Route { get; set; }
-
-        public RoutesJsonModel? Routes { get; set; }
-
-        public Dictionary<string, string>? Metadata { get; set; }
-
-        public string? DeadLetterTopic { get; set; }
-    }
-
-    private sealed class RoutesJsonModel
-    {
-        public List<RuleJsonModel>? Rules { get; set; }
-
-        public string? Default { get; set; }
-    }
-
-    private sealed class RuleJsonModel
-    {
-        public string? Match { get; set; }
-
-        public string? Path { get; set; }
-    }
 }

@@ -83,13 +83,7 @@ public sealed class ServiceInvocation(
         {
             request.Content = new ByteArrayContent(message.Body);
         }
-        foreach (var (name, value) in message.Headers.Where(h => InvocationHeaders.IsForwardable(h.Key)))
-        {
-            if (!request.Headers.TryAddWithoutValidation(name, value))
-            {
-                request.Content?.Headers.TryAddWithoutValidation(name, value);
-            }
-        }
+        InvocationHeaders.CopyTo(request, message.Headers.Where(h => InvocationHeaders.IsForwardable(h.Key)));
         request.Headers.TryAddWithoutValidation(InvocationHeaders.CallerAppId, options.AppId);
         request.Headers.TryAddWithoutValidation(InvocationHeaders.CalleeAppId, appId);
         request.Headers.TryAddWithoutValidation(InvocationHeaders.CallerNamespace, options.Namespace ?? "");
@@ -99,12 +93,7 @@ public sealed class ServiceInvocation(
             request.Headers.TryAddWithoutValidation("Forwarded", $"for={callerAddress};by={options.AppId}");
         }
         using var response = await httpClients.CreateClient(InternalClient).SendAsync(request, cancellationToken);
-        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-        var headers = response.Headers.Concat(response.Content.Headers)
-            .Where(h => !InvocationHeaders.IsHopByHop(h.Key))
-            .SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v)))
-            .ToList();
-        return new InvokeResult((int)response.StatusCode, headers, body, response.Content.Headers.ContentType?.ToString());
+        return await InvokeResult.FromResponseAsync(response, cancellationToken);
     }
 
     /// <summary>Handles an invocation that reached this sidecar for its own app.</summary>

@@ -10,6 +10,39 @@ using Ovasabi.DevSidecar.Resources;
 
 namespace Ovasabi.DevSidecar.Messaging;
 
+/// <summary>The Subscription resources that apply to this app, checked when the sidecar starts.</summary>
+public sealed record DeclarativeSubscriptions(IReadOnlyList<AppSubscription> All)
+{
+    /// <exception cref="ResourceException">a Subscription lacks pubsubname, topic or a route, or a rule is not understood</exception>
+    public static DeclarativeSubscriptions From(ResourceSet resources) => new(resources.Subscriptions.Select(Read).ToList());
+
+    private static AppSubscription Read(Loaded<SubscriptionResource> resource)
+    {
+        var spec = resource.Resource.Spec ?? throw new ResourceException(resource.File, "spec", $"subscription '{resource.Name}' has no spec");
+        if (string.IsNullOrEmpty(spec.Pubsubname) || string.IsNullOrEmpty(spec.Topic))
+        {
+            throw new ResourceException(resource.File, "spec.pubsubname/spec.topic", $"subscription '{resource.Name}' needs pubsubname and topic");
+        }
+        var subscription = AppSubscription.From(spec);
+        if (subscription.Rules.Count == 0)
+        {
+            throw new ResourceException(resource.File, "spec.routes", $"subscription '{resource.Name}' has no route");
+        }
+        foreach (var (match, index) in subscription.Rules.Select((r, i) => (r.Match, i)).Where(r => !string.IsNullOrWhiteSpace(r.Match)))
+        {
+            try
+            {
+                RouteExpression.Parse(match!);
+            }
+            catch (FormatException e)
+            {
+                throw new ResourceException(resource.File, $"spec.routes.rules[{index}].match", e.Message);
+            }
+        }
+        return subscription;
+    }
+}
+
 /// <summary>A subscription the sidecar consumes for its app, with its compiled routing rules.</summary>
 public sealed record ActiveSubscription(AppSubscription Declared, IReadOnlyList<(RouteExpression? Match, string Path)> Rules, bool Declarative);
 
@@ -22,7 +55,7 @@ public sealed record ActiveSubscription(AppSubscription Declared, IReadOnlyList<
 public sealed class SubscriptionManager(
     SidecarOptions options,
     ComponentRegistry components,
-    ResourceSet resources,
+    DeclarativeSubscriptions declarative,
     ResiliencyPolicies resiliency,
     AppConnection app,
     PubSubApi publisher,
@@ -53,7 +86,7 @@ public sealed class SubscriptionManager(
         }
         var declared = new List<(AppSubscription Subscription, bool Declarative)>();
         declared.AddRange((await DiscoverAsync(channel, cancellationToken)).Select(s => (s, false)));
-        declared.AddRange(resources.Subscriptions.Select(s => (FromResource(s), true)));
+        declared.AddRange(declarative.All.Select(s => (s, true)));
 
         foreach (var group in declared.GroupBy(d => (d.Subscription.PubSubName, d.Subscription.Topic)))
         {
@@ -119,27 +152,6 @@ public sealed class SubscriptionManager(
                 return [];
             }
         }
-    }
-
-    private static AppSubscription FromResource(Loaded<SubscriptionResource> resource)
-    {
-        var spec = resource.Resource.Spec ?? throw new ResourceException(resource.File, "spec", $"subscription '{resource.Name}' has no spec");
-        if (string.IsNullOrEmpty(spec.Pubsubname) || string.IsNullOrEmpty(spec.Topic))
-        {
-            throw new ResourceException(resource.File, "spec.pubsubname/spec.topic", $"subscription '{resource.Name}' needs pubsubname and topic");
-        }
-        var rules = (spec.Routes?.Rules ?? []).Where(r => !string.IsNullOrEmpty(r.Path)).Select(r => (r.Match, r.Path!)).ToList();
-        var fallback = spec.Routes?.Default ?? spec.Route;
-        if (!string.IsNullOrEmpty(fallback))
-        {
-            rules.Add((null, fallback));
-        }
-        if (rules.Count == 0)
-        {
-            throw new ResourceException(resource.File, "spec.routes", $"subscription '{resource.Name}' has no route");
-        }
-        return new AppSubscription(spec.Pubsubname, spec.Topic, rules, string.IsNullOrEmpty(spec.DeadLetterTopic) ? null : spec.DeadLetterTopic,
-            spec.Metadata ?? new Dictionary<string, string>());
     }
 
     private async Task HandleAsync(IAppChannel channel, LoadedComponent component, ActiveSubscription subscription, PubSubMessage message, CancellationToken cancellationToken)
