@@ -1,0 +1,151 @@
+using Google.Protobuf;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ovasabi.ServiceDefaults.Data;
+
+/// <summary>
+/// An entity every service registers in <c>master</c>: what all entities share (UUID, type, name, version for
+/// optimistic concurrency, active flag, timestamps). Service tables (<c>service_&lt;name&gt;</c>) reference it.
+/// </summary>
+public sealed class MasterRecord
+{
+    public long Id { get; set; }
+
+    public Guid Uuid { get; set; } = Guid.CreateVersion7();
+
+    public required string Type { get; set; }
+
+    public required string Name { get; set; }
+
+    public string? Description { get; set; }
+
+    /// <summary>Increases with every change; a concurrency token, so concurrent writers cannot both succeed.</summary>
+    public long Version { get; set; } = 1;
+
+    public bool IsActive { get; set; } = true;
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>
+/// The service's event log, which is also its transactional outbox: a row is written in the same transaction as the
+/// change it describes, and the dispatcher publishes it (CloudEvent id = <see cref="Id"/>) and stamps PublishedAt.
+/// </summary>
+public sealed class ServiceEvent
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+
+    /// <summary>The entity it is about; null once that entity was erased.</summary>
+    public long? MasterId { get; set; }
+
+    public MasterRecord? Master { get; set; }
+
+    /// <summary>The topic, <c>&lt;service&gt;.&lt;entity&gt;.&lt;event&gt;</c>.</summary>
+    public required string EventType { get; set; }
+
+    /// <summary>The event message as protobuf JSON.</summary>
+    public required string Payload { get; set; }
+
+    public DateTimeOffset OccurredAt { get; set; }
+
+    public DateTimeOffset? PublishedAt { get; set; }
+
+    public int Attempts { get; set; }
+
+    public DateTimeOffset? NextAttemptAt { get; set; }
+
+    public string? LastError { get; set; }
+}
+
+/// <summary>The inbox: CloudEvent ids a consumer has handled, so a redelivered event is handled once.</summary>
+public sealed class ProcessedMessage
+{
+    public required string MessageId { get; set; }
+
+    public required string Consumer { get; set; }
+
+    public DateTimeOffset ProcessedAt { get; set; }
+}
+
+/// <summary>
+/// The base of every service's EF Core context: <c>master</c>, <c>service_event</c> and <c>processed_message</c> in
+/// snake_case, timestamps maintained on save. A service adds its <c>service_&lt;name&gt;</c> tables.
+/// </summary>
+public abstract class ServiceDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<MasterRecord> Masters => Set<MasterRecord>();
+
+    public DbSet<ServiceEvent> ServiceEvents => Set<ServiceEvent>();
+
+    public DbSet<ProcessedMessage> ProcessedMessages => Set<ProcessedMessage>();
+
+    /// <summary>
+    /// Records an event in the outbox; it is written by the next SaveChanges, in the same transaction as the change.
+    /// </summary>
+    public ServiceEvent AddEvent(string topic, IMessage payload, MasterRecord? master = null)
+    {
+        // Linking the master (not its id) lets EF fill the key in when both are inserted by the same save.
+        var row = new ServiceEvent
+        {
+            EventType = topic,
+            Payload = JsonFormatter.Default.Format(payload),
+            OccurredAt = DateTimeOffset.UtcNow,
+            Master = master,
+        };
+        ServiceEvents.Add(row);
+        return row;
+    }
+
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var entry in ChangeTracker.Entries<MasterRecord>())
+        {
+            if (entry.State == EntityState.Added)
+            {
+                entry.Entity.CreatedAt = entry.Entity.UpdatedAt = now;
+            }
+            else if (entry.State == EntityState.Modified)
+            {
+                entry.Entity.UpdatedAt = now;
+            }
+        }
+        return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<MasterRecord>(master =>
+        {
+            master.ToTable("master");
+            master.HasKey(m => m.Id);
+            master.Property(m => m.Id).UseIdentityAlwaysColumn();
+            master.HasIndex(m => m.Uuid).IsUnique();
+            master.Property(m => m.Type).HasMaxLength(64);
+            master.Property(m => m.Name).HasMaxLength(255);
+            master.Property(m => m.Version).IsConcurrencyToken();
+            master.HasIndex(m => new { m.Type, m.Name });
+        });
+        modelBuilder.Entity<ServiceEvent>(events =>
+        {
+            events.ToTable("service_event");
+            events.HasKey(e => e.Id);
+            events.HasOne(e => e.Master).WithMany().HasForeignKey(e => e.MasterId).OnDelete(DeleteBehavior.SetNull);
+            events.Property(e => e.EventType).HasMaxLength(128);
+            events.Property(e => e.Payload).HasColumnType("jsonb");
+            events.HasIndex(e => e.MasterId);
+            events.HasIndex(e => e.EventType);
+            // The dispatcher's query: unpublished rows in order.
+            events.HasIndex(e => e.OccurredAt).HasFilter("published_at IS NULL").HasDatabaseName("ix_service_event_unpublished");
+        });
+        modelBuilder.Entity<ProcessedMessage>(inbox =>
+        {
+            inbox.ToTable("processed_message");
+            inbox.HasKey(m => new { m.MessageId, m.Consumer });
+            inbox.Property(m => m.MessageId).HasMaxLength(128);
+            inbox.Property(m => m.Consumer).HasMaxLength(128);
+        });
+    }
+}

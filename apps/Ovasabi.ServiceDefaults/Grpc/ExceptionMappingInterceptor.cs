@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Ovasabi.ServiceDefaults.Hosting;
+using Ovasabi.ServiceDefaults.Telemetry;
+using GrpcStatus = Grpc.Core.Status;
+using StatusCode = Grpc.Core.StatusCode;
+
+namespace Ovasabi.ServiceDefaults.Grpc;
+
+/// <summary>
+/// Turns what escapes an RPC into a precise gRPC status: domain errors keep their code (with ErrorInfo and BadRequest
+/// details), a concurrent write is Aborted, an unreachable database or sidecar is Unavailable, a cancelled call is
+/// Cancelled; anything else is a bug, logged, and answered Internal without internals. Also records
+/// <c>rpc.server.duration</c> per method and status.
+/// </summary>
+public sealed class ExceptionMappingInterceptor(ServiceOptions options, ServiceMetrics metrics, ILogger<ExceptionMappingInterceptor> logger) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var code = StatusCode.OK;
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (Exception e)
+        {
+            var mapped = Map(e, context);
+            code = mapped.StatusCode;
+            throw mapped;
+        }
+        finally
+        {
+            metrics.RpcServed(context.Method, code, Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var code = StatusCode.OK;
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (Exception e)
+        {
+            var mapped = Map(e, context);
+            code = mapped.StatusCode;
+            throw mapped;
+        }
+        finally
+        {
+            metrics.RpcServed(context.Method, code, Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    private RpcException Map(Exception error, ServerCallContext context)
+    {
+        switch (error)
+        {
+            case RpcException rpc:
+                return rpc;
+            case ServiceException domain:
+                return Rich(domain.Code, domain.Message, domain.Reason, domain is InvalidArgumentException invalid ? invalid.Violations : []);
+            case DbUpdateConcurrencyException:
+                return Rich(StatusCode.Aborted, "the entity was changed concurrently: read it again and retry", "CONCURRENT_UPDATE", []);
+            case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
+                return new RpcException(new GrpcStatus(StatusCode.Cancelled, "the call was cancelled"));
+        }
+        if (IsUnavailable(error))
+        {
+            logger.LogWarning(error, "{Method} failed: a dependency is unavailable", context.Method);
+            return Rich(StatusCode.Unavailable, "a dependency of the service is unavailable; retry later", "DEPENDENCY_UNAVAILABLE", []);
+        }
+        logger.LogError(error, "{Method} failed with an unexpected error", context.Method);
+        return new RpcException(new GrpcStatus(StatusCode.Internal, "internal error"));
+    }
+
+    /// <summary>Failures to reach PostgreSQL (refused, reset, shut down, timed out) rather than a bad statement.</summary>
+    public static bool IsUnavailable(Exception error) => error switch
+    {
+        NpgsqlException { IsTransient: true } => true,
+        PostgresException postgres => postgres.SqlState.StartsWith("08", StringComparison.Ordinal) || postgres.SqlState is "57P01" or "57P02" or "57P03",
+        NpgsqlException { InnerException: SocketException or IOException or TimeoutException } => true,
+        DbUpdateException { InnerException: { } inner } => IsUnavailable(inner),
+        InvalidOperationException { InnerException: { } inner } => IsUnavailable(inner),
+        _ => false,
+    };
+
+    private RpcException Rich(StatusCode code, string message, string reason, IReadOnlyList<FieldViolation> violations)
+    {
+        var status = new Google.Rpc.Status { Code = (int)code, Message = message };
+        status.Details.Add(Any.Pack(new ErrorInfo { Domain = $"{options.Name}.ovasabi", Reason = reason }));
+        if (violations.Count > 0)
+        {
+            var badRequest = new BadRequest();
+            badRequest.FieldViolations.AddRange(violations.Select(v => new BadRequest.Types.FieldViolation { Field = v.Field, Description = v.Description }));
+            status.Details.Add(Any.Pack(badRequest));
+        }
+        return status.ToRpcException();
+    }
+}

@@ -1,0 +1,152 @@
+using System.Net;
+using Dapr.Client;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Ovasabi.ServiceDefaults.Caching;
+using Ovasabi.ServiceDefaults.Data;
+using Ovasabi.ServiceDefaults.Events;
+using Ovasabi.ServiceDefaults.Grpc;
+using Ovasabi.ServiceDefaults.Health;
+using Ovasabi.ServiceDefaults.Telemetry;
+
+namespace Ovasabi.ServiceDefaults.Hosting;
+
+/// <summary>
+/// The one call each app makes: <c>builder.AddServiceDefaults&lt;UserDbContext&gt;("user")</c>, then
+/// <c>app.MapServiceDefaults&lt;UserDbContext&gt;().MapServiceGrpc&lt;UserService&gt;()</c> and <c>app.RunServiceAsync(args)</c>.
+/// </summary>
+public static class ServiceHosting
+{
+    /// <summary>The command that applies pending migrations and exits (a Kubernetes Job or an init step runs it).</summary>
+    public const string MigrateCommand = "migrate";
+
+    public static WebApplicationBuilder AddServiceDefaults<TDb>(this WebApplicationBuilder builder, string name) where TDb : ServiceDbContext
+    {
+        var options = ServiceOptions.From(builder.Configuration, name);
+        var services = builder.Services;
+        services.AddSingleton(options);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var address = IPAddress.Parse(options.ListenAddress);
+            // Plaintext gRPC needs an HTTP/2-only endpoint; probes and Prometheus speak HTTP/1.1.
+            kestrel.Listen(address, options.GrpcPort, o => o.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, options.ManagementPort, o => o.Protocols = HttpProtocols.Http1);
+        });
+        builder.AddServiceTelemetry(options);
+
+        services.AddGrpc(grpc => grpc.Interceptors.Add<ExceptionMappingInterceptor>());
+        services.AddGrpcReflection();
+        services.AddGrpcHealthChecks(o => o.Services.Map("", result => result.Tags.Contains(HealthEndpoints.ReadyTag)));
+        services.AddServiceHealthChecks<TDb>();
+
+        services.AddDaprClient();
+        // Before the dispatcher: hosted services start in order, and nothing should talk to Dapr before it answers.
+        services.AddHostedService<SidecarStartup>();
+
+        var connectionString = builder.Configuration.GetConnectionString("Database")
+            ?? throw new InvalidOperationException($"{name}: ConnectionStrings:Database is not set (env ConnectionStrings__Database)");
+        services.AddSingleton<OutboxSignal>();
+        services.AddDbContext<TDb>((provider, db) => db
+            .UseNpgsql(connectionString)
+            .UseSnakeCaseNamingConvention()
+            .AddInterceptors(provider.GetRequiredService<OutboxSignal>()));
+        services.AddHostedService<OutboxDispatcher<TDb>>();
+        services.AddSingleton<StateCache>();
+        return builder;
+    }
+
+    /// <summary>Management endpoints on the management port; gRPC health, reflection and Dapr's AppCallback on the gRPC port.</summary>
+    public static WebApplication MapServiceDefaults<TDb>(this WebApplication app) where TDb : ServiceDbContext
+    {
+        var options = app.Services.GetRequiredService<ServiceOptions>();
+        var management = $"*:{options.ManagementPort}";
+        app.MapServiceHealth(management);
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireHost(management);
+        app.MapGrpcHealthChecksService().RequireHost(GrpcHost(options));
+        app.MapGrpcReflectionService().RequireHost(GrpcHost(options));
+        app.MapServiceGrpc<EventCallbackService<TDb>>();
+        return app;
+    }
+
+    /// <summary>Maps a gRPC service on the gRPC port only.</summary>
+    public static WebApplication MapServiceGrpc<TService>(this WebApplication app) where TService : class
+    {
+        app.MapGrpcService<TService>().RequireHost(GrpcHost(app.Services.GetRequiredService<ServiceOptions>()));
+        return app;
+    }
+
+    private static string GrpcHost(ServiceOptions options) => $"*:{options.GrpcPort}";
+
+    /// <summary>
+    /// Runs the app; with the argument <c>migrate</c> applies the database migrations and exits, and with
+    /// <c>Service:MigrateOnStartup</c> applies them before serving.
+    /// </summary>
+    public static async Task<int> RunServiceAsync<TDb>(this WebApplication app, string[] args) where TDb : ServiceDbContext
+    {
+        var options = app.Services.GetRequiredService<ServiceOptions>();
+        var migrateOnly = args.Contains(MigrateCommand, StringComparer.Ordinal);
+        if (migrateOnly || options.MigrateOnStartup)
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<TDb>();
+            var pending = (await db.Database.GetPendingMigrationsAsync()).ToList();
+            await db.Database.MigrateAsync();
+            app.Logger.LogInformation("{Service}: applied {Count} migration(s): {Migrations}", options.Name, pending.Count, string.Join(", ", pending));
+            if (migrateOnly)
+            {
+                return 0;
+            }
+        }
+        await app.RunAsync();
+        return 0;
+    }
+
+    /// <summary>A typed gRPC client that calls app <paramref name="appId"/> through the sidecar (gRPC proxying, dapr-app-id).</summary>
+    public static IServiceCollection AddServiceClient<TClient>(this IServiceCollection services, string appId) where TClient : ClientBase<TClient>
+    {
+        services.AddSingleton(provider =>
+        {
+            var configuration = provider.GetRequiredService<IConfiguration>();
+            var endpoint = configuration["DAPR_GRPC_ENDPOINT"] ?? $"http://127.0.0.1:{configuration["DAPR_GRPC_PORT"] ?? "50001"}";
+            var invoker = DaprClient.CreateInvocationInvoker(appId, endpoint, configuration["DAPR_API_TOKEN"]);
+            return (TClient)Activator.CreateInstance(typeof(TClient), invoker)!;
+        });
+        return services;
+    }
+}
+
+/// <summary>
+/// Waits for the sidecar's outbound API before the app serves. It must not wait for the sidecar's full health: daprd
+/// reports healthy only after the app's port opens, so that wait would never end.
+/// </summary>
+public sealed class SidecarStartup(DaprClient dapr, ServiceOptions options, ILogger<SidecarStartup> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!options.WaitForSidecar)
+        {
+            return;
+        }
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.SidecarTimeout);
+        try
+        {
+            await dapr.WaitForSidecarAsync(timeout.Token);
+            logger.LogInformation("The Dapr sidecar answers");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new InvalidOperationException($"{options.Name}: the Dapr sidecar did not answer within {options.SidecarTimeout.TotalSeconds:0} s (DAPR_HTTP_PORT / DAPR_HTTP_ENDPOINT)");
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Ovasabi.ServiceDefaults.Hosting;
+
+namespace Ovasabi.ServiceDefaults.Telemetry;
+
+public static class TelemetryExtensions
+{
+    /// <summary>
+    /// Traces (ASP.NET Core incl. gRPC, gRPC client, HttpClient, Npgsql) and metrics (the same plus the service's own)
+    /// for Prometheus at /metrics; OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set. Logs are JSON lines that carry
+    /// the trace and span ids.
+    /// </summary>
+    public static void AddServiceTelemetry(this WebApplicationBuilder builder, ServiceOptions options)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(json =>
+        {
+            json.IncludeScopes = true;
+            json.UseUtcTimestamp = true;
+            json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+
+        var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        builder.Services.AddSingleton<ServiceMetrics>();
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(options.Name))
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(ServiceMetrics.MeterName)
+                    .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsManagement(context.Request.Path))
+                    .AddGrpcClientInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddNpgsql();
+                if (otlp)
+                {
+                    tracing.AddOtlpExporter();
+                }
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(ServiceMetrics.MeterName)
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddNpgsqlInstrumentation()
+                    .AddPrometheusExporter();
+                if (otlp)
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
+    }
+
+    private static bool IsManagement(Microsoft.AspNetCore.Http.PathString path) =>
+        path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/metrics");
+}
