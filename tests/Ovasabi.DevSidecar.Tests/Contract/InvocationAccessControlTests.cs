@@ -15,12 +15,8 @@ namespace Ovasabi.DevSidecar.Tests.Contract;
 /// denies because policies exist). Both allow the caller <c>/allowed/**</c> (any verb), <c>/readonly/*</c> (GET only)
 /// and the gRPC method Echo/Count.
 /// </summary>
-public sealed class AccessControlSidecars : IAsyncLifetime
+public sealed class AccessControlSidecars : SidecarFixture
 {
-    private readonly ResourceFolder _resources = new();
-    private readonly ResourceFolder _configs = new();
-    private readonly List<IAsyncDisposable> _owned = [];
-
     public string CallerId { get; } = UniqueName.Create("acl-caller");
 
     public SidecarProcess Caller { get; private set; } = null!;
@@ -59,30 +55,18 @@ public sealed class AccessControlSidecars : IAsyncLifetime
                 action: allow
         """;
 
-    public async ValueTask InitializeAsync()
+    protected override async Task StartAsync()
     {
-        HttpApp = await HttpTestApp.StartAsync(UniqueName.Create("acl-http"));
-        _owned.Add(HttpApp);
-        GrpcApp = await CallbackApp.StartAsync(UniqueName.Create("acl-grpc"));
-        _owned.Add(GrpcApp);
-        _configs.Add("explicit-deny.yaml", Configuration(CallerId, explicitDefaultDeny: true))
+        HttpApp = Own(await HttpTestApp.StartAsync(UniqueName.Create("acl-http")));
+        GrpcApp = Own(await CallbackApp.StartAsync(UniqueName.Create("acl-grpc")));
+        var configs = NewFolder()
+            .Add("explicit-deny.yaml", Configuration(CallerId, explicitDefaultDeny: true))
             .Add("implicit-deny.yaml", Configuration(CallerId, explicitDefaultDeny: false));
-        var sidecars = await SidecarProcess.StartReadyAsync(
-            new SidecarLaunch(CallerId, _resources.Directory),
-            new SidecarLaunch(HttpApp.AppId, _resources.Directory) { AppPort = HttpApp.Port, AppProtocol = "http", ConfigFile = _configs.PathOf("explicit-deny.yaml") },
-            new SidecarLaunch(GrpcApp.AppId, _resources.Directory) { AppPort = GrpcApp.Port, AppProtocol = "grpc", ConfigFile = _configs.PathOf("implicit-deny.yaml") });
-        _owned.InsertRange(0, sidecars);
+        var sidecars = Own(await SidecarProcess.StartReadyAsync(
+            new SidecarLaunch(CallerId, Resources.Directory),
+            new SidecarLaunch(HttpApp.AppId, Resources.Directory) { AppPort = HttpApp.Port, AppProtocol = "http", ConfigFile = configs.PathOf("explicit-deny.yaml") },
+            new SidecarLaunch(GrpcApp.AppId, Resources.Directory) { AppPort = GrpcApp.Port, AppProtocol = "grpc", ConfigFile = configs.PathOf("implicit-deny.yaml") }));
         (Caller, HttpSidecar, GrpcSidecar) = (sidecars[0], sidecars[1], sidecars[2]);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var owned in _owned)
-        {
-            await owned.DisposeAsync();
-        }
-        _resources.Dispose();
-        _configs.Dispose();
     }
 }
 

@@ -50,12 +50,10 @@ public sealed class OtlpReceiver : IAsyncDisposable
 }
 
 /// <summary>A sidecar with redis pub/sub, tracing to an in-process OTLP receiver, and a gRPC app subscribed to one topic.</summary>
-public sealed class ObservabilitySidecar(RedisServer redis) : IAsyncLifetime
+public sealed class ObservabilitySidecar(RedisServer redis) : SidecarFixture
 {
     public const string PubSub = "pubsub";
     public const string Topic = "traced";
-
-    private readonly ResourceFolder _resources = new();
 
     public OtlpReceiver Otlp { get; } = new();
 
@@ -65,10 +63,10 @@ public sealed class ObservabilitySidecar(RedisServer redis) : IAsyncLifetime
 
     public DaprClient Client { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync()
+    protected override async Task StartAsync()
     {
-        await Otlp.StartAsync();
-        _resources.RedisPubSub(PubSub, redis).Add("tracing.yaml", $"""
+        await Own(Otlp).StartAsync();
+        Resources.RedisPubSub(PubSub, redis).Add("tracing.yaml", $"""
             apiVersion: dapr.io/v1alpha1
             kind: Configuration
             metadata:
@@ -81,29 +79,14 @@ public sealed class ObservabilitySidecar(RedisServer redis) : IAsyncLifetime
                   protocol: http
                   isSecure: false
             """);
-        App = await CallbackApp.StartAsync(UniqueName.Create("observed"), app => app.Subscribe(PubSub, Topic));
-        Sidecar = await SidecarProcess.StartAsync(new SidecarLaunch(App.AppId, _resources.Directory)
+        App = Own(await CallbackApp.StartAsync(UniqueName.Create("observed"), app => app.Subscribe(PubSub, Topic)));
+        Sidecar = Own(await SidecarProcess.StartAsync(new SidecarLaunch(App.AppId, Resources.Directory)
         {
             AppPort = App.Port,
-            ConfigFile = _resources.PathOf("tracing.yaml"),
-        });
+            ConfigFile = Resources.PathOf("tracing.yaml"),
+        }));
         await Sidecar.WaitReadyAsync();
-        Client = Sidecar.CreateClient();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        Client?.Dispose();
-        if (Sidecar is not null)
-        {
-            await Sidecar.DisposeAsync();
-        }
-        if (App is not null)
-        {
-            await App.DisposeAsync();
-        }
-        await Otlp.DisposeAsync();
-        _resources.Dispose();
+        Client = ClientOf(Sidecar);
     }
 }
 
