@@ -6,6 +6,7 @@ using Grpc.Net.Client;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
 using Ovasabi.DevSidecar.Tests.Protos;
 using Ovasabi.Testing;
+using static Ovasabi.DevSidecar.Tests.Infrastructure.Markers;
 
 namespace Ovasabi.DevSidecar.Tests.Contract;
 
@@ -75,14 +76,6 @@ public sealed class InvocationAccessControlTests(AccessControlSidecars fixture) 
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid():N}"[..(stem.Length + 13)];
-
-    private static async Task<HttpResponseMessage> InvokeAsync(SidecarProcess from, string verb, string appId, string method)
-    {
-        using var request = new HttpRequestMessage(new HttpMethod(verb), $"/v1.0/invoke/{appId}/method/{method}");
-        return await from.Http.SendAsync(request, Cancel);
-    }
-
     private static async Task AssertDeniedAsync(HttpResponseMessage response)
     {
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
@@ -94,7 +87,7 @@ public sealed class InvocationAccessControlTests(AccessControlSidecars fixture) 
     {
         var id = Unique("denied");
 
-        using var response = await InvokeAsync(fixture.Caller, "GET", fixture.HttpApp.AppId, $"denied/{id}");
+        using var response = await fixture.Caller.InvokeAsync("GET", fixture.HttpApp.AppId, $"denied/{id}", Cancel);
 
         await AssertDeniedAsync(response);
         Assert.DoesNotContain(fixture.HttpApp.All, r => r.Path.Contains(id, StringComparison.Ordinal));
@@ -109,7 +102,7 @@ public sealed class InvocationAccessControlTests(AccessControlSidecars fixture) 
     {
         var id = Unique("ok");
 
-        using var response = await InvokeAsync(fixture.Caller, verb, fixture.HttpApp.AppId, template.Replace("{id}", id, StringComparison.Ordinal));
+        using var response = await fixture.Caller.InvokeAsync(verb, fixture.HttpApp.AppId, template.Replace("{id}", id, StringComparison.Ordinal), Cancel);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Single(fixture.HttpApp.All, r => r.Path.Contains(id, StringComparison.Ordinal));
@@ -120,7 +113,7 @@ public sealed class InvocationAccessControlTests(AccessControlSidecars fixture) 
     [InlineData("DELETE")]
     public async Task An_http_app_denies_a_verb_its_operation_does_not_list(string verb)
     {
-        using var response = await InvokeAsync(fixture.Caller, verb, fixture.HttpApp.AppId, $"readonly/{Unique("verb")}");
+        using var response = await fixture.Caller.InvokeAsync(verb, fixture.HttpApp.AppId, $"readonly/{Unique("verb")}", Cancel);
 
         await AssertDeniedAsync(response);
     }
@@ -135,7 +128,7 @@ public sealed class InvocationAccessControlTests(AccessControlSidecars fixture) 
     {
         var id = Unique("grpc");
 
-        using var response = await InvokeAsync(fixture.Caller, verb, fixture.GrpcApp.AppId, template.Replace("{id}", id, StringComparison.Ordinal));
+        using var response = await fixture.Caller.InvokeAsync(verb, fixture.GrpcApp.AppId, template.Replace("{id}", id, StringComparison.Ordinal), Cancel);
 
         if (allowed)
         {
@@ -166,8 +159,8 @@ public sealed class InvocationAccessControlTests(AccessControlSidecars fixture) 
     public async Task A_caller_without_a_policy_gets_the_global_default_whether_explicit_or_implied_by_the_policies()
     {
         // The HTTP app's sidecar calls the gRPC app (implicit deny) and the gRPC app's sidecar calls the HTTP app (explicit deny).
-        using var toGrpcApp = await InvokeAsync(fixture.HttpSidecar, "GET", fixture.GrpcApp.AppId, $"allowed/{Unique("other")}");
-        using var toHttpApp = await InvokeAsync(fixture.GrpcSidecar, "GET", fixture.HttpApp.AppId, $"allowed/{Unique("other")}");
+        using var toGrpcApp = await fixture.HttpSidecar.InvokeAsync("GET", fixture.GrpcApp.AppId, $"allowed/{Unique("other")}", Cancel);
+        using var toHttpApp = await fixture.GrpcSidecar.InvokeAsync("GET", fixture.HttpApp.AppId, $"allowed/{Unique("other")}", Cancel);
 
         await AssertDeniedAsync(toGrpcApp);
         await AssertDeniedAsync(toHttpApp);

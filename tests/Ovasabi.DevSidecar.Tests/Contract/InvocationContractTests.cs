@@ -10,6 +10,7 @@ using Grpc.Net.Client;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
 using Ovasabi.DevSidecar.Tests.Protos;
 using Ovasabi.Testing;
+using static Ovasabi.DevSidecar.Tests.Infrastructure.Markers;
 using Verb = Dapr.Client.Autogen.Grpc.v1.HTTPExtension.Types.Verb;
 
 namespace Ovasabi.DevSidecar.Tests.Contract;
@@ -100,8 +101,6 @@ public sealed class InvocationContractTests(InvocationSidecars fixture) : IClass
     private string B => fixture.HttpApp.AppId;
 
     private string C => fixture.GrpcApp.AppId;
-
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid():N}"[..(stem.Length + 13)];
 
     public sealed record Order(string Id, long AmountMinor);
 
@@ -497,16 +496,9 @@ public sealed class InvocationContractTests(InvocationSidecars fixture) : IClass
 
         Assert.Equal(HttpStatusCode.OK, httpResponse.StatusCode);
         Assert.Equal(HttpStatusCode.OK, grpcResponse.StatusCode);
-        Assert.Equal(traceId, TraceId(Assert.Single(fixture.HttpApp.All, r => r.Path == $"/trace/{id}").Headers["traceparent"]));
-        Assert.Equal(traceId, TraceId(Assert.Single(fixture.GrpcApp.All, r => r.Kind == "invoke" && r.Path == $"trace/{id}").Headers["traceparent"]));
-        Assert.Equal(traceId, TraceId(proxied.Headers["traceparent"]));
-    }
-
-    private static string TraceId(string traceparent)
-    {
-        var parts = traceparent.Split('-');
-        Assert.Equal(4, parts.Length);
-        return parts[1];
+        Assert.Equal(traceId, TraceIdOf(Assert.Single(fixture.HttpApp.All, r => r.Path == $"/trace/{id}").Headers["traceparent"]));
+        Assert.Equal(traceId, TraceIdOf(Assert.Single(fixture.GrpcApp.All, r => r.Kind == "invoke" && r.Path == $"trace/{id}").Headers["traceparent"]));
+        Assert.Equal(traceId, TraceIdOf(proxied.Headers["traceparent"]));
     }
 
     // ---------------------------------------------------------------- Resiliency

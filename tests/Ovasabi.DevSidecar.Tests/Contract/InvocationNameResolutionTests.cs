@@ -98,11 +98,8 @@ public sealed class InvocationNameResolutionTests(NameResolutionSidecars fixture
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    private async Task<HttpResponseMessage> InvokeCalleeAsync(string marker)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1.0/invoke/{fixture.CalleeApp.AppId}/method/ping/{marker}");
-        return await fixture.Caller.Http.SendAsync(request, Cancel);
-    }
+    private Task<HttpResponseMessage> InvokeCalleeAsync(string marker) =>
+        fixture.Caller.InvokeAsync("GET", fixture.CalleeApp.AppId, $"ping/{marker}", Cancel);
 
     [Fact]
     public async Task Sidecars_with_a_sqlite_nameResolution_configuration_register_in_its_file_and_reach_each_other_through_it()

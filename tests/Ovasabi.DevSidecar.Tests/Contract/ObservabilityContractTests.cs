@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
 using Ovasabi.Testing;
+using static Ovasabi.DevSidecar.Tests.Infrastructure.Markers;
 
 namespace Ovasabi.DevSidecar.Tests.Contract;
 
@@ -154,14 +155,6 @@ public sealed class ObservabilityContractTests(ObservabilitySidecar fixture) : I
         await fixture.Client.PublishEventAsync(ObservabilitySidecar.PubSub, ObservabilitySidecar.Topic, new { marker }, Cancel);
         activity.Stop();
         return activity.TraceId.ToHexString();
-    }
-
-    /// <summary>The trace ID of a W3C traceparent (<c>00-traceid-spanid-flags</c>).</summary>
-    private static string TraceIdOf(string traceparent)
-    {
-        var parts = traceparent.Split('-');
-        Assert.True(parts.Length == 4, $"'{traceparent}' is not a W3C traceparent");
-        return parts[1];
     }
 
     private static string Marker() => Guid.NewGuid().ToString("N");
