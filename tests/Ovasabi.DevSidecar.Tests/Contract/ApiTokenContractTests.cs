@@ -13,41 +13,26 @@ using Ovasabi.Testing;
 namespace Ovasabi.DevSidecar.Tests.Contract;
 
 /// <summary>A sidecar started with DAPR_API_TOKEN, with redis state and pub/sub and a gRPC app (AppCallback + Echo) behind it.</summary>
-public sealed class TokenSidecar(RedisServer redis) : IAsyncLifetime
+public sealed class TokenSidecar(RedisServer redis) : SidecarFixture
 {
     public const string Token = "contract-token-3f9a";
     public const string Store = "statestore";
     public const string PubSub = "pubsub";
 
-    private readonly ResourceFolder _resources = new();
-
     public SidecarProcess Sidecar { get; private set; } = null!;
 
     public CallbackApp App { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync()
+    protected override async Task StartAsync()
     {
-        _resources.RedisState(Store, redis).RedisPubSub(PubSub, redis);
-        App = await CallbackApp.StartAsync(UniqueName.Create("token"));
-        Sidecar = await SidecarProcess.StartAsync(new SidecarLaunch(App.AppId, _resources.Directory)
+        Resources.RedisState(Store, redis).RedisPubSub(PubSub, redis);
+        App = Own(await CallbackApp.StartAsync(UniqueName.Create("token")));
+        Sidecar = Own(await SidecarProcess.StartAsync(new SidecarLaunch(App.AppId, Resources.Directory)
         {
             AppPort = App.Port,
             Environment = new Dictionary<string, string?> { ["DAPR_API_TOKEN"] = Token },
-        });
+        }));
         await Sidecar.WaitReadyAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Sidecar is not null)
-        {
-            await Sidecar.DisposeAsync();
-        }
-        if (App is not null)
-        {
-            await App.DisposeAsync();
-        }
-        _resources.Dispose();
     }
 }
 

@@ -14,13 +14,11 @@ namespace Ovasabi.DevSidecar.Tests.Contract;
 /// One sidecar with bindings.postgresql (its connection string read through secretKeyRef from a local file secret
 /// store), bindings.aws.s3 against s3rver and bindings.localstorage.
 /// </summary>
-public sealed class BindingSidecar(PostgresServer postgres, S3Server s3) : IAsyncLifetime
+public sealed class BindingSidecar(PostgresServer postgres, S3Server s3) : SidecarFixture
 {
     public const string Sql = "sql";
     public const string Blobs = "blobs";
     public const string Files = "files";
-
-    private readonly ResourceFolder _resources = new();
 
     public SidecarProcess Sidecar { get; private set; } = null!;
 
@@ -28,16 +26,16 @@ public sealed class BindingSidecar(PostgresServer postgres, S3Server s3) : IAsyn
 
     public string Bucket { get; private set; } = "";
 
-    public string FilesRoot => Path.Combine(_resources.Directory, "files");
+    public string FilesRoot => Path.Combine(Resources.Directory, "files");
 
     public S3Server S3 => s3;
 
-    public async ValueTask InitializeAsync()
+    protected override async Task StartAsync()
     {
         var connectionString = await postgres.CreateDatabaseAsync("binding_contract");
         Bucket = await s3.CreateBucketAsync("contract");
-        File.WriteAllText(_resources.PathOf("secrets.json"), new JsonObject { ["sql"] = new JsonObject { ["connection"] = connectionString } }.ToJsonString());
-        _resources
+        File.WriteAllText(Resources.PathOf("secrets.json"), new JsonObject { ["sql"] = new JsonObject { ["connection"] = connectionString } }.ToJsonString());
+        Resources
             .Component("localsecrets", "secretstores.local.file", new Dictionary<string, string> { ["secretsFile"] = "secrets.json" })
             .Add("sql.yaml", $"""
                 apiVersion: dapr.io/v1alpha1
@@ -65,18 +63,8 @@ public sealed class BindingSidecar(PostgresServer postgres, S3Server s3) : IAsyn
                 ["disableSSL"] = "true",
             })
             .Component(Files, "bindings.localstorage", new Dictionary<string, string> { ["rootPath"] = "files" });
-        Sidecar = await SidecarProcess.StartAsync(new SidecarLaunch(UniqueName.Create("bindings"), _resources.Directory));
-        Client = Sidecar.CreateClient();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        Client?.Dispose();
-        if (Sidecar is not null)
-        {
-            await Sidecar.DisposeAsync();
-        }
-        _resources.Dispose();
+        Sidecar = Own(await SidecarProcess.StartAsync(new SidecarLaunch(UniqueName.Create("bindings"), Resources.Directory)));
+        Client = ClientOf(Sidecar);
     }
 }
 

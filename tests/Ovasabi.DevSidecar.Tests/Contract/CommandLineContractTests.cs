@@ -102,10 +102,7 @@ public sealed class CommandLineContractTests(RedisServer redis)
         return await SidecarProcess.StartWithArgumentsAsync(launch, ports,
         [
             "--app-id", launch.AppId,
-            "--dapr-http-port", SidecarProcess.Text(ports.Http),
-            "--dapr-grpc-port", SidecarProcess.Text(ports.Grpc),
-            "--dapr-internal-grpc-port", SidecarProcess.Text(ports.Internal),
-            "--metrics-port", SidecarProcess.Text(ports.Metrics),
+            .. ports.Arguments(),
             .. flags,
         ], Cancel);
     }

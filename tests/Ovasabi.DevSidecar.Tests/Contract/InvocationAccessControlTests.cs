@@ -6,6 +6,7 @@ using Grpc.Net.Client;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
 using Ovasabi.DevSidecar.Tests.Protos;
 using Ovasabi.Testing;
+using static Ovasabi.DevSidecar.Tests.Infrastructure.Markers;
 
 namespace Ovasabi.DevSidecar.Tests.Contract;
 
@@ -15,12 +16,8 @@ namespace Ovasabi.DevSidecar.Tests.Contract;
 /// denies because policies exist). Both allow the caller <c>/allowed/**</c> (any verb), <c>/readonly/*</c> (GET only)
 /// and the gRPC method Echo/Count.
 /// </summary>
-public sealed class AccessControlSidecars : IAsyncLifetime
+public sealed class AccessControlSidecars : SidecarFixture
 {
-    private readonly ResourceFolder _resources = new();
-    private readonly ResourceFolder _configs = new();
-    private readonly List<IAsyncDisposable> _owned = [];
-
     public string CallerId { get; } = UniqueName.Create("acl-caller");
 
     public SidecarProcess Caller { get; private set; } = null!;
@@ -59,30 +56,18 @@ public sealed class AccessControlSidecars : IAsyncLifetime
                 action: allow
         """;
 
-    public async ValueTask InitializeAsync()
+    protected override async Task StartAsync()
     {
-        HttpApp = await HttpTestApp.StartAsync(UniqueName.Create("acl-http"));
-        _owned.Add(HttpApp);
-        GrpcApp = await CallbackApp.StartAsync(UniqueName.Create("acl-grpc"));
-        _owned.Add(GrpcApp);
-        _configs.Add("explicit-deny.yaml", Configuration(CallerId, explicitDefaultDeny: true))
+        HttpApp = Own(await HttpTestApp.StartAsync(UniqueName.Create("acl-http")));
+        GrpcApp = Own(await CallbackApp.StartAsync(UniqueName.Create("acl-grpc")));
+        var configs = NewFolder()
+            .Add("explicit-deny.yaml", Configuration(CallerId, explicitDefaultDeny: true))
             .Add("implicit-deny.yaml", Configuration(CallerId, explicitDefaultDeny: false));
-        var sidecars = await SidecarProcess.StartReadyAsync(
-            new SidecarLaunch(CallerId, _resources.Directory),
-            new SidecarLaunch(HttpApp.AppId, _resources.Directory) { AppPort = HttpApp.Port, AppProtocol = "http", ConfigFile = _configs.PathOf("explicit-deny.yaml") },
-            new SidecarLaunch(GrpcApp.AppId, _resources.Directory) { AppPort = GrpcApp.Port, AppProtocol = "grpc", ConfigFile = _configs.PathOf("implicit-deny.yaml") });
-        _owned.InsertRange(0, sidecars);
+        var sidecars = Own(await SidecarProcess.StartReadyAsync(
+            new SidecarLaunch(CallerId, Resources.Directory),
+            new SidecarLaunch(HttpApp.AppId, Resources.Directory) { AppPort = HttpApp.Port, AppProtocol = "http", ConfigFile = configs.PathOf("explicit-deny.yaml") },
+            new SidecarLaunch(GrpcApp.AppId, Resources.Directory) { AppPort = GrpcApp.Port, AppProtocol = "grpc", ConfigFile = configs.PathOf("implicit-deny.yaml") }));
         (Caller, HttpSidecar, GrpcSidecar) = (sidecars[0], sidecars[1], sidecars[2]);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var owned in _owned)
-        {
-            await owned.DisposeAsync();
-        }
-        _resources.Dispose();
-        _configs.Dispose();
     }
 }
 
@@ -90,14 +75,6 @@ public sealed class AccessControlSidecars : IAsyncLifetime
 public sealed class InvocationAccessControlTests(AccessControlSidecars fixture) : IClassFixture<AccessControlSidecars>
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
-
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid():N}"[..(stem.Length + 13)];
-
-    private static async Task<HttpResponseMessage> InvokeAsync(SidecarProcess from, string verb, string appId, string method)
-    {
-        using var request = new HttpRequestMessage(new HttpMethod(verb), $"/v1.0/invoke/{appId}/method/{method}");
-        return await from.Http.SendAsync(request, Cancel);
-    }
 
     private static async Task AssertDeniedAsync(HttpResponseMessage response)
     {
@@ -110,7 +87,7 @@ public sealed class InvocationAccessControlTests(AccessControlSidecars fixture) 
     {
         var id = Unique("denied");
 
-        using var response = await InvokeAsync(fixture.Caller, "GET", fixture.HttpApp.AppId, $"denied/{id}");
+        using var response = await fixture.Caller.InvokeAsync("GET", fixture.HttpApp.AppId, $"denied/{id}", Cancel);
 
         await AssertDeniedAsync(response);
         Assert.DoesNotContain(fixture.HttpApp.All, r => r.Path.Contains(id, StringComparison.Ordinal));
@@ -125,7 +102,7 @@ public sealed class InvocationAccessControlTests(AccessControlSidecars fixture) 
     {
         var id = Unique("ok");
 
-        using var response = await InvokeAsync(fixture.Caller, verb, fixture.HttpApp.AppId, template.Replace("{id}", id, StringComparison.Ordinal));
+        using var response = await fixture.Caller.InvokeAsync(verb, fixture.HttpApp.AppId, template.Replace("{id}", id, StringComparison.Ordinal), Cancel);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Single(fixture.HttpApp.All, r => r.Path.Contains(id, StringComparison.Ordinal));
@@ -136,7 +113,7 @@ public sealed class InvocationAccessControlTests(AccessControlSidecars fixture) 
     [InlineData("DELETE")]
     public async Task An_http_app_denies_a_verb_its_operation_does_not_list(string verb)
     {
-        using var response = await InvokeAsync(fixture.Caller, verb, fixture.HttpApp.AppId, $"readonly/{Unique("verb")}");
+        using var response = await fixture.Caller.InvokeAsync(verb, fixture.HttpApp.AppId, $"readonly/{Unique("verb")}", Cancel);
 
         await AssertDeniedAsync(response);
     }
@@ -151,7 +128,7 @@ public sealed class InvocationAccessControlTests(AccessControlSidecars fixture) 
     {
         var id = Unique("grpc");
 
-        using var response = await InvokeAsync(fixture.Caller, verb, fixture.GrpcApp.AppId, template.Replace("{id}", id, StringComparison.Ordinal));
+        using var response = await fixture.Caller.InvokeAsync(verb, fixture.GrpcApp.AppId, template.Replace("{id}", id, StringComparison.Ordinal), Cancel);
 
         if (allowed)
         {
@@ -182,8 +159,8 @@ public sealed class InvocationAccessControlTests(AccessControlSidecars fixture) 
     public async Task A_caller_without_a_policy_gets_the_global_default_whether_explicit_or_implied_by_the_policies()
     {
         // The HTTP app's sidecar calls the gRPC app (implicit deny) and the gRPC app's sidecar calls the HTTP app (explicit deny).
-        using var toGrpcApp = await InvokeAsync(fixture.HttpSidecar, "GET", fixture.GrpcApp.AppId, $"allowed/{Unique("other")}");
-        using var toHttpApp = await InvokeAsync(fixture.GrpcSidecar, "GET", fixture.HttpApp.AppId, $"allowed/{Unique("other")}");
+        using var toGrpcApp = await fixture.HttpSidecar.InvokeAsync("GET", fixture.GrpcApp.AppId, $"allowed/{Unique("other")}", Cancel);
+        using var toHttpApp = await fixture.GrpcSidecar.InvokeAsync("GET", fixture.HttpApp.AppId, $"allowed/{Unique("other")}", Cancel);
 
         await AssertDeniedAsync(toGrpcApp);
         await AssertDeniedAsync(toHttpApp);

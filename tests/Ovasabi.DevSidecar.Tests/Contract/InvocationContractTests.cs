@@ -10,6 +10,7 @@ using Grpc.Net.Client;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
 using Ovasabi.DevSidecar.Tests.Protos;
 using Ovasabi.Testing;
+using static Ovasabi.DevSidecar.Tests.Infrastructure.Markers;
 using Verb = Dapr.Client.Autogen.Grpc.v1.HTTPExtension.Types.Verb;
 
 namespace Ovasabi.DevSidecar.Tests.Contract;
@@ -18,14 +19,10 @@ namespace Ovasabi.DevSidecar.Tests.Contract;
 /// App A's sidecar (no app, DAPR_API_TOKEN enforced, a Resiliency policy for the flaky app) and three callees, each
 /// behind its own sidecar process: an HTTP app and a gRPC app (both with APP_API_TOKEN) and a flaky HTTP app.
 /// </summary>
-public sealed class InvocationSidecars : IAsyncLifetime
+public sealed class InvocationSidecars : SidecarFixture
 {
     public const string CallerToken = "caller-dapr-api-token";
     public const string AppToken = "callee-app-api-token";
-
-    private readonly ResourceFolder _callerResources = new();
-    private readonly ResourceFolder _calleeResources = new();
-    private readonly List<IAsyncDisposable> _owned = [];
 
     public string CallerId { get; } = UniqueName.Create("caller");
 
@@ -42,12 +39,12 @@ public sealed class InvocationSidecars : IAsyncLifetime
 
     public DaprClient Client { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync()
+    protected override async Task StartAsync()
     {
-        HttpApp = await Own(HttpTestApp.StartAsync(UniqueName.Create("inv-http")));
-        GrpcApp = await Own(CallbackApp.StartAsync(UniqueName.Create("inv-grpc")));
-        FlakyApp = await Own(HttpTestApp.StartAsync(UniqueName.Create("inv-flaky")));
-        _callerResources.Add("resiliency.yaml", $"""
+        HttpApp = Own(await HttpTestApp.StartAsync(UniqueName.Create("inv-http")));
+        GrpcApp = Own(await CallbackApp.StartAsync(UniqueName.Create("inv-grpc")));
+        FlakyApp = Own(await HttpTestApp.StartAsync(UniqueName.Create("inv-flaky")));
+        Resources.Add("resiliency.yaml", $"""
             apiVersion: dapr.io/v1alpha1
             kind: Resiliency
             metadata:
@@ -65,21 +62,14 @@ public sealed class InvocationSidecars : IAsyncLifetime
                     retry: twiceQuickly
             """);
         var appToken = new Dictionary<string, string?> { ["APP_API_TOKEN"] = AppToken };
-        var sidecars = await SidecarProcess.StartReadyAsync(
-            new SidecarLaunch(CallerId, _callerResources.Directory) { Environment = new Dictionary<string, string?> { ["DAPR_API_TOKEN"] = CallerToken } },
-            new SidecarLaunch(HttpApp.AppId, _calleeResources.Directory) { AppPort = HttpApp.Port, AppProtocol = "http", Environment = appToken },
-            new SidecarLaunch(GrpcApp.AppId, _calleeResources.Directory) { AppPort = GrpcApp.Port, AppProtocol = "grpc", Environment = appToken },
-            new SidecarLaunch(FlakyApp.AppId, _calleeResources.Directory) { AppPort = FlakyApp.Port, AppProtocol = "http" });
-        _owned.InsertRange(0, sidecars);
+        var calleeResources = NewFolder();
+        var sidecars = Own(await SidecarProcess.StartReadyAsync(
+            new SidecarLaunch(CallerId, Resources.Directory) { Environment = new Dictionary<string, string?> { ["DAPR_API_TOKEN"] = CallerToken } },
+            new SidecarLaunch(HttpApp.AppId, calleeResources.Directory) { AppPort = HttpApp.Port, AppProtocol = "http", Environment = appToken },
+            new SidecarLaunch(GrpcApp.AppId, calleeResources.Directory) { AppPort = GrpcApp.Port, AppProtocol = "grpc", Environment = appToken },
+            new SidecarLaunch(FlakyApp.AppId, calleeResources.Directory) { AppPort = FlakyApp.Port, AppProtocol = "http" }));
         Caller = sidecars[0];
-        Client = Caller.CreateClient(CallerToken);
-    }
-
-    private async Task<T> Own<T>(Task<T> starting) where T : IAsyncDisposable
-    {
-        var owned = await starting;
-        _owned.Add(owned);
-        return owned;
+        Client = ClientOf(Caller, CallerToken);
     }
 
     /// <summary>A raw HTTP request to the caller's sidecar, sent exactly as written (no client-side path canonicalization).</summary>
@@ -96,17 +86,6 @@ public sealed class InvocationSidecars : IAsyncLifetime
 
     /// <summary>A channel to the caller sidecar's gRPC port, for proxied calls with hand-written metadata.</summary>
     public Echo.EchoClient RawEchoClient() => new(GrpcChannel.ForAddress($"http://127.0.0.1:{Caller.GrpcPort}"));
-
-    public async ValueTask DisposeAsync()
-    {
-        Client?.Dispose();
-        foreach (var owned in _owned)
-        {
-            await owned.DisposeAsync();
-        }
-        _callerResources.Dispose();
-        _calleeResources.Dispose();
-    }
 }
 
 /// <summary>
@@ -122,8 +101,6 @@ public sealed class InvocationContractTests(InvocationSidecars fixture) : IClass
     private string B => fixture.HttpApp.AppId;
 
     private string C => fixture.GrpcApp.AppId;
-
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid():N}"[..(stem.Length + 13)];
 
     public sealed record Order(string Id, long AmountMinor);
 
@@ -519,16 +496,9 @@ public sealed class InvocationContractTests(InvocationSidecars fixture) : IClass
 
         Assert.Equal(HttpStatusCode.OK, httpResponse.StatusCode);
         Assert.Equal(HttpStatusCode.OK, grpcResponse.StatusCode);
-        Assert.Equal(traceId, TraceId(Assert.Single(fixture.HttpApp.All, r => r.Path == $"/trace/{id}").Headers["traceparent"]));
-        Assert.Equal(traceId, TraceId(Assert.Single(fixture.GrpcApp.All, r => r.Kind == "invoke" && r.Path == $"trace/{id}").Headers["traceparent"]));
-        Assert.Equal(traceId, TraceId(proxied.Headers["traceparent"]));
-    }
-
-    private static string TraceId(string traceparent)
-    {
-        var parts = traceparent.Split('-');
-        Assert.Equal(4, parts.Length);
-        return parts[1];
+        Assert.Equal(traceId, TraceIdOf(Assert.Single(fixture.HttpApp.All, r => r.Path == $"/trace/{id}").Headers["traceparent"]));
+        Assert.Equal(traceId, TraceIdOf(Assert.Single(fixture.GrpcApp.All, r => r.Kind == "invoke" && r.Path == $"trace/{id}").Headers["traceparent"]));
+        Assert.Equal(traceId, TraceIdOf(proxied.Headers["traceparent"]));
     }
 
     // ---------------------------------------------------------------- Resiliency

@@ -11,10 +11,15 @@ namespace Ovasabi.DevSidecar.Tests.Contract;
 /// A caller and an HTTP callee whose sidecars both run with a Configuration that names the sqlite name resolver and a
 /// database file of their own (not the test run's shared one). The callee's sidecar can be stopped and restarted.
 /// </summary>
-public sealed class NameResolutionSidecars : IAsyncLifetime
+public sealed class NameResolutionSidecars : SidecarFixture
 {
-    private readonly ResourceFolder _resources = new();
-    private readonly ResourceFolder _configs = new();
+    private readonly ResourceFolder _configs;
+    private SidecarProcess _callee = null!;
+
+    public NameResolutionSidecars()
+    {
+        _configs = NewFolder();
+    }
 
     public string DatabaseFile => _configs.PathOf("names.db");
 
@@ -22,16 +27,21 @@ public sealed class NameResolutionSidecars : IAsyncLifetime
 
     public HttpTestApp CalleeApp { get; private set; } = null!;
 
-    public SidecarProcess Callee { get; set; } = null!;
+    /// <summary>The callee's sidecar; one a test starts in its place is disposed with the fixture too.</summary>
+    public SidecarProcess Callee
+    {
+        get => _callee;
+        set => _callee = Own(value);
+    }
 
-    public SidecarLaunch CalleeLaunch => new(CalleeApp.AppId, _resources.Directory)
+    public SidecarLaunch CalleeLaunch => new(CalleeApp.AppId, Resources.Directory)
     {
         AppPort = CalleeApp.Port,
         AppProtocol = "http",
         ConfigFile = _configs.PathOf("config.yaml"),
     };
 
-    public async ValueTask InitializeAsync()
+    protected override async Task StartAsync()
     {
         _configs.Add("config.yaml", $"""
             apiVersion: dapr.io/v1alpha1
@@ -45,11 +55,12 @@ public sealed class NameResolutionSidecars : IAsyncLifetime
                 configuration:
                   connectionString: "{DatabaseFile}"
             """);
-        CalleeApp = await HttpTestApp.StartAsync(UniqueName.Create("nr-callee"));
+        CalleeApp = Own(await HttpTestApp.StartAsync(UniqueName.Create("nr-callee")));
         var sidecars = await SidecarProcess.StartReadyAsync(
-            new SidecarLaunch(UniqueName.Create("nr-caller"), _resources.Directory) { ConfigFile = _configs.PathOf("config.yaml") },
+            new SidecarLaunch(UniqueName.Create("nr-caller"), Resources.Directory) { ConfigFile = _configs.PathOf("config.yaml") },
             CalleeLaunch);
-        (Caller, Callee) = (sidecars[0], sidecars[1]);
+        Caller = Own(sidecars[0]);
+        Callee = sidecars[1];
     }
 
     /// <summary>The addresses registered for <paramref name="appId"/> in a name-resolution database file.</summary>
@@ -80,24 +91,6 @@ public sealed class NameResolutionSidecars : IAsyncLifetime
         }
         return addresses;
     }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Caller is not null)
-        {
-            await Caller.DisposeAsync();
-        }
-        if (Callee is not null)
-        {
-            await Callee.DisposeAsync();
-        }
-        if (CalleeApp is not null)
-        {
-            await CalleeApp.DisposeAsync();
-        }
-        _resources.Dispose();
-        _configs.Dispose();
-    }
 }
 
 /// <summary>How a caller finds its callee: the sqlite name resolver of the Configuration, callees that stop and come back.</summary>
@@ -105,11 +98,8 @@ public sealed class InvocationNameResolutionTests(NameResolutionSidecars fixture
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    private async Task<HttpResponseMessage> InvokeCalleeAsync(string marker)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1.0/invoke/{fixture.CalleeApp.AppId}/method/ping/{marker}");
-        return await fixture.Caller.Http.SendAsync(request, Cancel);
-    }
+    private Task<HttpResponseMessage> InvokeCalleeAsync(string marker) =>
+        fixture.Caller.InvokeAsync("GET", fixture.CalleeApp.AppId, $"ping/{marker}", Cancel);
 
     [Fact]
     public async Task Sidecars_with_a_sqlite_nameResolution_configuration_register_in_its_file_and_reach_each_other_through_it()

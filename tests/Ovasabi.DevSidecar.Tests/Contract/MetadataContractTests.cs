@@ -13,21 +13,19 @@ namespace Ovasabi.DevSidecar.Tests.Contract;
 /// A sidecar with redis state and pub/sub, a component scoped to another app, a declarative Subscription, and a gRPC app
 /// that subscribes programmatically.
 /// </summary>
-public sealed class MetadataSidecar(RedisServer redis) : IAsyncLifetime
+public sealed class MetadataSidecar(RedisServer redis) : SidecarFixture
 {
     public const string Store = "statestore";
     public const string PubSub = "pubsub";
     public const string ScopedStore = "otherstore";
 
-    private readonly ResourceFolder _resources = new();
-
     public SidecarProcess Sidecar { get; private set; } = null!;
 
     public CallbackApp App { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync()
+    protected override async Task StartAsync()
     {
-        _resources
+        Resources
             .RedisState(Store, redis)
             .RedisPubSub(PubSub, redis)
             .Component(ScopedStore, "state.redis", new Dictionary<string, string> { ["redisHost"] = redis.Endpoint }, scopes: ["other-app"])
@@ -43,29 +41,16 @@ public sealed class MetadataSidecar(RedisServer redis) : IAsyncLifetime
                     default: /audit
                   deadLetterTopic: audit-dead
                 """);
-        App = await CallbackApp.StartAsync(UniqueName.Create("metadata"), app =>
+        App = Own(await CallbackApp.StartAsync(UniqueName.Create("metadata"), app =>
         {
             var orders = new TopicSubscription { PubsubName = PubSub, Topic = "orders", DeadLetterTopic = "orders-dead" };
             orders.Metadata["rawPayload"] = "false";
             orders.Routes = new TopicRoutes { Default = "/orders" };
             orders.Routes.Rules.Add(new TopicRule { Match = "event.type == \"order.created\"", Path = "/orders/created" });
             app.Subscriptions.Add(orders);
-        });
-        Sidecar = await SidecarProcess.StartAsync(new SidecarLaunch(App.AppId, _resources.Directory) { AppPort = App.Port });
+        }));
+        Sidecar = Own(await SidecarProcess.StartAsync(new SidecarLaunch(App.AppId, Resources.Directory) { AppPort = App.Port }));
         await Sidecar.WaitReadyAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Sidecar is not null)
-        {
-            await Sidecar.DisposeAsync();
-        }
-        if (App is not null)
-        {
-            await App.DisposeAsync();
-        }
-        _resources.Dispose();
     }
 }
 

@@ -5,18 +5,11 @@ using Ovasabi.Testing;
 namespace Ovasabi.DevSidecar.Tests.Contract;
 
 /// <summary>A temporary folder holding a dapr.yaml run file and its app folders.</summary>
-internal sealed class RunFolder : IDisposable
+internal sealed class RunFolder() : TempFolder("ovasabi-run-")
 {
-    public RunFolder()
-    {
-        Directory = System.IO.Directory.CreateTempSubdirectory("ovasabi-run-").FullName;
-    }
+    public string RunFile => PathOf("dapr.yaml");
 
-    public string Directory { get; }
-
-    public string RunFile => Path.Combine(Directory, "dapr.yaml");
-
-    public string AppDirectory(string name) => System.IO.Directory.CreateDirectory(Path.Combine(Directory, name)).FullName;
+    public string AppDirectory(string name) => System.IO.Directory.CreateDirectory(PathOf(name)).FullName;
 
     public RunFolder Write(string yaml)
     {
@@ -38,18 +31,6 @@ internal sealed class RunFolder : IDisposable
         using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // a straggling log writer must not fail the test
-        }
     }
 }
 

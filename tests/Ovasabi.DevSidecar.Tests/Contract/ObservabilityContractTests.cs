@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
 using Ovasabi.Testing;
+using static Ovasabi.DevSidecar.Tests.Infrastructure.Markers;
 
 namespace Ovasabi.DevSidecar.Tests.Contract;
 
@@ -50,12 +51,10 @@ public sealed class OtlpReceiver : IAsyncDisposable
 }
 
 /// <summary>A sidecar with redis pub/sub, tracing to an in-process OTLP receiver, and a gRPC app subscribed to one topic.</summary>
-public sealed class ObservabilitySidecar(RedisServer redis) : IAsyncLifetime
+public sealed class ObservabilitySidecar(RedisServer redis) : SidecarFixture
 {
     public const string PubSub = "pubsub";
     public const string Topic = "traced";
-
-    private readonly ResourceFolder _resources = new();
 
     public OtlpReceiver Otlp { get; } = new();
 
@@ -65,10 +64,10 @@ public sealed class ObservabilitySidecar(RedisServer redis) : IAsyncLifetime
 
     public DaprClient Client { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync()
+    protected override async Task StartAsync()
     {
-        await Otlp.StartAsync();
-        _resources.RedisPubSub(PubSub, redis).Add("tracing.yaml", $"""
+        await Own(Otlp).StartAsync();
+        Resources.RedisPubSub(PubSub, redis).Add("tracing.yaml", $"""
             apiVersion: dapr.io/v1alpha1
             kind: Configuration
             metadata:
@@ -81,29 +80,14 @@ public sealed class ObservabilitySidecar(RedisServer redis) : IAsyncLifetime
                   protocol: http
                   isSecure: false
             """);
-        App = await CallbackApp.StartAsync(UniqueName.Create("observed"), app => app.Subscribe(PubSub, Topic));
-        Sidecar = await SidecarProcess.StartAsync(new SidecarLaunch(App.AppId, _resources.Directory)
+        App = Own(await CallbackApp.StartAsync(UniqueName.Create("observed"), app => app.Subscribe(PubSub, Topic)));
+        Sidecar = Own(await SidecarProcess.StartAsync(new SidecarLaunch(App.AppId, Resources.Directory)
         {
             AppPort = App.Port,
-            ConfigFile = _resources.PathOf("tracing.yaml"),
-        });
+            ConfigFile = Resources.PathOf("tracing.yaml"),
+        }));
         await Sidecar.WaitReadyAsync();
-        Client = Sidecar.CreateClient();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        Client?.Dispose();
-        if (Sidecar is not null)
-        {
-            await Sidecar.DisposeAsync();
-        }
-        if (App is not null)
-        {
-            await App.DisposeAsync();
-        }
-        await Otlp.DisposeAsync();
-        _resources.Dispose();
+        Client = ClientOf(Sidecar);
     }
 }
 
@@ -171,14 +155,6 @@ public sealed class ObservabilityContractTests(ObservabilitySidecar fixture) : I
         await fixture.Client.PublishEventAsync(ObservabilitySidecar.PubSub, ObservabilitySidecar.Topic, new { marker }, Cancel);
         activity.Stop();
         return activity.TraceId.ToHexString();
-    }
-
-    /// <summary>The trace ID of a W3C traceparent (<c>00-traceid-spanid-flags</c>).</summary>
-    private static string TraceIdOf(string traceparent)
-    {
-        var parts = traceparent.Split('-');
-        Assert.True(parts.Length == 4, $"'{traceparent}' is not a W3C traceparent");
-        return parts[1];
     }
 
     private static string Marker() => Guid.NewGuid().ToString("N");

@@ -12,12 +12,8 @@ namespace Ovasabi.DevSidecar.Tests.Contract;
 /// A caller sidecar whose Resiliency resource gives a slow app a timeout, a failing app a circuit breaker, and a
 /// PostgreSQL binding an outbound timeout; the two apps sit behind their own sidecar processes.
 /// </summary>
-public sealed class ResiliencySidecars(PostgresServer postgres) : IAsyncLifetime
+public sealed class ResiliencySidecars(PostgresServer postgres) : SidecarFixture
 {
-    private readonly ResourceFolder _callerResources = new();
-    private readonly ResourceFolder _calleeResources = new();
-    private readonly List<IAsyncDisposable> _owned = [];
-
     public HttpTestApp SlowApp { get; private set; } = null!;
 
     public HttpTestApp BrokenApp { get; private set; } = null!;
@@ -26,13 +22,12 @@ public sealed class ResiliencySidecars(PostgresServer postgres) : IAsyncLifetime
 
     public DaprClient Client { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync()
+    protected override async Task StartAsync()
     {
-        SlowApp = await HttpTestApp.StartAsync(UniqueName.Create("slow"));
-        BrokenApp = await HttpTestApp.StartAsync(UniqueName.Create("broken"));
-        _owned.AddRange([SlowApp, BrokenApp]);
+        SlowApp = Own(await HttpTestApp.StartAsync(UniqueName.Create("slow")));
+        BrokenApp = Own(await HttpTestApp.StartAsync(UniqueName.Create("broken")));
         var database = await postgres.CreateDatabaseAsync("resiliency");
-        _callerResources
+        Resources
             .Component("sql", "bindings.postgresql", new Dictionary<string, string> { ["connectionString"] = database })
             .Add("resiliency.yaml", $"""
                 apiVersion: dapr.io/v1alpha1
@@ -59,24 +54,13 @@ public sealed class ResiliencySidecars(PostgresServer postgres) : IAsyncLifetime
                         outbound:
                           timeout: quick
                 """);
-        var sidecars = await SidecarProcess.StartReadyAsync(
-            new SidecarLaunch(UniqueName.Create("guarded"), _callerResources.Directory),
-            new SidecarLaunch(SlowApp.AppId, _calleeResources.Directory) { AppPort = SlowApp.Port, AppProtocol = "http" },
-            new SidecarLaunch(BrokenApp.AppId, _calleeResources.Directory) { AppPort = BrokenApp.Port, AppProtocol = "http" });
-        _owned.InsertRange(0, sidecars);
+        var calleeResources = NewFolder();
+        var sidecars = Own(await SidecarProcess.StartReadyAsync(
+            new SidecarLaunch(UniqueName.Create("guarded"), Resources.Directory),
+            new SidecarLaunch(SlowApp.AppId, calleeResources.Directory) { AppPort = SlowApp.Port, AppProtocol = "http" },
+            new SidecarLaunch(BrokenApp.AppId, calleeResources.Directory) { AppPort = BrokenApp.Port, AppProtocol = "http" }));
         Caller = sidecars[0];
-        Client = Caller.CreateClient();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        Client?.Dispose();
-        foreach (var owned in _owned)
-        {
-            await owned.DisposeAsync();
-        }
-        _callerResources.Dispose();
-        _calleeResources.Dispose();
+        Client = ClientOf(Caller);
     }
 }
 

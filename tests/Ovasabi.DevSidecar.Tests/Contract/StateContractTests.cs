@@ -10,12 +10,10 @@ using StackExchange.Redis;
 namespace Ovasabi.DevSidecar.Tests.Contract;
 
 /// <summary>One sidecar with a state.redis store and a state.postgresql store, shared by the state contract tests.</summary>
-public sealed class StateSidecar(RedisServer redis, PostgresServer postgres) : IAsyncLifetime
+public sealed class StateSidecar(RedisServer redis, PostgresServer postgres) : SidecarFixture
 {
     public const string Redis = "redisstore";
     public const string Postgres = "pgstore";
-
-    private readonly ResourceFolder _resources = new();
 
     public SidecarProcess Sidecar { get; private set; } = null!;
 
@@ -25,22 +23,12 @@ public sealed class StateSidecar(RedisServer redis, PostgresServer postgres) : I
 
     public RedisServer RedisServer => redis;
 
-    public async ValueTask InitializeAsync()
+    protected override async Task StartAsync()
     {
         PostgresConnectionString = await postgres.CreateDatabaseAsync("state_contract");
-        _resources.RedisState(Redis, redis).PostgresState(Postgres, PostgresConnectionString);
-        Sidecar = await SidecarProcess.StartAsync(new SidecarLaunch(UniqueName.Create("state"), _resources.Directory));
-        Client = Sidecar.CreateClient();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        Client?.Dispose();
-        if (Sidecar is not null)
-        {
-            await Sidecar.DisposeAsync();
-        }
-        _resources.Dispose();
+        Resources.RedisState(Redis, redis).PostgresState(Postgres, PostgresConnectionString);
+        Sidecar = Own(await SidecarProcess.StartAsync(new SidecarLaunch(UniqueName.Create("state"), Resources.Directory)));
+        Client = ClientOf(Sidecar);
     }
 }
 

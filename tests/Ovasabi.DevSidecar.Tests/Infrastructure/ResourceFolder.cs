@@ -3,17 +3,8 @@ using Ovasabi.Testing;
 namespace Ovasabi.DevSidecar.Tests.Infrastructure;
 
 /// <summary>A temporary resources folder for one sidecar (or several sharing it), written the way a developer writes components/.</summary>
-public sealed class ResourceFolder : IDisposable
+public sealed class ResourceFolder() : TempFolder("ovasabi-resources-")
 {
-    public ResourceFolder()
-    {
-        Directory = System.IO.Directory.CreateTempSubdirectory("ovasabi-resources-").FullName;
-    }
-
-    public string Directory { get; }
-
-    public string PathOf(string fileName) => Path.Combine(Directory, fileName);
-
     public ResourceFolder Add(string fileName, string yaml)
     {
         File.WriteAllText(PathOf(fileName), yaml);
@@ -52,17 +43,5 @@ public sealed class ResourceFolder : IDisposable
             defaults[key] = value;
         }
         return defaults;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A sidecar still writing into the folder (local storage) must not fail the test.
-        }
     }
 }

@@ -22,6 +22,15 @@ public sealed record SidecarLaunch(string AppId, string ResourcesDirectory)
 public sealed record SidecarPorts(int Http, int Grpc, int Internal, int Metrics)
 {
     public static SidecarPorts Free() => new(FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next());
+
+    /// <summary>daprd's flags for these ports.</summary>
+    public string[] Arguments() =>
+    [
+        "--dapr-http-port", SidecarProcess.Text(Http),
+        "--dapr-grpc-port", SidecarProcess.Text(Grpc),
+        "--dapr-internal-grpc-port", SidecarProcess.Text(Internal),
+        "--metrics-port", SidecarProcess.Text(Metrics),
+    ];
 }
 
 /// <summary>
@@ -90,17 +99,14 @@ public sealed class SidecarProcess : IAsyncDisposable
     public static async Task<SidecarProcess> StartAsync(SidecarLaunch launch, CancellationToken cancellationToken = default)
     {
         var ports = SidecarPorts.Free();
-        var arguments = new List<string>
-        {
+        List<string> arguments =
+        [
             "--app-id", launch.AppId,
             "--app-protocol", launch.AppProtocol,
-            "--dapr-http-port", Text(ports.Http),
-            "--dapr-grpc-port", Text(ports.Grpc),
-            "--dapr-internal-grpc-port", Text(ports.Internal),
-            "--metrics-port", Text(ports.Metrics),
+            .. ports.Arguments(),
             "--resources-path", launch.ResourcesDirectory,
             "--log-level", "debug",
-        };
+        ];
         if (launch.AppPort > 0)
         {
             arguments.AddRange(["--app-port", Text(launch.AppPort)]);
@@ -191,6 +197,13 @@ public sealed class SidecarProcess : IAsyncDisposable
             builder.UseDaprApiToken(apiToken);
         }
         return builder.Build();
+    }
+
+    /// <summary>Invokes <paramref name="method"/> of <paramref name="appId"/> through this sidecar's HTTP API, without a body.</summary>
+    public async Task<HttpResponseMessage> InvokeAsync(string verb, string appId, string method, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(verb), $"/v1.0/invoke/{appId}/method/{method}");
+        return await Http.SendAsync(request, cancellationToken);
     }
 
     /// <summary>The generated gRPC client of dapr.proto.runtime.v1.Dapr, for requests the SDK refuses to send.</summary>

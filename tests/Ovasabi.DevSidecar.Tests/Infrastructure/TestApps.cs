@@ -91,6 +91,22 @@ public abstract class TestApp : IAsyncDisposable
         await _app.StartAsync();
     }
 
+    /// <summary>Configures <paramref name="app"/>, starts it and returns it; disposes it if it does not start.</summary>
+    protected static async Task<T> ConfigureAndStartAsync<T>(T app, Action<T>? configure) where T : TestApp
+    {
+        try
+        {
+            configure?.Invoke(app);
+            await app.StartAsync();
+            return app;
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+    }
+
     public async Task StopAsync()
     {
         if (_app is not null)
@@ -140,13 +156,7 @@ public sealed class CallbackApp(string appId) : TestApp(appId)
         return this;
     }
 
-    public static async Task<CallbackApp> StartAsync(string appId, Action<CallbackApp>? configure = null)
-    {
-        var app = new CallbackApp(appId);
-        configure?.Invoke(app);
-        await app.StartAsync();
-        return app;
-    }
+    public static Task<CallbackApp> StartAsync(string appId, Action<CallbackApp>? configure = null) => ConfigureAndStartAsync(new CallbackApp(appId), configure);
 
     protected override HttpProtocols Protocols => HttpProtocols.Http2;
 
@@ -241,13 +251,7 @@ public sealed class HttpTestApp(string appId) : TestApp(appId)
     /// <summary>The status code and body an event delivery gets (200 and no body by default).</summary>
     public Func<Received, (int Status, string? Body)> OnEvent { get; set; } = _ => (200, null);
 
-    public static async Task<HttpTestApp> StartAsync(string appId, Action<HttpTestApp>? configure = null)
-    {
-        var app = new HttpTestApp(appId);
-        configure?.Invoke(app);
-        await app.StartAsync();
-        return app;
-    }
+    public static Task<HttpTestApp> StartAsync(string appId, Action<HttpTestApp>? configure = null) => ConfigureAndStartAsync(new HttpTestApp(appId), configure);
 
     protected override HttpProtocols Protocols => HttpProtocols.Http1;
 

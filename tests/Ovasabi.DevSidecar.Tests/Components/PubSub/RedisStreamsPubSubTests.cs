@@ -40,11 +40,7 @@ public sealed class RedisStreamsPubSubTests(RedisServer redis) : IAsyncLifetime
         var topic = UniqueName.Create("orders");
         var pubsub = await _harness.StartAsync(UniqueName.Create("app"));
         var received = new ConcurrentQueue<PubSubMessage>();
-        await _harness.SubscribeAsync(pubsub, topic, (m, _) =>
-        {
-            received.Enqueue(m);
-            return Task.CompletedTask;
-        });
+        await _harness.SubscribeAsync(pubsub, topic, Collect(received));
 
         await pubsub.PublishAsync(Message(topic, "one", new Dictionary<string, string> { ["pubsubName"] = "pubsub" }), Token);
         await pubsub.PublishAsync(Message(topic, "two"), Token);
@@ -62,11 +58,7 @@ public sealed class RedisStreamsPubSubTests(RedisServer redis) : IAsyncLifetime
         var topic = UniqueName.Create("orders");
         var pubsub = await _harness.StartAsync(UniqueName.Create("app"));
         var received = new ConcurrentQueue<PubSubMessage>();
-        await _harness.SubscribeAsync(pubsub, topic, (m, _) =>
-        {
-            received.Enqueue(m);
-            return Task.CompletedTask;
-        });
+        await _harness.SubscribeAsync(pubsub, topic, Collect(received));
 
         await (await _harness.RedisAsync()).StreamAddAsync(topic, [new("data", "raw"), new("metadata", "not json")]);
 
@@ -376,6 +368,12 @@ public sealed class RedisStreamsPubSubTests(RedisServer redis) : IAsyncLifetime
     private static PubSubHandler Collect(ConcurrentBag<string> into) => (message, _) =>
     {
         into.Add(Text(message));
+        return Task.CompletedTask;
+    };
+
+    private static PubSubHandler Collect(ConcurrentQueue<PubSubMessage> into) => (message, _) =>
+    {
+        into.Enqueue(message);
         return Task.CompletedTask;
     };
 
