@@ -1,0 +1,30 @@
+using System.Text.RegularExpressions;
+
+namespace Ovasabi.User.Domain;
+
+/// <summary>The shape of a BCP 47 language tag (RFC 5646 "langtag"), e.g. <c>en</c>, <c>en-GB</c>, <c>zh-Hant-TW</c>.</summary>
+/// <remarks>
+/// Only the syntax is checked, not the IANA subtag registry, so "qq-ZZ" passes. Grandfathered tags ("i-klingon") and
+/// bare private-use tags ("x-foo") are refused: they are no use as a locale.
+/// </remarks>
+internal static partial class LanguageTags
+{
+    /// <summary>RFC 5646 §4.4.1 asks implementations to handle at least 35 characters; more is no real locale.</summary>
+    public const int MaxLength = 35;
+
+    public static bool IsWellFormed(string value) => value.Length <= MaxLength && Shape().IsMatch(value);
+
+    // Explicit A-Za-z rather than IgnoreCase (which lets the Kelvin sign match 'k'), and \z rather than $ (which allows
+    // a trailing newline).
+    [GeneratedRegex("""
+        ^
+        (?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3} | [A-Za-z]{4,8})   # language, with up to three extlangs
+        (?:-[A-Za-z]{4})?                                       # script
+        (?:-(?:[A-Za-z]{2}|[0-9]{3}))?                          # region
+        (?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*          # variants
+        (?:-[0-9A-WYZa-wyz](?:-[A-Za-z0-9]{2,8})+)*             # extensions
+        (?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?                        # private use
+        \z
+        """, RegexOptions.IgnorePatternWhitespace | RegexOptions.CultureInvariant)]
+    private static partial Regex Shape();
+}

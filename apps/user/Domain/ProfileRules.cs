@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Text;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Ovasabi.User.V1;
+
+namespace Ovasabi.User.Domain;
+
+/// <summary>
+/// Rules for a <see cref="Profile"/>. Every field is optional: an empty string (proto3's "not set") is always valid.
+/// </summary>
+public static class ProfileRules
+{
+    public const int MaxDisplayNameLength = 64;
+    public const int MaxAvatarUrlLength = 2048;
+    public const int MaxBioLength = 500;
+    public const int MaxCustomFieldsJsonBytes = 16 * 1024;
+    public const int MaxCustomFieldsDepth = 5;
+    public const int MaxCustomFieldsKeys = 50;
+
+    public const string DisplayName = "display_name";
+    public const string AvatarUrl = "avatar_url";
+    public const string Bio = "bio";
+    public const string Locale = "locale";
+    public const string TimeZone = "time_zone";
+    public const string CustomFields = "custom_fields";
+
+    /// <summary>The profile's fields by their proto names, as they appear in field paths and update masks.</summary>
+    public static IReadOnlyList<string> Fields { get; } = [DisplayName, AvatarUrl, Bio, Locale, TimeZone, CustomFields];
+
+    /// <summary>Every problem in the profile, each named <c>{path}.{field}</c> (e.g. <c>profile.avatar_url</c>).</summary>
+    /// <param name="profile">The profile; null (not sent) has no problems.</param>
+    /// <param name="path">Where the profile sits in the request: "profile" in CreateUser, "user.profile" in UpdateUser.</param>
+    public static IReadOnlyList<ValidationProblem> Validate(Profile? profile, string path = "profile")
+    {
+        if (profile is null)
+        {
+            return [];
+        }
+        var problems = new List<ValidationProblem>();
+        foreach (var field in Fields)
+        {
+            if (ValidateField(profile, field) is { } message)
+            {
+                problems.Add(new ValidationProblem($"{path}.{field}", message));
+            }
+        }
+        return problems;
+    }
+
+    /// <summary>The problem with one field of the profile, or null; for updates whose mask names single fields.</summary>
+    /// <param name="field">One of <see cref="Fields"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The field is not one of <see cref="Fields"/>.</exception>
+    public static string? ValidateField(Profile profile, string field)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        return field switch
+        {
+            DisplayName => ValidateDisplayName(profile.DisplayName),
+            AvatarUrl => ValidateAvatarUrl(profile.AvatarUrl),
+            Bio => ValidateBio(profile.Bio),
+            Locale => ValidateLocale(profile.Locale),
+            TimeZone => ValidateTimeZone(profile.TimeZone),
+            CustomFields => ValidateCustomFields(profile.CustomFields),
+            _ => throw new ArgumentOutOfRangeException(nameof(field), field, "Not a field of Profile."),
+        };
+    }
+
+    public static string? ValidateDisplayName(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (TextRules.CountCharacters(value) > MaxDisplayNameLength)
+        {
+            return $"must be at most {MaxDisplayNameLength} characters long";
+        }
+        return value.EnumerateRunes().Any(r => Rune.IsControl(r) || TextRules.IsBidiControl(r))
+            ? "must not contain control characters"
+            : null;
+    }
+
+    public static string? ValidateAvatarUrl(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Length == 0)
+        {
+            return null;
+        }
+        if (value.Length > MaxAvatarUrlLength)
+        {
+            return $"must be at most {MaxAvatarUrlLength} characters long";
+        }
+        // Uri.TryCreate would quietly trim or tolerate these, so the stored text would not be the URL that was checked.
+        if (value.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            return "must not contain spaces or control characters";
+        }
+        return Uri.TryCreate(value, UriKind.Absolute, out var uri)
+            && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+            && uri.Host.Length > 0
+            ? null
+            : "must be an absolute http or https URL";
+    }
+
+    public static string? ValidateBio(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (TextRules.CountCharacters(value) > MaxBioLength)
+        {
+            return $"must be at most {MaxBioLength} characters long";
+        }
+        // Line breaks and tabs are fine in a bio; other controls (NUL above all, which PostgreSQL text cannot hold) are not.
+        return value.EnumerateRunes().Any(r => (Rune.IsControl(r) && r.Value is not ('\n' or '\r' or '\t')) || TextRules.IsBidiControl(r))
+            ? "must not contain control characters other than line breaks and tabs"
+            : null;
+    }
+
+    public static string? ValidateLocale(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return value.Length == 0 || LanguageTags.IsWellFormed(value)
+            ? null
+            : "must be a BCP 47 language tag such as en, en-GB or zh-Hant-TW";
+    }
+
+    public static string? ValidateTimeZone(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return value.Length == 0 || TimeZones.IsIanaId(value)
+            ? null
+            : "must be an IANA time zone such as Europe/Berlin";
+    }
+
+    /// <summary>
+    /// At most <see cref="MaxCustomFieldsKeys"/> top-level keys, nested at most <see cref="MaxCustomFieldsDepth"/> levels
+    /// (the object itself is level 1; each object or list inside adds one), finite numbers and set values only, and at most
+    /// 16 KiB as the UTF-8 JSON that protobuf's JSON formatter writes for it.
+    /// </summary>
+    public static string? ValidateCustomFields(Struct? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        if (value.Fields.Count > MaxCustomFieldsKeys)
+        {
+            return $"must have at most {MaxCustomFieldsKeys} top-level keys";
+        }
+        // Walk before formatting: the formatter throws on a value with no kind and would write NaN as a string.
+        if (StructureProblem(value, depth: 1) is { } problem)
+        {
+            return problem;
+        }
+        var bytes = Encoding.UTF8.GetByteCount(JsonFormatter.Default.Format(value));
+        return bytes > MaxCustomFieldsJsonBytes
+            ? string.Create(CultureInfo.InvariantCulture, $"must be at most 16 KiB as JSON (is {bytes} bytes)")
+            : null;
+    }
+
+    private static string? StructureProblem(Struct value, int depth) =>
+        value.Fields.Values.Select(v => ValueProblem(v, depth)).FirstOrDefault(p => p is not null);
+
+    private static readonly string TooDeep = $"must be nested at most {MaxCustomFieldsDepth} levels deep";
+
+    private static string? ValueProblem(Value value, int depth) =>
+        value.KindCase switch
+        {
+            Value.KindOneofCase.None => "must not contain values without a kind (use null_value for null)",
+            Value.KindOneofCase.NumberValue when !double.IsFinite(value.NumberValue) => "must contain only finite numbers",
+            Value.KindOneofCase.StructValue when depth >= MaxCustomFieldsDepth => TooDeep,
+            Value.KindOneofCase.StructValue => StructureProblem(value.StructValue, depth + 1),
+            Value.KindOneofCase.ListValue when depth >= MaxCustomFieldsDepth => TooDeep,
+            Value.KindOneofCase.ListValue => value.ListValue.Values.Select(v => ValueProblem(v, depth + 1)).FirstOrDefault(p => p is not null),
+            _ => null,
+        };
+}
