@@ -17,12 +17,14 @@ TEST_FLAGS  ?=
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help deps deps-apt deps-npm build test clean
+.PHONY: help deps deps-apt deps-npm build test run stop clean
 
 help:
 	@echo "make deps   install redis-server, postgresql and s3rver if missing"
 	@echo "make build  build the solution"
 	@echo "make test   install, build and run every test"
+	@echo "make run    the platform locally: PostgreSQL, Redis, every app of dapr.yaml with its dev sidecar (Ctrl-C stops)"
+	@echo "make stop   stop what make run started"
 
 deps: deps-apt deps-npm
 
@@ -49,6 +51,12 @@ build:
 
 test: deps build
 	$(DOTNET) test --solution ovasabi-dapr.sln -c $(CONFIG) --no-build $(TEST_FLAGS)
+
+run: deps build
+	tools/local/platform.sh run
+
+stop:
+	tools/local/platform.sh stop
 
 clean:
 	$(DOTNET) clean ovasabi-dapr.sln -c $(CONFIG) -nologo -v q

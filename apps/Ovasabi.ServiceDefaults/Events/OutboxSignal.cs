@@ -1,28 +1,30 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Storage;
+using Ovasabi.ServiceDefaults.Data;
 
 namespace Ovasabi.ServiceDefaults.Events;
 
 /// <summary>
-/// Wakes the outbox dispatcher when this process saved or committed something, so events go out at once instead of
-/// at the next poll. A spurious wake-up costs one query; the poll still finds rows written by other replicas.
+/// Wakes the outbox dispatcher when this process committed new events, so they go out at once instead of at the next
+/// poll (which still finds rows written by other replicas).
 /// </summary>
 public sealed class OutboxSignal : SaveChangesInterceptor, IDbTransactionInterceptor
 {
     private readonly SemaphoreSlim _pending = new(0, 1);
+    private readonly ConditionalWeakTable<DbTransaction, object> _transactionsWithEvents = [];
 
     public void Notify()
     {
-        if (_pending.CurrentCount == 0)
+        try
         {
-            try
-            {
-                _pending.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Already signalled.
-            }
+            _pending.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled.
         }
     }
 
@@ -30,18 +32,36 @@ public sealed class OutboxSignal : SaveChangesInterceptor, IDbTransactionInterce
     public Task WaitAsync(TimeSpan pollInterval, CancellationToken cancellationToken) =>
         _pending.WaitAsync(pollInterval, cancellationToken);
 
-    public override ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
+    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
     {
-        if (eventData.Context?.Database.CurrentTransaction is null)
+        var context = eventData.Context;
+        if (context is not null && context.ChangeTracker.Entries<ServiceEvent>().Any(e => e.State == EntityState.Added))
         {
-            Notify();
+            if (context.Database.CurrentTransaction?.GetDbTransaction() is { } transaction)
+            {
+                // Visible to the dispatcher only once the surrounding transaction commits.
+                _transactionsWithEvents.AddOrUpdate(transaction, this);
+            }
+            else
+            {
+                context.SavedChanges += NotifyOnce;
+            }
         }
         return ValueTask.FromResult(result);
     }
 
+    private void NotifyOnce(object? sender, SavedChangesEventArgs e)
+    {
+        ((DbContext)sender!).SavedChanges -= NotifyOnce;
+        Notify();
+    }
+
     public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        Notify();
+        if (_transactionsWithEvents.Remove(transaction))
+        {
+            Notify();
+        }
         return Task.CompletedTask;
     }
 }

@@ -38,6 +38,7 @@ public sealed class MultiAppRunner(IReadOnlyList<RunApp> apps, TextWriter consol
             PrintTable();
             await Task.WhenAll(_sidecars.Select(s => s.Sidecar.Services.GetRequiredService<SidecarReadiness>().WhenReady.WaitAsync(cancellationToken)));
             Write("== dev-sidecar == all apps are ready; Ctrl-C stops everything");
+            await PrintAppHealthAsync(cancellationToken);
             await Task.Delay(Timeout.Infinite, cancellationToken);
             return 0;
         }
@@ -143,6 +144,41 @@ public sealed class MultiAppRunner(IReadOnlyList<RunApp> apps, TextWriter consol
         {
             var o = sidecar.Options;
             Write($"{app.AppId,-16} {o.AppPort,-9} {o.AppProtocol,-9} {o.HttpPort,-6} {o.GrpcPort,-6} {o.MetricsPort,-8} {Path.Combine(app.AppDirectory, ".dapr", "logs")}");
+        }
+    }
+
+    /// <summary>
+    /// Shows each app's own readiness when its env names a <c>MANAGEMENT_PORT</c> (the ovasabi apps' /readyz), waiting
+    /// up to a minute for it to turn ready (migrations may still run).
+    /// </summary>
+    private async Task PrintAppHealthAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        foreach (var (app, _, _) in _sidecars)
+        {
+            if (!app.Environment.TryGetValue("MANAGEMENT_PORT", out var port))
+            {
+                continue;
+            }
+            var url = $"http://127.0.0.1:{port}/readyz";
+            var status = "unreachable";
+            for (var deadline = DateTime.UtcNow.AddMinutes(1); DateTime.UtcNow < deadline; await Task.Delay(500, cancellationToken))
+            {
+                try
+                {
+                    using var response = await http.GetAsync(url, cancellationToken);
+                    status = response.IsSuccessStatusCode ? "ready" : $"not ready ({(int)response.StatusCode}): {await response.Content.ReadAsStringAsync(cancellationToken)}";
+                    if (response.IsSuccessStatusCode)
+                    {
+                        break;
+                    }
+                }
+                catch (HttpRequestException e)
+                {
+                    status = $"unreachable: {e.Message}";
+                }
+            }
+            Write($"== dev-sidecar == {app.AppId,-16} {url,-36} {status}");
         }
     }
 

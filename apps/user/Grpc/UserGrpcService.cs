@@ -1,0 +1,439 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Ovasabi.ServiceDefaults.Caching;
+using Ovasabi.ServiceDefaults.Data;
+using Ovasabi.ServiceDefaults.Grpc;
+using Ovasabi.User.Data;
+using Ovasabi.User.Domain;
+using Ovasabi.User.Events;
+using Ovasabi.User.V1;
+using Ovasabi.User.V1.Events;
+
+namespace Ovasabi.User.Grpc;
+
+/// <summary>
+/// The user service's API. Every change bumps the user's version (optimistic concurrency on <c>master</c>), writes its
+/// event into the outbox in the same transaction, and invalidates the cached profile once committed.
+/// </summary>
+public sealed class UserGrpcService(UserDbContext db, StateCache cache, PasswordHasher hasher, UserPaging paging) : UserService.UserServiceBase
+{
+    private const string Entity = "user";
+    private static readonly TimeSpan ProfileTtl = TimeSpan.FromMinutes(15);
+    private static readonly HashSet<string> UpdatablePaths = ["username", "email", "profile", .. ProfileRules.Fields.Select(f => "profile." + f)];
+
+    public override async Task<V1.User> CreateUser(CreateUserRequest request, ServerCallContext context)
+    {
+        var validator = new Validator();
+        validator.Problem("username", Usernames.Validate(request.Username));
+        validator.Problem("email", Emails.Validate(request.Email));
+        validator.Problem("password", PasswordPolicy.Validate(request.Password, request.Username, request.Email));
+        foreach (var problem in ProfileRules.Validate(request.Profile))
+        {
+            validator.Add(problem.Field, problem.Message);
+        }
+        validator.ThrowIfInvalid();
+
+        var username = Usernames.Normalize(request.Username);
+        var master = new MasterRecord { Type = Entity, Name = username };
+        var user = new UserRecord
+        {
+            Master = master,
+            Username = username,
+            UsernameKey = Usernames.Canonical(request.Username),
+            Email = Emails.Normalize(request.Email),
+            EmailKey = Emails.Canonical(request.Email),
+            PasswordHash = hasher.Hash(request.Password),
+            Roles = [new UserRoleRecord { Role = Roles.User, AssignedAt = DateTimeOffset.UtcNow }],
+        };
+        foreach (var field in ProfileRules.Fields)
+        {
+            user.ApplyProfileField(request.Profile ?? new Profile(), field);
+        }
+        db.Users.Add(user);
+        db.AddEvent(UserTopics.Created, new UserCreated
+        {
+            UserId = master.Uuid.ToString(),
+            Username = user.Username,
+            Email = user.Email,
+            OccurredAt = Now(),
+        }, master);
+        await SaveAsync(context.CancellationToken);
+        return user.ToProto();
+    }
+
+    public override async Task<V1.User> GetUser(GetUserRequest request, ServerCallContext context)
+    {
+        switch (request.KeyCase)
+        {
+            case GetUserRequest.KeyOneofCase.UserId:
+                var id = RequireId(request.UserId);
+                return await cache.GetOrLoadAsync(Entity, ProfileKey(id), ProfileTtl,
+                           async ct => (await FindAsync(u => u.Master.Uuid == id, ct))?.ToProto(), context.CancellationToken)
+                       ?? throw new NotFoundException(Entity, request.UserId);
+            case GetUserRequest.KeyOneofCase.Username:
+                var usernameKey = Usernames.Canonical(request.Username);
+                return (await FindAsync(u => u.UsernameKey == usernameKey, context.CancellationToken))?.ToProto()
+                       ?? throw new NotFoundException(Entity, request.Username);
+            case GetUserRequest.KeyOneofCase.Email:
+                var emailKey = Emails.Canonical(request.Email);
+                return (await FindAsync(u => u.EmailKey == emailKey, context.CancellationToken))?.ToProto()
+                       ?? throw new NotFoundException(Entity, request.Email);
+            default:
+                throw new InvalidArgumentException("key", "give user_id, username or email");
+        }
+    }
+
+    public override async Task<V1.User> UpdateUser(UpdateUserRequest request, ServerCallContext context)
+    {
+        var validator = new Validator();
+        var id = validator.Id("user_id", request.UserId);
+        validator.Check("expected_version", request.ExpectedVersion > 0, "is required (the version last read)");
+        var paths = request.UpdateMask?.Paths.ToList() ?? [];
+        validator.Check("update_mask", paths.Count > 0, "name at least one field to change");
+        for (var i = 0; i < paths.Count; i++)
+        {
+            validator.Check($"update_mask.paths[{i}]", UpdatablePaths.Contains(paths[i]), $"'{paths[i]}' cannot be updated (allowed: {string.Join(", ", UpdatablePaths)})");
+        }
+        validator.ThrowIfInvalid();
+
+        var changes = request.User ?? new V1.User();
+        var profileFields = paths.Contains("profile") ? ProfileRules.Fields : paths.Where(p => p.StartsWith("profile.", StringComparison.Ordinal)).Select(p => p["profile.".Length..]).ToList();
+        if (paths.Contains("username"))
+        {
+            validator.Problem("user.username", Usernames.Validate(changes.Username));
+        }
+        if (paths.Contains("email"))
+        {
+            validator.Problem("user.email", Emails.Validate(changes.Email));
+        }
+        foreach (var field in profileFields)
+        {
+            validator.Problem($"user.profile.{field}", ProfileRules.ValidateField(changes.Profile ?? new Profile(), field));
+        }
+        validator.ThrowIfInvalid();
+
+        var user = await LoadForChangeAsync(id, request.ExpectedVersion, context.CancellationToken);
+        if (paths.Contains("username"))
+        {
+            user.Username = Usernames.Normalize(changes.Username);
+            user.UsernameKey = Usernames.Canonical(changes.Username);
+            user.Master.Name = user.Username;
+        }
+        if (paths.Contains("email"))
+        {
+            user.Email = Emails.Normalize(changes.Email);
+            user.EmailKey = Emails.Canonical(changes.Email);
+        }
+        foreach (var field in profileFields)
+        {
+            user.ApplyProfileField(changes.Profile ?? new Profile(), field);
+        }
+        await CommitChangeAsync(user, UserTopics.Updated,
+            version => new UserUpdated { UserId = request.UserId, ChangedFields = { paths }, Version = version, OccurredAt = Now() }, context.CancellationToken);
+        return user.ToProto();
+    }
+
+    public override async Task<V1.User> SuspendUser(SuspendUserRequest request, ServerCallContext context)
+    {
+        var validator = new Validator();
+        var id = validator.Id("user_id", request.UserId);
+        validator.MaxLength("reason", request.Reason, 500);
+        validator.ThrowIfInvalid();
+        var user = await LoadForChangeAsync(id, request.ExpectedVersion, context.CancellationToken);
+        if (user.State == UserState.Suspended)
+        {
+            // Suspending twice changes nothing, so a retried call is harmless.
+            return user.ToProto();
+        }
+        user.State = UserState.Suspended;
+        user.SuspensionReason = string.IsNullOrWhiteSpace(request.Reason) ? null : request.Reason;
+        await CommitChangeAsync(user, UserTopics.Suspended,
+            _ => new UserSuspended { UserId = request.UserId, Reason = request.Reason, OccurredAt = Now() }, context.CancellationToken);
+        return user.ToProto();
+    }
+
+    public override async Task<V1.User> ReactivateUser(ReactivateUserRequest request, ServerCallContext context)
+    {
+        var id = RequireId(request.UserId);
+        var user = await LoadForChangeAsync(id, request.ExpectedVersion, context.CancellationToken);
+        if (user.State == UserState.Active)
+        {
+            return user.ToProto();
+        }
+        user.State = UserState.Active;
+        user.SuspensionReason = null;
+        await CommitChangeAsync(user, UserTopics.Updated,
+            version => new UserUpdated { UserId = request.UserId, ChangedFields = { "status" }, Version = version, OccurredAt = Now() }, context.CancellationToken);
+        return user.ToProto();
+    }
+
+    public override async Task<Empty> DeleteUser(DeleteUserRequest request, ServerCallContext context)
+    {
+        var id = RequireId(request.UserId);
+        var user = await db.Users.Include(u => u.Master).Include(u => u.Roles)
+                       .FirstOrDefaultAsync(u => u.Master.Uuid == id && (request.HardDelete || u.State != UserState.Deleted), context.CancellationToken)
+                   ?? throw new NotFoundException(Entity, request.UserId);
+        var deleted = new UserDeleted { UserId = request.UserId, HardDelete = request.HardDelete, OccurredAt = Now() };
+        if (request.HardDelete)
+        {
+            // GDPR erasure: the rows go, and the event log keeps only that something happened to this user ID.
+            await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
+            await db.ServiceEvents.Where(e => e.MasterId == user.MasterId)
+                .ExecuteUpdateAsync(e => e.SetProperty(x => x.Payload, "{\"redacted\": true}"), context.CancellationToken);
+            db.Masters.Remove(user.Master);
+            db.AddEvent(UserTopics.Deleted, deleted);
+            await SaveAsync(context.CancellationToken);
+            await transaction.CommitAsync(context.CancellationToken);
+        }
+        else
+        {
+            user.State = UserState.Deleted;
+            user.DeletedAt = DateTimeOffset.UtcNow;
+            user.Master.IsActive = false;
+            await CommitChangeAsync(user, UserTopics.Deleted, _ => deleted, context.CancellationToken);
+        }
+        await InvalidateAsync(id, context.CancellationToken);
+        return new Empty();
+    }
+
+    public override async Task<ListUsersResponse> ListUsers(ListUsersRequest request, ServerCallContext context)
+    {
+        var page = paging.Read(request, context.CancellationToken);
+        var users = await page.Query(db.Users.Include(u => u.Master).Include(u => u.Roles).AsNoTracking().Where(u => u.State != UserState.Deleted))
+            .ToListAsync(context.CancellationToken);
+        var response = new ListUsersResponse { Page = new Common.V1.PageResponse { NextPageToken = page.NextToken(users) } };
+        response.Users.AddRange(users.Take(page.Size).Select(u => u.ToProto()));
+        return response;
+    }
+
+    public override async Task<SearchUsersResponse> SearchUsers(SearchUsersRequest request, ServerCallContext context)
+    {
+        var validator = new Validator().Required("prefix", request.Prefix).MaxLength("prefix", request.Prefix, 64)
+            .Check("limit", request.Limit is >= 0 and <= 50, "must be between 1 and 50 (0 for the default of 10)");
+        validator.ThrowIfInvalid();
+        var prefix = Usernames.Canonical(request.Prefix);
+        var pattern = EscapeLike(prefix) + "%";
+        var users = await db.Users.Include(u => u.Master).Include(u => u.Roles).AsNoTracking()
+            .Where(u => u.State != UserState.Deleted
+                        && (EF.Functions.Like(u.UsernameKey, pattern) || (u.DisplayName != null && EF.Functions.ILike(u.DisplayName, pattern))))
+            .OrderBy(u => u.UsernameKey)
+            .Take(request.Limit == 0 ? 10 : request.Limit)
+            .ToListAsync(context.CancellationToken);
+        return new SearchUsersResponse { Users = { users.Select(u => u.ToProto()) } };
+    }
+
+    public override async Task<VerifyCredentialsResponse> VerifyCredentials(VerifyCredentialsRequest request, ServerCallContext context)
+    {
+        new Validator().Required("login", request.Login).Required("password", request.Password).MaxLength("password", request.Password, 1024).ThrowIfInvalid();
+        var login = request.Login.Contains('@', StringComparison.Ordinal) ? Emails.Canonical(request.Login) : Usernames.Canonical(request.Login);
+        var user = await db.Users.Include(u => u.Master).Include(u => u.Roles)
+            .FirstOrDefaultAsync(u => (u.EmailKey == login || u.UsernameKey == login) && u.State != UserState.Deleted, context.CancellationToken);
+        if (user is null)
+        {
+            // Same work and the same answer as a wrong password, so callers cannot probe which accounts exist.
+            hasher.VerifyAgainstDummy(request.Password);
+            throw InvalidCredentials();
+        }
+        if (!hasher.Verify(request.Password, user.PasswordHash))
+        {
+            throw InvalidCredentials();
+        }
+        if (user.State == UserState.Suspended)
+        {
+            throw new FailedPreconditionException("the account is suspended", "ACCOUNT_SUSPENDED");
+        }
+        user.LastLoginAt = DateTimeOffset.UtcNow;
+        if (hasher.NeedsRehash(user.PasswordHash))
+        {
+            user.PasswordHash = hasher.Hash(request.Password);
+        }
+        await SaveAsync(context.CancellationToken);
+        await InvalidateAsync(user.Master.Uuid, context.CancellationToken);
+        var proto = user.ToProto();
+        return new VerifyCredentialsResponse { User = proto, Roles = { proto.Roles } };
+    }
+
+    public override async Task<Empty> ChangePassword(ChangePasswordRequest request, ServerCallContext context)
+    {
+        var validator = new Validator();
+        var id = validator.Id("user_id", request.UserId);
+        validator.Required("current_password", request.CurrentPassword);
+        validator.ThrowIfInvalid();
+        var user = await LoadForChangeAsync(id, expectedVersion: 0, context.CancellationToken);
+        if (!hasher.Verify(request.CurrentPassword, user.PasswordHash))
+        {
+            throw InvalidCredentials();
+        }
+        new Validator().Problem("new_password", PasswordPolicy.Validate(request.NewPassword, user.Username, user.Email)).ThrowIfInvalid();
+        user.PasswordHash = hasher.Hash(request.NewPassword);
+        await CommitChangeAsync(user, UserTopics.Updated,
+            version => new UserUpdated { UserId = request.UserId, ChangedFields = { "password" }, Version = version, OccurredAt = Now() }, context.CancellationToken);
+        return new Empty();
+    }
+
+    public override Task<ListRoleCatalogResponse> ListRoleCatalog(Empty request, ServerCallContext context) =>
+        Task.FromResult(new ListRoleCatalogResponse { Roles = { Roles.Catalog.Select(r => new Role { Name = r.Name, Description = r.Description }) } });
+
+    public override async Task<UserRoles> AssignRole(AssignRoleRequest request, ServerCallContext context)
+    {
+        var (id, role) = ValidateRole(request.UserId, request.Role);
+        var user = await LoadForChangeAsync(id, expectedVersion: 0, context.CancellationToken);
+        if (user.Roles.All(r => r.Role != role))
+        {
+            if (user.Roles.Count >= Roles.MaxRolesPerUser)
+            {
+                throw new FailedPreconditionException($"a user has at most {Roles.MaxRolesPerUser} roles", "TOO_MANY_ROLES");
+            }
+            user.Roles.Add(new UserRoleRecord { Role = role, AssignedAt = DateTimeOffset.UtcNow });
+            await CommitChangeAsync(user, UserTopics.RoleAssigned,
+                _ => new RoleAssigned { UserId = request.UserId, Role = role, OccurredAt = Now() }, context.CancellationToken);
+        }
+        return RolesOf(user);
+    }
+
+    public override async Task<UserRoles> RemoveRole(RemoveRoleRequest request, ServerCallContext context)
+    {
+        var (id, role) = ValidateRole(request.UserId, request.Role);
+        var user = await LoadForChangeAsync(id, expectedVersion: 0, context.CancellationToken);
+        var assigned = user.Roles.FirstOrDefault(r => r.Role == role);
+        if (assigned is not null)
+        {
+            user.Roles.Remove(assigned);
+            await CommitChangeAsync(user, UserTopics.RoleRemoved,
+                _ => new RoleRemoved { UserId = request.UserId, Role = role, OccurredAt = Now() }, context.CancellationToken);
+        }
+        return RolesOf(user);
+    }
+
+    public override async Task<UserRoles> ListUserRoles(ListUserRolesRequest request, ServerCallContext context)
+    {
+        var id = RequireId(request.UserId);
+        return RolesOf(await FindAsync(u => u.Master.Uuid == id, context.CancellationToken) ?? throw new NotFoundException(Entity, request.UserId));
+    }
+
+    public override async Task<Preferences> GetPreferences(GetPreferencesRequest request, ServerCallContext context)
+    {
+        var id = RequireId(request.UserId);
+        var user = await FindAsync(u => u.Master.Uuid == id, context.CancellationToken) ?? throw new NotFoundException(Entity, request.UserId);
+        return await PreferencesOfAsync(user, request.Category, context.CancellationToken);
+    }
+
+    public override async Task<Preferences> SetPreferences(SetPreferencesRequest request, ServerCallContext context)
+    {
+        var validator = new Validator();
+        var id = validator.Id("user_id", request.UserId);
+        foreach (var problem in PreferenceRules.Validate(request.Category, request.Values))
+        {
+            validator.Add(problem.Field, problem.Message);
+        }
+        validator.ThrowIfInvalid();
+        var user = await FindAsync(u => u.Master.Uuid == id, context.CancellationToken) ?? throw new NotFoundException(Entity, request.UserId);
+        await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
+        await db.Preferences.Where(p => p.UserId == user.Id && p.Category == request.Category).ExecuteDeleteAsync(context.CancellationToken);
+        db.Preferences.AddRange(request.Values.Select(kv => new UserPreferenceRecord { UserId = user.Id, Category = request.Category, Key = kv.Key, Value = kv.Value }));
+        db.AddEvent(UserTopics.PreferencesUpdated, new PreferencesUpdated
+        {
+            UserId = request.UserId,
+            Category = request.Category,
+            OccurredAt = Now(),
+        }, user.Master);
+        await SaveAsync(context.CancellationToken);
+        await transaction.CommitAsync(context.CancellationToken);
+        return await PreferencesOfAsync(user, "", context.CancellationToken);
+    }
+
+    private async Task<Preferences> PreferencesOfAsync(UserRecord user, string category, CancellationToken cancellationToken)
+    {
+        var rows = await db.Preferences.AsNoTracking()
+            .Where(p => p.UserId == user.Id && (category == "" || p.Category == category))
+            .ToListAsync(cancellationToken);
+        var preferences = new Preferences { UserId = user.Master.Uuid.ToString() };
+        foreach (var group in rows.GroupBy(p => p.Category))
+        {
+            preferences.Categories[group.Key] = new PreferenceCategory { Values = { group.ToDictionary(p => p.Key, p => p.Value) } };
+        }
+        return preferences;
+    }
+
+    private static (Guid Id, string Role) ValidateRole(string userId, string role)
+    {
+        var validator = new Validator();
+        var id = validator.Id("user_id", userId);
+        validator.Check("role", Roles.IsKnown(role), $"must be one of {string.Join(", ", Roles.Catalog.Select(r => r.Name))}");
+        validator.ThrowIfInvalid();
+        return (id, role);
+    }
+
+    private static UserRoles RolesOf(UserRecord user) =>
+        new() { UserId = user.Master.Uuid.ToString(), Roles = { user.Roles.Select(r => r.Role).Order(StringComparer.Ordinal) } };
+
+    private static Guid RequireId(string userId)
+    {
+        var validator = new Validator();
+        var id = validator.Id("user_id", userId);
+        validator.ThrowIfInvalid();
+        return id;
+    }
+
+    private static UnauthenticatedException InvalidCredentials() => new("invalid credentials");
+
+    private Task<UserRecord?> FindAsync(System.Linq.Expressions.Expression<Func<UserRecord, bool>> match, CancellationToken cancellationToken) =>
+        db.Users.Include(u => u.Master).Include(u => u.Roles).AsNoTracking()
+            .Where(u => u.State != UserState.Deleted)
+            .FirstOrDefaultAsync(match, cancellationToken);
+
+    /// <summary>Loads a live user for a change; <paramref name="expectedVersion"/> 0 skips the version check.</summary>
+    private async Task<UserRecord> LoadForChangeAsync(Guid id, long expectedVersion, CancellationToken cancellationToken)
+    {
+        var user = await db.Users.Include(u => u.Master).Include(u => u.Roles)
+                       .FirstOrDefaultAsync(u => u.Master.Uuid == id && u.State != UserState.Deleted, cancellationToken)
+                   ?? throw new NotFoundException(Entity, id.ToString());
+        if (expectedVersion != 0 && expectedVersion != user.Master.Version)
+        {
+            throw new VersionConflictException(Entity, expectedVersion, user.Master.Version);
+        }
+        return user;
+    }
+
+    /// <summary>
+    /// Bumps the version, records the event (built from the new version) and saves both in one transaction; then drops
+    /// the cached profile.
+    /// </summary>
+    private async Task CommitChangeAsync(UserRecord user, string topic, Func<long, Google.Protobuf.IMessage> payload, CancellationToken cancellationToken)
+    {
+        user.Master.Version++;
+        db.AddEvent(topic, payload(user.Master.Version), user.Master);
+        await SaveAsync(cancellationToken);
+        await InvalidateAsync(user.Master.Uuid, cancellationToken);
+    }
+
+    private static Timestamp Now() => Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
+
+    /// <summary>Saves, turning a taken username or email into AlreadyExists naming the field.</summary>
+    private async Task SaveAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique)
+        {
+            throw unique.ConstraintName switch
+            {
+                "ix_service_user_username_key" => new AlreadyExistsException("username", "the username is taken"),
+                "ix_service_user_email_key" => new AlreadyExistsException("email", "the email address is already registered"),
+                _ => e,
+            };
+        }
+    }
+
+    private Task InvalidateAsync(Guid id, CancellationToken cancellationToken) =>
+        cache.InvalidateAsync(Entity, [ProfileKey(id)], cancellationToken);
+
+    private string ProfileKey(Guid id) => cache.Key(Entity, id.ToString(), "profile");
+
+    private static string EscapeLike(string value) =>
+        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The local platform behind `make run` / `make stop`: PostgreSQL and Redis under .local/ (data kept between runs),
+# then every app of dapr.yaml with its dev sidecar. Ctrl-C stops everything.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+STATE=${OVASABI_LOCAL_DIR:-$ROOT/.local}
+PG_PORT=5433
+REDIS_PORT=6380
+SIDECAR=$ROOT/tools/Ovasabi.DevSidecar/bin/Release/net10.0/dev-sidecar.dll
+RUNNER_PID=$STATE/runner.pid
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_bin() {
+  if command -v pg_config >/dev/null && [ -x "$(pg_config --bindir)/initdb" ]; then pg_config --bindir; else ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1; fi
+}
+
+start_postgres() {
+  local bin; bin=$(pg_bin)
+  mkdir -p "$STATE/postgres" "$STATE/logs"
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$STATE/postgres" "$STATE/logs"
+  if [ ! -f "$STATE/postgres/data/PG_VERSION" ]; then
+    echo "initialising PostgreSQL in $STATE/postgres"
+    as_postgres "$bin/initdb" -D "$STATE/postgres/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  if ! as_postgres "$bin/pg_ctl" -D "$STATE/postgres/data" status >/dev/null 2>&1; then
+    as_postgres "$bin/pg_ctl" -D "$STATE/postgres/data" -l "$STATE/logs/postgres.log" -w \
+      -o "-p $PG_PORT -k $STATE/postgres -c listen_addresses=127.0.0.1" start >/dev/null
+  fi
+  echo "PostgreSQL  127.0.0.1:$PG_PORT  (user postgres, trust auth)"
+}
+
+start_redis() {
+  mkdir -p "$STATE/redis" "$STATE/logs"
+  if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$STATE/redis" --appendonly yes \
+      --daemonize yes --pidfile "$STATE/redis/redis.pid" --logfile "$STATE/logs/redis.log"
+    until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do sleep 0.1; done
+  fi
+  echo "Redis       127.0.0.1:$REDIS_PORT"
+}
+
+create_databases() {
+  # One database per app ID, named after it.
+  for app in $(sed -n 's/^[[:space:]]*-[[:space:]]*appID:[[:space:]]*\([a-z0-9-]*\).*/\1/p' "$ROOT/dapr.yaml"); do
+    if ! psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$app'" | grep -q 1; then
+      psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE \"$app\"" >/dev/null
+    fi
+  done
+}
+
+stop_backing() {
+  local bin; bin=$(pg_bin)
+  redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  if [ -f "$STATE/postgres/data/PG_VERSION" ]; then
+    as_postgres "$bin/pg_ctl" -D "$STATE/postgres/data" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+}
+
+case "${1:-run}" in
+  run)
+    start_postgres
+    start_redis
+    create_databases
+    trap 'stop_backing; rm -f "$RUNNER_PID"' EXIT
+    # The runner prints the table of apps and ports, then their health once every app is ready.
+    dotnet "$SIDECAR" run -f "$ROOT/dapr.yaml" &
+    echo $! > "$RUNNER_PID"
+    wait "$(cat "$RUNNER_PID")"
+    ;;
+  stop)
+    if [ -f "$RUNNER_PID" ]; then kill -TERM "$(cat "$RUNNER_PID")" 2>/dev/null || true; fi
+    stop_backing
+    ;;
+  *)
+    echo "usage: $0 run|stop" >&2
+    exit 2
+    ;;
+esac
