@@ -7,7 +7,8 @@ using Google.Rpc;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
-using Ovasabi.DevSidecar.Tests.Protos;
+using Ovasabi.Testing.Sidecars;
+using Ovasabi.Testing.Protos;
 using Ovasabi.Testing;
 
 namespace Ovasabi.DevSidecar.Tests.Contract;

@@ -6,6 +6,7 @@ using Dapr;
 using Dapr.Client;
 using Grpc.Core;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
+using Ovasabi.Testing.Sidecars;
 using Ovasabi.Testing;
 
 namespace Ovasabi.DevSidecar.Tests.Contract;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
+using Ovasabi.Testing.Sidecars;
 using Ovasabi.Testing;
 
 namespace Ovasabi.DevSidecar.Tests.Contract;

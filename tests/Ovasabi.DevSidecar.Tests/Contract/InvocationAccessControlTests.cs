@@ -4,7 +4,8 @@ using System.Text.Json.Nodes;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
-using Ovasabi.DevSidecar.Tests.Protos;
+using Ovasabi.Testing.Sidecars;
+using Ovasabi.Testing.Protos;
 using Ovasabi.Testing;
 using static Ovasabi.DevSidecar.Tests.Infrastructure.Markers;
 

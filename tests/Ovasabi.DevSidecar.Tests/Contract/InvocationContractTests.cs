@@ -8,7 +8,8 @@ using Dapr.Client;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
-using Ovasabi.DevSidecar.Tests.Protos;
+using Ovasabi.Testing.Sidecars;
+using Ovasabi.Testing.Protos;
 using Ovasabi.Testing;
 using static Ovasabi.DevSidecar.Tests.Infrastructure.Markers;
 using Verb = Dapr.Client.Autogen.Grpc.v1.HTTPExtension.Types.Verb;
@@ -340,6 +341,17 @@ public sealed class InvocationContractTests(InvocationSidecars fixture) : IClass
         Assert.Equal(C, reply.ServedBy);
         Assert.Equal(fixture.CallerId, reply.Headers["dapr-caller-app-id"]);
         Assert.Equal(C, reply.Headers["dapr-callee-app-id"]);
+    }
+
+    [Fact]
+    public async Task A_proxied_call_reaches_the_app_with_the_apps_own_address_as_authority()
+    {
+        var invoker = DaprClient.CreateInvocationInvoker(C, $"http://127.0.0.1:{fixture.Caller.GrpcPort}", InvocationSidecars.CallerToken);
+
+        var reply = await new Echo.EchoClient(invoker).SayAsync(new SayRequest { Text = Unique("authority") }, cancellationToken: Cancel);
+
+        // Apps that serve gRPC on one port only (Kestrel RequireHost) depend on it, as daprd dials the app by address.
+        Assert.Equal($"127.0.0.1:{fixture.GrpcApp.Port}", reply.Headers[":authority"]);
     }
 
     [Fact]

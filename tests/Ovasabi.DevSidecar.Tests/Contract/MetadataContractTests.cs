@@ -5,6 +5,7 @@ using Dapr.AppCallback.Autogen.Grpc.v1;
 using Dapr.Client.Autogen.Grpc.v1;
 using Grpc.Core;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
+using Ovasabi.Testing.Sidecars;
 using Ovasabi.Testing;
 
 namespace Ovasabi.DevSidecar.Tests.Contract;

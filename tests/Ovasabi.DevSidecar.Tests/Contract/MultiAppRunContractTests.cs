@@ -1,5 +1,6 @@
 using System.Net;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
+using Ovasabi.Testing.Sidecars;
 using Ovasabi.Testing;
 
 namespace Ovasabi.DevSidecar.Tests.Contract;

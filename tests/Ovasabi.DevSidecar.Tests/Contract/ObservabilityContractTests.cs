@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
+using Ovasabi.Testing.Sidecars;
 using Ovasabi.Testing;
 using static Ovasabi.DevSidecar.Tests.Infrastructure.Markers;
 

@@ -4,6 +4,7 @@ using Dapr.AppCallback.Autogen.Grpc.v1;
 using Dapr.Client;
 using Grpc.Core;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
+using Ovasabi.Testing.Sidecars;
 using Ovasabi.Testing;
 using Status = Dapr.AppCallback.Autogen.Grpc.v1.TopicEventResponse.Types.TopicEventResponseStatus;
 

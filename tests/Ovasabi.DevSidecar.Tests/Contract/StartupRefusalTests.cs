@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
+using Ovasabi.Testing.Sidecars;
 using Ovasabi.Testing;
 
 namespace Ovasabi.DevSidecar.Tests.Contract;

@@ -4,6 +4,7 @@ using Google.Rpc;
 using Grpc.Core;
 using Npgsql;
 using Ovasabi.DevSidecar.Tests.Infrastructure;
+using Ovasabi.Testing.Sidecars;
 using Ovasabi.Testing;
 using StackExchange.Redis;
 

@@ -113,6 +113,8 @@ public sealed class GrpcProxy(
         public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
         {
             await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+            // Each hop names its own destination as :authority, as daprd's gRPC client does when it dials the app.
+            proxyRequest.Headers.Host = null;
             adjust(proxyRequest.Headers);
         }
     }

@@ -12,10 +12,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Ovasabi.DevSidecar.Tests.Protos;
+using Ovasabi.Testing.Protos;
 using Ovasabi.Testing;
 
-namespace Ovasabi.DevSidecar.Tests.Infrastructure;
+namespace Ovasabi.Testing.Sidecars;
 
 /// <summary>What a test app received: an event or an invocation, with the headers it came with.</summary>
 public sealed record Received(string Kind, string Path, byte[] Body, IReadOnlyDictionary<string, string> Headers, IMessage? Message = null)
@@ -219,7 +219,7 @@ public sealed class CallbackApp(string appId) : TestApp(appId)
             {
                 throw new RpcException(new Status(StatusCode.FailedPrecondition, "asked to fail"));
             }
-            var reply = new SayReply { Text = request.Text, ServedBy = app.AppId };
+            var reply = new SayReply { Text = request.Text, ServedBy = app.AppId, Headers = { [":authority"] = context.Host } };
             foreach (var header in context.RequestHeaders.Where(h => !h.IsBinary))
             {
                 reply.Headers[header.Key] = header.Value;

@@ -2,7 +2,7 @@ using System.Globalization;
 using Dapr.Client;
 using Ovasabi.Testing;
 
-namespace Ovasabi.DevSidecar.Tests.Infrastructure;
+namespace Ovasabi.Testing.Sidecars;
 
 /// <summary>How to start one dev sidecar process: daprd's flags and environment.</summary>
 public sealed record SidecarLaunch(string AppId, string ResourcesDirectory)
@@ -71,16 +71,15 @@ public sealed class SidecarProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static string SidecarAssembly
+    public static string SidecarAssembly => BuiltAssembly(Path.Combine("tools", "Ovasabi.DevSidecar"), "dev-sidecar.dll");
+
+    /// <summary>A project's built assembly, in the same configuration as this test assembly (bin/&lt;Configuration&gt;/net10.0).</summary>
+    public static string BuiltAssembly(string projectDirectory, string assembly)
     {
-        get
-        {
-            // Same configuration as this test assembly (bin/<Configuration>/net10.0).
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-            var root = RepositoryRoot.Find() ?? throw new InvalidOperationException("repository root not found");
-            var path = Path.Combine(root, "tools", "Ovasabi.DevSidecar", "bin", configuration, "net10.0", "dev-sidecar.dll");
-            return File.Exists(path) ? path : throw new FileNotFoundException($"{path} not found: build the solution first (make build)");
-        }
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+        var root = RepositoryRoot.Find() ?? throw new InvalidOperationException("repository root not found");
+        var path = Path.Combine(root, projectDirectory, "bin", configuration, "net10.0", assembly);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{path} not found: build the solution first (make build)");
     }
 
     public static ProcessCommand Command(SidecarLaunch launch, IEnumerable<string> arguments) =>

@@ -1,6 +1,7 @@
+using Xunit;
 using Dapr.Client;
 
-namespace Ovasabi.DevSidecar.Tests.Infrastructure;
+namespace Ovasabi.Testing.Sidecars;
 
 /// <summary>
 /// A class fixture that starts sidecars and apps: it owns a resources folder and everything it hands to

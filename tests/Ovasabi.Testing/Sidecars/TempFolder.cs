@@ -1,4 +1,4 @@
-namespace Ovasabi.DevSidecar.Tests.Infrastructure;
+namespace Ovasabi.Testing.Sidecars;
 
 /// <summary>A folder under the system temp directory, deleted on Dispose.</summary>
 public abstract class TempFolder : IDisposable

@@ -1,6 +1,6 @@
 using Ovasabi.Testing;
 
-namespace Ovasabi.DevSidecar.Tests.Infrastructure;
+namespace Ovasabi.Testing.Sidecars;
 
 /// <summary>A temporary resources folder for one sidecar (or several sharing it), written the way a developer writes components/.</summary>
 public sealed class ResourceFolder() : TempFolder("ovasabi-resources-")

@@ -1,0 +1,115 @@
+using Dapr.AppCallback.Autogen.Grpc.v1;
+using Dapr.Client;
+using Grpc.Core;
+using Ovasabi.Testing;
+using Ovasabi.Testing.Sidecars;
+using Ovasabi.User.V1;
+using StackExchange.Redis;
+
+namespace Ovasabi.User.Tests.Service;
+
+/// <summary>
+/// The user app as it runs for real: its own PostgreSQL database, Redis state and pub/sub, its dev sidecar, and a
+/// subscriber app (with its own sidecar) that receives every user.* event. Tests call the user app over gRPC through
+/// the test's sidecar with dapr-app-id, as another service would.
+/// </summary>
+public class UserPlatform(PostgresServer postgres, RedisServer redis) : SidecarFixture
+{
+    public static readonly string[] Topics =
+        ["user.user.created", "user.user.updated", "user.user.suspended", "user.user.deleted", "user.role.assigned", "user.role.removed", "user.preferences.updated"];
+
+    /// <summary>The user app's Dapr app ID; unique per fixture so parallel test classes never reach each other's app.</summary>
+    public string AppId { get; } = UniqueName.Create("user");
+
+    public string ConnectionString { get; private set; } = "";
+
+    public RedisServer Redis => redis;
+
+    public SidecarProcess Sidecar { get; private set; } = null!;
+
+    public AppProcess App { get; private set; } = null!;
+
+    /// <summary>Receives every user.* event (SUCCESS).</summary>
+    public CallbackApp Subscriber { get; private set; } = null!;
+
+    public SidecarProcess SubscriberSidecar { get; private set; } = null!;
+
+    /// <summary>The user API through the subscriber's sidecar: gRPC proxying by app ID, as services call each other.</summary>
+    public UserService.UserServiceClient Users { get; private set; } = null!;
+
+    protected override async Task StartAsync()
+    {
+        ConnectionString = await postgres.CreateDatabaseAsync("user");
+        Resources.RedisState("statestore", redis).RedisPubSub("pubsub", redis);
+        var appPort = FreePort.Next();
+        Sidecar = Own(await SidecarProcess.StartAsync(new SidecarLaunch(AppId, Resources.Directory) { AppPort = appPort }));
+        App = Own(await AppProcess.StartAsync("user", appPort, Sidecar, new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Database"] = ConnectionString,
+            ["Service__MigrateOnStartup"] = "true",
+        }));
+        await Sidecar.WaitReadyAsync();
+        Subscriber = Own(await CallbackApp.StartAsync(UniqueName.Create("user-events"), app =>
+        {
+            foreach (var topic in Topics)
+            {
+                app.Subscribe("pubsub", topic);
+            }
+        }));
+        SubscriberSidecar = Own(await SidecarProcess.StartAsync(new SidecarLaunch(Subscriber.AppId, Resources.Directory) { AppPort = Subscriber.Port }));
+        await SubscriberSidecar.WaitReadyAsync();
+        Users = new UserService.UserServiceClient(DaprClient.CreateInvocationInvoker(AppId, $"http://127.0.0.1:{SubscriberSidecar.GrpcPort}"));
+    }
+
+    /// <summary>The events of <paramref name="topic"/> about <paramref name="userId"/> that reached the subscriber.</summary>
+    public Task<IReadOnlyList<Received>> EventsAsync(string topic, string userId, int count = 1, TimeSpan? timeout = null) =>
+        Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Topic == topic && r.Event.Data.ToStringUtf8().Contains(userId, StringComparison.Ordinal), count, timeout);
+
+    /// <summary>The cached profile of a user as the state store holds it (daprd's HASH <c>appid||key</c>), or null.</summary>
+    public async Task<string?> CachedProfileAsync(string userId)
+    {
+        await using var connection = await redis.ConnectAsync();
+        var value = await connection.GetDatabase().HashGetAsync($"{AppId}||user:user:{userId}:profile", "data");
+        return value.IsNull ? null : value.ToString();
+    }
+
+    public static CreateUserRequest NewUser(string? username = null) => new()
+    {
+        Username = username ?? "u" + Guid.NewGuid().ToString("N")[..10],
+        Email = $"{Guid.NewGuid():N}@example.com",
+        Password = "correct horse battery",
+    };
+}
+
+/// <summary>Quick checks that the platform fixture serves: create, read, event.</summary>
+public sealed class UserPlatformSmokeTests(UserPlatform platform) : IClassFixture<UserPlatform>
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_created_user_is_read_back_by_id_username_and_email_and_announced()
+    {
+        var request = UserPlatform.NewUser();
+        var created = await platform.Users.CreateUserAsync(request, cancellationToken: Cancel);
+
+        var byId = await platform.Users.GetUserAsync(new GetUserRequest { UserId = created.UserId }, cancellationToken: Cancel);
+        var byName = await platform.Users.GetUserAsync(new GetUserRequest { Username = request.Username.ToUpperInvariant() }, cancellationToken: Cancel);
+        var byEmail = await platform.Users.GetUserAsync(new GetUserRequest { Email = request.Email }, cancellationToken: Cancel);
+
+        Assert.Equal(created.UserId, byId.UserId);
+        Assert.Equal(created.UserId, byName.UserId);
+        Assert.Equal(created.UserId, byEmail.UserId);
+        Assert.Equal(["user"], created.Roles);
+        Assert.Equal(1, created.Audit.Version);
+        await platform.EventsAsync("user.user.created", created.UserId);
+    }
+
+    [Fact]
+    public async Task An_unknown_user_is_NotFound()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await platform.Users.GetUserAsync(new GetUserRequest { UserId = Guid.NewGuid().ToString() }, cancellationToken: Cancel));
+
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+    }
+}
