@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Dapr.Client;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -16,6 +17,12 @@ public sealed class StateCache(DaprClient dapr, ServiceOptions options, ServiceM
     // A cache that answers slower than this is treated as down for this request.
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
 
+    // Keys whose invalidation failed (sidecar or store out of reach): their entries may still hold what a committed
+    // write replaced, and would be served for the rest of their TTL. Until a retried delete succeeds they are neither
+    // read nor filled. The value tells a key that failed again during a retry from the one the retry removed.
+    private readonly ConcurrentDictionary<string, long> _staleKeys = new(StringComparer.Ordinal);
+    private long _failures;
+
     public string Key(string entity, string id, string? attribute = null) =>
         attribute is null ? $"{options.Name}:{entity}:{id}" : $"{options.Name}:{entity}:{id}:{attribute}";
 
@@ -23,6 +30,11 @@ public sealed class StateCache(DaprClient dapr, ServiceOptions options, ServiceM
     public async Task<T?> GetOrLoadAsync<T>(string entity, string key, TimeSpan ttl, Func<CancellationToken, Task<T?>> load, CancellationToken cancellationToken)
         where T : class, IMessage<T>, new()
     {
+        if (!await RetryStaleAsync(entity, cancellationToken) && _staleKeys.ContainsKey(key))
+        {
+            metrics.CacheLookup(entity, "bypass");
+            return await load(cancellationToken);
+        }
         var cached = await TryAsync(entity, "get", async ct =>
         {
             var bytes = await dapr.GetByteStateAsync(options.StateStoreName, key, cancellationToken: ct);
@@ -48,13 +60,45 @@ public sealed class StateCache(DaprClient dapr, ServiceOptions options, ServiceM
         return loaded;
     }
 
-    /// <summary>Removes entries after a write committed; a failure leaves them to expire with their TTL.</summary>
-    public Task InvalidateAsync(string entity, IEnumerable<string> keys, CancellationToken cancellationToken) =>
-        TryAsync<object?>(entity, "invalidate", async ct =>
+    /// <summary>Removes entries after a write committed; on a failure they are bypassed until a later retry removes them.</summary>
+    public async Task InvalidateAsync(string entity, IEnumerable<string> keys, CancellationToken cancellationToken)
+    {
+        var list = keys.ToList();
+        await RetryStaleAsync(entity, cancellationToken);
+        if (!await DeleteAsync(entity, list, cancellationToken))
+        {
+            var failure = Interlocked.Increment(ref _failures);
+            foreach (var key in list)
+            {
+                _staleKeys[key] = failure;
+            }
+        }
+    }
+
+    /// <summary>Deletes the entries whose invalidation failed earlier; true when none is left.</summary>
+    private async Task<bool> RetryStaleAsync(string entity, CancellationToken cancellationToken)
+    {
+        if (_staleKeys.IsEmpty)
+        {
+            return true;
+        }
+        var stale = _staleKeys.ToArray();
+        if (await DeleteAsync(entity, stale.Select(kv => kv.Key), cancellationToken))
+        {
+            foreach (var entry in stale)
+            {
+                _staleKeys.TryRemove(entry);
+            }
+        }
+        return _staleKeys.IsEmpty;
+    }
+
+    private async Task<bool> DeleteAsync(string entity, IEnumerable<string> keys, CancellationToken cancellationToken) =>
+        await TryAsync<object>(entity, "invalidate", async ct =>
         {
             await Task.WhenAll(keys.Select(k => dapr.DeleteStateAsync(options.StateStoreName, k, cancellationToken: ct)));
-            return null;
-        }, cancellationToken);
+            return true;
+        }, cancellationToken) is not null;
 
     private async Task<T?> TryAsync<T>(string entity, string operation, Func<CancellationToken, Task<T?>> action, CancellationToken cancellationToken)
     {

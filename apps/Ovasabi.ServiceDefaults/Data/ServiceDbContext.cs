@@ -112,7 +112,26 @@ public abstract class ServiceDbContext(DbContextOptions options) : DbContext(opt
                 entry.Entity.UpdatedAt = now;
             }
         }
+        TruncateTimestampsToMicroseconds();
         return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    /// <summary>
+    /// PostgreSQL keeps timestamps to the microsecond, .NET to 100 ns: without this, what a write returns from its saved
+    /// entities (e.g. a create time) differs from what every later read of the same row returns.
+    /// </summary>
+    private void TruncateTimestampsToMicroseconds()
+    {
+        foreach (var entry in ChangeTracker.Entries().Where(e => e.State is EntityState.Added or EntityState.Modified))
+        {
+            foreach (var property in entry.Properties)
+            {
+                if (property.CurrentValue is DateTimeOffset value && value.Ticks % 10 != 0)
+                {
+                    property.CurrentValue = value.AddTicks(-(value.Ticks % 10));
+                }
+            }
+        }
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

@@ -73,6 +73,11 @@ public sealed class ExceptionMappingInterceptor(ServiceOptions options, ServiceM
             case ServiceException domain:
                 return Rich(domain.Code, domain.Message, domain.Reason, domain is InvalidArgumentException invalid ? invalid.Violations : []);
             case DbUpdateConcurrencyException:
+            // Services turn the unique keys a caller can take (a username, an email) into AlreadyExists; any other
+            // unique violation is a concurrent call inserting the same row first (e.g. the same role twice), and
+            // PostgreSQL aborts one of two transactions that deadlock or cannot be serialised. Retrying succeeds.
+            case DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected } }:
+            case PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected }:
                 return Rich(StatusCode.Aborted, "the entity was changed concurrently: read it again and retry", "CONCURRENT_UPDATE", []);
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new GrpcStatus(StatusCode.Cancelled, "the call was cancelled"));

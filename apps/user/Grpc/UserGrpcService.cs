@@ -130,8 +130,9 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         {
             user.ApplyProfileField(changes.Profile ?? new Profile(), field);
         }
+        // Events name the user by its canonical ID (as the created event did), not as this call spelt it (e.g. in upper case).
         await CommitChangeAsync(user, UserTopics.Updated,
-            version => new UserUpdated { UserId = request.UserId, ChangedFields = { paths }, Version = version, OccurredAt = Now() }, context.CancellationToken);
+            version => new UserUpdated { UserId = id.ToString(), ChangedFields = { paths }, Version = version, OccurredAt = Now() }, context.CancellationToken);
         return user.ToProto();
     }
 
@@ -150,7 +151,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         user.State = UserState.Suspended;
         user.SuspensionReason = string.IsNullOrWhiteSpace(request.Reason) ? null : request.Reason;
         await CommitChangeAsync(user, UserTopics.Suspended,
-            _ => new UserSuspended { UserId = request.UserId, Reason = request.Reason, OccurredAt = Now() }, context.CancellationToken);
+            _ => new UserSuspended { UserId = id.ToString(), Reason = request.Reason, OccurredAt = Now() }, context.CancellationToken);
         return user.ToProto();
     }
 
@@ -165,7 +166,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         user.State = UserState.Active;
         user.SuspensionReason = null;
         await CommitChangeAsync(user, UserTopics.Updated,
-            version => new UserUpdated { UserId = request.UserId, ChangedFields = { "status" }, Version = version, OccurredAt = Now() }, context.CancellationToken);
+            version => new UserUpdated { UserId = id.ToString(), ChangedFields = { "status" }, Version = version, OccurredAt = Now() }, context.CancellationToken);
         return user.ToProto();
     }
 
@@ -175,11 +176,16 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         var user = await db.Users.Include(u => u.Master).Include(u => u.Roles)
                        .FirstOrDefaultAsync(u => u.Master.Uuid == id && (request.HardDelete || u.State != UserState.Deleted), context.CancellationToken)
                    ?? throw new NotFoundException(Entity, request.UserId);
-        var deleted = new UserDeleted { UserId = request.UserId, HardDelete = request.HardDelete, OccurredAt = Now() };
+        var deleted = new UserDeleted { UserId = id.ToString(), HardDelete = request.HardDelete, OccurredAt = Now() };
         if (request.HardDelete)
         {
             // GDPR erasure: the rows go, and the event log keeps only that something happened to this user ID.
             await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
+            // Events not published yet are withheld rather than redacted: the outbox would otherwise still announce the
+            // erased data, or send payloads that are no valid event, under ids consumers may have seen with the real
+            // content. (A row the dispatcher is publishing is locked; once it is stamped it is redacted below.)
+            await db.ServiceEvents.Where(e => e.MasterId == user.MasterId && e.PublishedAt == null)
+                .ExecuteDeleteAsync(context.CancellationToken);
             await db.ServiceEvents.Where(e => e.MasterId == user.MasterId)
                 .ExecuteUpdateAsync(e => e.SetProperty(x => x.Payload, "{\"redacted\": true}"), context.CancellationToken);
             db.Masters.Remove(user.Master);
@@ -269,7 +275,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         new Validator().Problem("new_password", PasswordPolicy.Validate(request.NewPassword, user.Username, user.Email)).ThrowIfInvalid();
         user.PasswordHash = hasher.Hash(request.NewPassword);
         await CommitChangeAsync(user, UserTopics.Updated,
-            version => new UserUpdated { UserId = request.UserId, ChangedFields = { "password" }, Version = version, OccurredAt = Now() }, context.CancellationToken);
+            version => new UserUpdated { UserId = id.ToString(), ChangedFields = { "password" }, Version = version, OccurredAt = Now() }, context.CancellationToken);
         return new Empty();
     }
 
@@ -288,7 +294,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
             }
             user.Roles.Add(new UserRoleRecord { Role = role, AssignedAt = DateTimeOffset.UtcNow });
             await CommitChangeAsync(user, UserTopics.RoleAssigned,
-                _ => new RoleAssigned { UserId = request.UserId, Role = role, OccurredAt = Now() }, context.CancellationToken);
+                _ => new RoleAssigned { UserId = id.ToString(), Role = role, OccurredAt = Now() }, context.CancellationToken);
         }
         return RolesOf(user);
     }
@@ -302,7 +308,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         {
             user.Roles.Remove(assigned);
             await CommitChangeAsync(user, UserTopics.RoleRemoved,
-                _ => new RoleRemoved { UserId = request.UserId, Role = role, OccurredAt = Now() }, context.CancellationToken);
+                _ => new RoleRemoved { UserId = id.ToString(), Role = role, OccurredAt = Now() }, context.CancellationToken);
         }
         return RolesOf(user);
     }
@@ -315,7 +321,12 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
 
     public override async Task<Preferences> GetPreferences(GetPreferencesRequest request, ServerCallContext context)
     {
-        var id = RequireId(request.UserId);
+        var validator = new Validator();
+        var id = validator.Id("user_id", request.UserId);
+        // An unknown category would otherwise read as "no preferences set".
+        validator.Check("category", request.Category == "" || PreferenceRules.IsKnownCategory(request.Category),
+            $"must be empty (every category) or one of {string.Join(", ", PreferenceRules.Categories)}");
+        validator.ThrowIfInvalid();
         var user = await FindAsync(u => u.Master.Uuid == id, context.CancellationToken) ?? throw new NotFoundException(Entity, request.UserId);
         return await PreferencesOfAsync(user, request.Category, context.CancellationToken);
     }
@@ -329,13 +340,16 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
             validator.Add(problem.Field, problem.Message);
         }
         validator.ThrowIfInvalid();
-        var user = await FindAsync(u => u.Master.Uuid == id, context.CancellationToken) ?? throw new NotFoundException(Entity, request.UserId);
+        // Tracked: the event links to the user's master row, and an untracked one would be inserted a second time.
+        var user = await LoadForChangeAsync(id, expectedVersion: 0, context.CancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
+        // One replacement at a time per user: two interleaved ones would leave a mix of both maps (or collide on a key).
+        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM service_user WHERE id = {user.Id} FOR UPDATE", context.CancellationToken);
         await db.Preferences.Where(p => p.UserId == user.Id && p.Category == request.Category).ExecuteDeleteAsync(context.CancellationToken);
         db.Preferences.AddRange(request.Values.Select(kv => new UserPreferenceRecord { UserId = user.Id, Category = request.Category, Key = kv.Key, Value = kv.Value }));
         db.AddEvent(UserTopics.PreferencesUpdated, new PreferencesUpdated
         {
-            UserId = request.UserId,
+            UserId = id.ToString(),
             Category = request.Category,
             OccurredAt = Now(),
         }, user.Master);

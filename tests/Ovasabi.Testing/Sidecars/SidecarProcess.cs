@@ -44,25 +44,26 @@ public sealed class SidecarProcess : IAsyncDisposable
 
     private readonly ManagedProcess _process;
 
-    private SidecarProcess(ManagedProcess process, SidecarLaunch launch, int httpPort, int grpcPort, int metricsPort)
+    private SidecarProcess(ManagedProcess process, SidecarLaunch launch, SidecarPorts ports)
     {
         _process = process;
         Launch = launch;
-        HttpPort = httpPort;
-        GrpcPort = grpcPort;
-        MetricsPort = metricsPort;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+        Ports = ports;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports.Http}") };
     }
 
     public SidecarLaunch Launch { get; }
 
+    /// <summary>The ports it serves on; a replacement started with the same ones is found by its app where this one was.</summary>
+    public SidecarPorts Ports { get; }
+
     public string AppId => Launch.AppId;
 
-    public int HttpPort { get; }
+    public int HttpPort => Ports.Http;
 
-    public int GrpcPort { get; }
+    public int GrpcPort => Ports.Grpc;
 
-    public int MetricsPort { get; }
+    public int MetricsPort => Ports.Metrics;
 
     /// <summary>An HTTP client on the sidecar's HTTP port.</summary>
     public HttpClient Http { get; }
@@ -95,9 +96,15 @@ public sealed class SidecarProcess : IAsyncDisposable
         };
 
     /// <summary>Starts the sidecar and waits until its outbound API serves (daprd's /v1.0/healthz/outbound).</summary>
-    public static async Task<SidecarProcess> StartAsync(SidecarLaunch launch, CancellationToken cancellationToken = default)
+    public static Task<SidecarProcess> StartAsync(SidecarLaunch launch, CancellationToken cancellationToken = default) =>
+        StartAsync(launch, SidecarPorts.Free(), cancellationToken);
+
+    /// <summary>
+    /// Starts the sidecar on <paramref name="ports"/> (e.g. those of a stopped sidecar whose app still runs: the app
+    /// keeps talking to the ports it was started with) and waits until its outbound API serves.
+    /// </summary>
+    public static async Task<SidecarProcess> StartAsync(SidecarLaunch launch, SidecarPorts ports, CancellationToken cancellationToken = default)
     {
-        var ports = SidecarPorts.Free();
         List<string> arguments =
         [
             "--app-id", launch.AppId,
@@ -127,7 +134,7 @@ public sealed class SidecarProcess : IAsyncDisposable
     {
         Directory.CreateDirectory(Path.GetDirectoryName(NameResolutionDatabase)!);
         var process = ManagedProcess.Start(Command(launch, arguments), logLines: 2000);
-        var sidecar = new SidecarProcess(process, launch, ports.Http, ports.Grpc, ports.Metrics);
+        var sidecar = new SidecarProcess(process, launch, ports);
         try
         {
             await process.WaitUntilReadyAsync(ct => sidecar.IsHealthyAsync("/v1.0/healthz/outbound", ct), TimeSpan.FromSeconds(60), cancellationToken);

@@ -1,6 +1,8 @@
 using Dapr.AppCallback.Autogen.Grpc.v1;
 using Dapr.Client;
 using Grpc.Core;
+using Grpc.Net.Client;
+using Npgsql;
 using Ovasabi.Testing;
 using Ovasabi.Testing.Sidecars;
 using Ovasabi.User.V1;
@@ -23,9 +25,15 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : SidecarF
 
     public string ConnectionString { get; private set; } = "";
 
+    public PostgresServer Postgres => postgres;
+
     public RedisServer Redis => redis;
 
+    /// <summary>The user app's sidecar (after <see cref="RestartSidecarAsync"/>, the replacement).</summary>
     public SidecarProcess Sidecar { get; private set; } = null!;
+
+    /// <summary>How the user app's sidecar was started, so that a replacement can be started alike.</summary>
+    public SidecarLaunch SidecarLaunch { get; private set; } = null!;
 
     public AppProcess App { get; private set; } = null!;
 
@@ -37,12 +45,16 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : SidecarF
     /// <summary>The user API through the subscriber's sidecar: gRPC proxying by app ID, as services call each other.</summary>
     public UserService.UserServiceClient Users { get; private set; } = null!;
 
+    /// <summary>The user API on the app's own gRPC port, bypassing every sidecar (for when the user app's sidecar is down).</summary>
+    public UserService.UserServiceClient DirectUsers { get; private set; } = null!;
+
     protected override async Task StartAsync()
     {
         ConnectionString = await postgres.CreateDatabaseAsync("user");
         Resources.RedisState("statestore", redis).RedisPubSub("pubsub", redis);
         var appPort = FreePort.Next();
-        Sidecar = Own(await SidecarProcess.StartAsync(new SidecarLaunch(AppId, Resources.Directory) { AppPort = appPort }));
+        SidecarLaunch = new SidecarLaunch(AppId, Resources.Directory) { AppPort = appPort };
+        Sidecar = Own(await SidecarProcess.StartAsync(SidecarLaunch));
         App = Own(await AppProcess.StartAsync("user", appPort, Sidecar, new Dictionary<string, string?>
         {
             ["ConnectionStrings__Database"] = ConnectionString,
@@ -59,11 +71,26 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : SidecarF
         SubscriberSidecar = Own(await SidecarProcess.StartAsync(new SidecarLaunch(Subscriber.AppId, Resources.Directory) { AppPort = Subscriber.Port }));
         await SubscriberSidecar.WaitReadyAsync();
         Users = new UserService.UserServiceClient(DaprClient.CreateInvocationInvoker(AppId, $"http://127.0.0.1:{SubscriberSidecar.GrpcPort}"));
+        var direct = Own(new Channel(GrpcChannel.ForAddress($"http://127.0.0.1:{App.GrpcPort}")));
+        DirectUsers = new UserService.UserServiceClient(direct.Value);
+    }
+
+    /// <summary>
+    /// Starts a sidecar for the user app after <see cref="Sidecar"/> was stopped: same launch (app ID, app port) and
+    /// same ports, since the running app keeps talking to the sidecar ports it was started with; waits until it is ready.
+    /// </summary>
+    public async Task RestartSidecarAsync()
+    {
+        Sidecar = Own(await SidecarProcess.StartAsync(SidecarLaunch, Sidecar.Ports));
+        await Sidecar.WaitReadyAsync();
     }
 
     /// <summary>The events of <paramref name="topic"/> about <paramref name="userId"/> that reached the subscriber.</summary>
     public Task<IReadOnlyList<Received>> EventsAsync(string topic, string userId, int count = 1, TimeSpan? timeout = null) =>
         Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Topic == topic && r.Event.Data.ToStringUtf8().Contains(userId, StringComparison.Ordinal), count, timeout);
+
+    /// <summary>Every event the subscriber received so far.</summary>
+    public IReadOnlyList<TopicEventRequest> AllEvents() => [.. Subscriber.All.Where(r => r.Kind == "event").Select(r => r.Event)];
 
     /// <summary>The cached profile of a user as the state store holds it (daprd's HASH <c>appid||key</c>), or null.</summary>
     public async Task<string?> CachedProfileAsync(string userId)
@@ -73,13 +100,62 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : SidecarF
         return value.IsNull ? null : value.ToString();
     }
 
+    /// <summary>
+    /// The outbox rows (<c>service_event</c>) about a user, oldest first: those still linked to the user's master row,
+    /// and those whose payload names the user ID.
+    /// </summary>
+    public async Task<IReadOnlyList<OutboxRow>> OutboxRowsAsync(string userId)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT e.id, e.event_type, e.payload::text, e.published_at IS NOT NULL, e.master_id " +
+            "FROM service_event e LEFT JOIN master m ON m.id = e.master_id " +
+            "WHERE e.payload->>'userId' = @id OR m.uuid::text = @id ORDER BY e.occurred_at, e.id", connection);
+        command.Parameters.AddWithValue("id", userId);
+        var rows = new List<OutboxRow>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(new OutboxRow(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetBoolean(3), reader.IsDBNull(4) ? null : reader.GetInt64(4)));
+        }
+        return rows;
+    }
+
+    /// <summary>Runs a query with one result on the user database (straight to PostgreSQL, not through the app).</summary>
+    public async Task<T> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
     public static CreateUserRequest NewUser(string? username = null) => new()
     {
         Username = username ?? "u" + Guid.NewGuid().ToString("N")[..10],
         Email = $"{Guid.NewGuid():N}@example.com",
         Password = "correct horse battery",
     };
+
+    private sealed class Channel(GrpcChannel value) : IAsyncDisposable
+    {
+        public GrpcChannel Value => value;
+
+        public ValueTask DisposeAsync()
+        {
+            value.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
 }
+
+/// <summary>One row of the outbox; its id is the CloudEvent id of the event it publishes.</summary>
+public sealed record OutboxRow(Guid Id, string Topic, string Payload, bool Published, long? MasterId);
 
 /// <summary>Quick checks that the platform fixture serves: create, read, event.</summary>
 public sealed class UserPlatformSmokeTests(UserPlatform platform) : IClassFixture<UserPlatform>

@@ -1,0 +1,195 @@
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Ovasabi.Testing;
+using Ovasabi.User.V1;
+using Ovasabi.User.V1.Events;
+using static Ovasabi.User.Tests.Service.Rpc;
+
+namespace Ovasabi.User.Tests.Service;
+
+/// <summary>A user platform with a Redis server of its own, which its tests may stop (the shared one they may not).</summary>
+public sealed class OutagePlatform : UserPlatform
+{
+    public OutagePlatform(PostgresServer postgres)
+        : this(postgres, new RedisServer())
+    {
+    }
+
+    private OutagePlatform(PostgresServer postgres, RedisServer redis)
+        : base(postgres, redis)
+    {
+    }
+
+    protected override async Task StartAsync()
+    {
+        // Owned first, so it goes last, after the sidecars that use it.
+        Own(Redis);
+        await Redis.InitializeAsync();
+        await base.StartAsync();
+    }
+}
+
+/// <summary>
+/// The outbox when the user app's sidecar or the broker is down: the app keeps serving, nothing is published or lost,
+/// and once the way is clear every change is published with its outbox row's id as CloudEvent id.
+/// </summary>
+public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<OutagePlatform>
+{
+    [Fact]
+    public async Task Changes_made_while_the_sidecar_is_down_are_published_exactly_once_when_a_sidecar_returns()
+    {
+        var existing = await platform.Users.CreateUserAsync(UserPlatform.NewUser(), cancellationToken: Cancel);
+        await platform.EventsAsync("user.user.created", existing.UserId, timeout: EventTimeout);
+
+        await platform.Sidecar.StopAsync();
+        V1.User created;
+        try
+        {
+            created = await platform.DirectUsers.CreateUserAsync(UserPlatform.NewUser(), cancellationToken: Cancel);
+            await platform.DirectUsers.UpdateUserAsync(new UpdateUserRequest
+            {
+                UserId = existing.UserId,
+                ExpectedVersion = 1,
+                User = new V1.User { Profile = new Profile { DisplayName = "Changed While Offline" } },
+                UpdateMask = new FieldMask { Paths = { "profile.display_name" } },
+            }, cancellationToken: Cancel);
+            await platform.DirectUsers.AssignRoleAsync(new AssignRoleRequest { UserId = existing.UserId, Role = "support" }, cancellationToken: Cancel);
+
+            var early = await platform.Subscriber.SettleAsync(r => r.Kind == "event" && (About(r.Event, created.UserId) || (About(r.Event, existing.UserId) && r.Event.Topic != "user.user.created")), Settle);
+            Assert.Empty(early);
+            Assert.All(await platform.OutboxRowsAsync(created.UserId), r => Assert.False(r.Published));
+        }
+        finally
+        {
+            await platform.RestartSidecarAsync();
+        }
+
+        await platform.EventsAsync("user.user.created", created.UserId, timeout: EventTimeout);
+        await platform.EventsAsync("user.user.updated", existing.UserId, timeout: EventTimeout);
+        await platform.EventsAsync("user.role.assigned", existing.UserId, timeout: EventTimeout);
+        await AssertPublishedOnceAsync(created.UserId, "user.user.created");
+        await AssertPublishedOnceAsync(existing.UserId, "user.user.created", "user.user.updated", "user.role.assigned");
+    }
+
+    [Fact]
+    public async Task A_write_while_the_sidecar_is_down_leaves_no_stale_cached_profile_once_it_returns()
+    {
+        var user = await platform.Users.CreateUserAsync(UserPlatform.NewUser(), cancellationToken: Cancel);
+        await platform.Users.GetUserAsync(new GetUserRequest { UserId = user.UserId }, cancellationToken: Cancel);
+        Assert.NotNull(await platform.CachedProfileAsync(user.UserId));
+
+        await platform.Sidecar.StopAsync();
+        V1.User updated;
+        try
+        {
+            updated = await platform.DirectUsers.UpdateUserAsync(new UpdateUserRequest
+            {
+                UserId = user.UserId,
+                ExpectedVersion = 1,
+                User = new V1.User { Profile = new Profile { Bio = "written while the cache was out of reach" } },
+                UpdateMask = new FieldMask { Paths = { "profile.bio" } },
+            }, cancellationToken: Cancel);
+            // Reads still work, from the database.
+            Assert.Equal(updated, await platform.DirectUsers.GetUserAsync(new GetUserRequest { UserId = user.UserId }, cancellationToken: Cancel));
+        }
+        finally
+        {
+            await platform.RestartSidecarAsync();
+        }
+
+        Assert.Equal(updated, await platform.Users.GetUserAsync(new GetUserRequest { UserId = user.UserId }, cancellationToken: Cancel));
+        Assert.Equal(updated, await platform.Users.GetUserAsync(new GetUserRequest { UserId = user.UserId }, cancellationToken: Cancel));
+    }
+
+    [Fact]
+    public async Task A_user_erased_while_the_sidecar_is_down_is_announced_only_as_deleted_never_with_redacted_payloads()
+    {
+        await platform.Sidecar.StopAsync();
+        V1.User created;
+        try
+        {
+            created = await platform.DirectUsers.CreateUserAsync(UserPlatform.NewUser(), cancellationToken: Cancel);
+            await platform.DirectUsers.SuspendUserAsync(new SuspendUserRequest { UserId = created.UserId, Reason = "fraud" }, cancellationToken: Cancel);
+            await platform.DirectUsers.DeleteUserAsync(new DeleteUserRequest { UserId = created.UserId, HardDelete = true }, cancellationToken: Cancel);
+        }
+        finally
+        {
+            await platform.RestartSidecarAsync();
+        }
+
+        var deleted = await platform.EventsAsync("user.user.deleted", created.UserId, timeout: EventTimeout);
+        Assert.True(UserDeleted.Parser.ParseJson(deleted[0].Event.Data.ToStringUtf8()).HardDelete);
+        // Whatever else was queued is out by now: the outbox publishes oldest first.
+        var settled = (await platform.Subscriber.SettleAsync(r => r.Kind == "event", Settle)).Select(r => $"{r.Event.Topic} {r.Event.Data.ToStringUtf8()}").ToList();
+        Assert.DoesNotContain(settled, e => e.Contains("redacted", StringComparison.Ordinal));
+        Assert.Equal(["user.user.deleted"], settled.Where(e => e.Contains(created.UserId, StringComparison.Ordinal)).Select(e => e.Split(' ')[0]));
+        await EventuallyAsync(() => platform.ScalarAsync<long>("SELECT count(*) FROM service_event WHERE published_at IS NULL"), n => n == 0, what: "unpublished outbox rows");
+    }
+
+    [Fact]
+    public async Task Changes_made_while_Redis_is_down_are_served_from_the_database_and_published_once_Redis_returns()
+    {
+        var before = await platform.Users.CreateUserAsync(UserPlatform.NewUser(), cancellationToken: Cancel);
+        await platform.EventsAsync("user.user.created", before.UserId, timeout: EventTimeout);
+
+        await platform.Redis.StopAsync(Cancel);
+        V1.User created;
+        V1.User updated;
+        try
+        {
+            created = await platform.Users.CreateUserAsync(UserPlatform.NewUser(), cancellationToken: Cancel);
+            updated = await platform.Users.UpdateUserAsync(new UpdateUserRequest
+            {
+                UserId = before.UserId,
+                ExpectedVersion = 1,
+                User = new V1.User { Profile = new Profile { Locale = "de-AT" } },
+                UpdateMask = new FieldMask { Paths = { "profile.locale" } },
+            }, cancellationToken: Cancel);
+            // No cache: the database answers.
+            Assert.Equal(created, await platform.Users.GetUserAsync(new GetUserRequest { UserId = created.UserId }, cancellationToken: Cancel));
+            Assert.Equal(updated, await platform.Users.GetUserAsync(new GetUserRequest { UserId = before.UserId }, cancellationToken: Cancel));
+            Assert.Empty(await platform.Subscriber.SettleAsync(r => r.Kind == "event" && About(r.Event, created.UserId), Settle));
+        }
+        finally
+        {
+            await platform.Redis.StartAsync(Cancel);
+        }
+
+        await platform.EventsAsync("user.user.created", created.UserId, timeout: EventTimeout);
+        await platform.EventsAsync("user.user.updated", before.UserId, timeout: EventTimeout);
+        // A publish the broker took just as it came back may be retried: delivery is at least once, so each row's
+        // event must arrive, always under the row's id and with the row's content.
+        await AssertPublishedAsync(created.UserId, exactlyOnce: false, "user.user.created");
+        await AssertPublishedAsync(before.UserId, exactlyOnce: false, "user.user.created", "user.user.updated");
+        Assert.Equal(updated, await platform.Users.GetUserAsync(new GetUserRequest { UserId = before.UserId }, cancellationToken: Cancel));
+    }
+
+    private static bool About(Dapr.AppCallback.Autogen.Grpc.v1.TopicEventRequest cloudEvent, string userId) =>
+        cloudEvent.Data.ToStringUtf8().Contains(userId, StringComparison.Ordinal);
+
+    private Task AssertPublishedOnceAsync(string userId, params string[] topics) => AssertPublishedAsync(userId, exactlyOnce: true, topics);
+
+    /// <summary>The user's outbox rows are the given topics, all published, and each reached the subscriber under the row's id with the row's payload.</summary>
+    private async Task AssertPublishedAsync(string userId, bool exactlyOnce, params string[] topics)
+    {
+        var rows = await EventuallyAsync(() => platform.OutboxRowsAsync(userId), r => r.Count > 0 && r.All(x => x.Published), what: $"the outbox rows of {userId} published");
+        Assert.Equal(topics.Order(), rows.Select(r => r.Topic).Order());
+        await platform.Subscriber.SettleAsync(_ => true, Settle);
+        var received = platform.AllEvents().Where(e => About(e, userId)).ToList();
+        foreach (var row in rows)
+        {
+            var copies = received.Where(e => e.Id == row.Id.ToString()).ToList();
+            if (exactlyOnce)
+            {
+                Assert.Single(copies);
+            }
+            else
+            {
+                Assert.NotEmpty(copies);
+            }
+            Assert.All(copies, e => Assert.Equal((row.Topic, JsonParser.Default.Parse<Struct>(row.Payload)), (e.Topic, JsonParser.Default.Parse<Struct>(e.Data.ToStringUtf8()))));
+        }
+        Assert.All(received, e => Assert.Contains(rows, r => r.Id.ToString() == e.Id));
+    }
+}
