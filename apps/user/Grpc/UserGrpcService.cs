@@ -432,16 +432,21 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique)
+        catch (DbUpdateException e) when (Taken(e) is { } taken)
         {
-            throw unique.ConstraintName switch
+            throw taken;
+        }
+    }
+
+    private static AlreadyExistsException? Taken(DbUpdateException error) =>
+        (error.InnerException as PostgresException) is { SqlState: PostgresErrorCodes.UniqueViolation } unique
+            ? unique.ConstraintName switch
             {
                 "ix_service_user_username_key" => new AlreadyExistsException("username", "the username is taken"),
                 "ix_service_user_email_key" => new AlreadyExistsException("email", "the email address is already registered"),
-                _ => e,
-            };
-        }
-    }
+                _ => null,
+            }
+            : null;
 
     private Task InvalidateAsync(Guid id, CancellationToken cancellationToken) =>
         cache.InvalidateAsync(Entity, [ProfileKey(id)], cancellationToken);
