@@ -26,8 +26,11 @@ public sealed record ProbeTopics(string Prefix)
     /// <summary>A topic the platform's pub/sub does not allow (allowedTopics), so the broker refuses its events.</summary>
     public string Refused => $"{Prefix}.item.refused";
 
+    /// <summary>A topic nobody subscribes to, for events a test only counts.</summary>
+    public string Counted => $"{Prefix}.item.counted";
+
     /// <summary>Every topic but <see cref="Refused"/>.</summary>
-    public IReadOnlyList<string> Allowed => [ItemCreated, Signal, SignalDeadLetter, Note];
+    public IReadOnlyList<string> Allowed => [ItemCreated, Signal, SignalDeadLetter, Note, Counted];
 }
 
 /// <summary>How often the cache loader ran, per item (singleton, so tests see loads across calls).</summary>

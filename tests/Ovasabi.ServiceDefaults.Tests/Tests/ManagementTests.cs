@@ -5,13 +5,12 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
 using Ovasabi.ServiceDefaults.Tests.Platform;
-using Ovasabi.ServiceDefaults.Tests.Probe.V1;
 
 namespace Ovasabi.ServiceDefaults.Tests.Tests;
 
 /// <summary>
-/// /healthz, /readyz and /metrics on the HTTP/1.1 management port; gRPC health and reflection on the gRPC port; neither
-/// port serves the other's endpoints.
+/// /healthz and /readyz on the HTTP/1.1 management port; gRPC health and reflection on the gRPC port; neither port serves
+/// the other's endpoints (/metrics: MetricsTests).
 /// </summary>
 [Collection(ProbeCollection.Name)]
 public sealed class ManagementTests(ProbePlatform platform)
@@ -66,32 +65,6 @@ public sealed class ManagementTests(ProbePlatform platform)
     }
 
     [Fact]
-    public async Task Metrics_serves_Prometheus_text_with_rpc_server_duration_per_probe_method_and_status()
-    {
-        await Probe.Probe.CreateItemAsync(new CreateItemRequest { Name = Names.Unique("metered") }, cancellationToken: Cancel);
-        await Assert.ThrowsAsync<RpcException>(async () => await Probe.Probe.FailAsync(new FailRequest { Kind = "not_found" }, cancellationToken: Cancel));
-
-        var metrics = await Eventually.Async(() => Probe.Management.GetStringAsync("/metrics", Cancel),
-            text => DurationLines(text, "Fail").Any(l => l.Contains("rpc_grpc_status_code=\"5\"", StringComparison.Ordinal)),
-            "rpc_server_duration for Fail with NotFound");
-
-        var created = DurationLines(metrics, "CreateItem").ToList();
-        Assert.Contains(created, l => l.Contains("rpc_grpc_status_code=\"0\"", StringComparison.Ordinal));
-        Assert.All(created, l => Assert.Contains("rpc_service=\"ovasabi.probe.v1.Probe\"", l, StringComparison.Ordinal));
-        Assert.All(created, l => Assert.Contains("service=\"probe\"", l, StringComparison.Ordinal));
-        Assert.Contains("# TYPE rpc_server_duration", metrics, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Metrics_answers_in_the_Prometheus_text_format()
-    {
-        using var response = await Probe.Management.GetAsync("/metrics", Cancel);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
-    }
-
-    [Fact]
     public async Task Reflection_lists_the_probe_health_and_AppCallback_services()
     {
         var reflection = new ServerReflection.ServerReflectionClient(Probe.Channel);
@@ -138,8 +111,4 @@ public sealed class ManagementTests(ProbePlatform platform)
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
-
-    private static IEnumerable<string> DurationLines(string metrics, string method) =>
-        metrics.Split('\n').Where(l => l.StartsWith("rpc_server_duration", StringComparison.Ordinal)
-                                      && l.Contains($"rpc_method=\"{method}\"", StringComparison.Ordinal));
 }
