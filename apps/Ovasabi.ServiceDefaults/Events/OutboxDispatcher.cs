@@ -102,16 +102,17 @@ public sealed class OutboxDispatcher<TDb>(
             {
                 metrics.Published(row.EventType, success: false);
                 row.Attempts++;
-                row.LastError = e.Message.Length > 1000 ? e.Message[..1000] : e.Message;
+                var reason = Reason(e);
+                row.LastError = reason.Length > 1000 ? reason[..1000] : reason;
                 if (IsTransient(e))
                 {
-                    logger.LogWarning("Publishing {EventType} {Id} failed (attempt {Attempts}); backing off: {Reason}", row.EventType, row.Id, row.Attempts, e.Message);
+                    logger.LogWarning("Publishing {EventType} {Id} failed (attempt {Attempts}); backing off: {Reason}", row.EventType, row.Id, row.Attempts, reason);
                     failed = true;
                     break;
                 }
                 var delay = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(Math.Pow(2, Math.Min(row.Attempts, 12))).Ticks, TimeSpan.FromHours(1).Ticks));
                 row.NextAttemptAt = DateTimeOffset.UtcNow + delay;
-                logger.LogError("Publishing {EventType} {Id} was refused (attempt {Attempts}); retrying it in {Delay}: {Reason}", row.EventType, row.Id, row.Attempts, delay, e.Message);
+                logger.LogError("Publishing {EventType} {Id} was refused (attempt {Attempts}); retrying it in {Delay}: {Reason}", row.EventType, row.Id, row.Attempts, delay, reason);
             }
         }
         await db.SaveChangesAsync(cancellationToken);
@@ -131,6 +132,12 @@ public sealed class OutboxDispatcher<TDb>(
                 ["cloudevent.type"] = row.EventType,
             }, timeout.Token);
     }
+
+    /// <summary>
+    /// Why a publish failed: the SDK's DaprException only says "see InnerException", so last_error and the log take the
+    /// sidecar's answer (status and detail) from inside it.
+    /// </summary>
+    private static string Reason(Exception e) => e is DaprException { InnerException: { } inner } ? inner.Message : e.Message;
 
     /// <summary>The sidecar or broker is down or slow (retry everything later), rather than refusing this one event.</summary>
     private static bool IsTransient(Exception e) => e switch

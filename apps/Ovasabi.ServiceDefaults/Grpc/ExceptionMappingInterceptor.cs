@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Dapr;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -91,7 +92,10 @@ public sealed class ExceptionMappingInterceptor(ServiceOptions options, ServiceM
         return new RpcException(new GrpcStatus(StatusCode.Internal, "internal error"));
     }
 
-    /// <summary>Failures to reach PostgreSQL (refused, reset, shut down, timed out) rather than a bad statement.</summary>
+    /// <summary>
+    /// Failures to reach PostgreSQL (refused, reset, shut down, timed out) rather than a bad statement, or to reach the
+    /// Dapr sidecar.
+    /// </summary>
     public static bool IsUnavailable(Exception error) => error switch
     {
         NpgsqlException { IsTransient: true } => true,
@@ -99,6 +103,10 @@ public sealed class ExceptionMappingInterceptor(ServiceOptions options, ServiceM
         NpgsqlException { InnerException: SocketException or IOException or TimeoutException } => true,
         DbUpdateException { InnerException: { } inner } => IsUnavailable(inner),
         InvalidOperationException { InnerException: { } inner } => IsUnavailable(inner),
+        // The Dapr SDK wraps the transport failure when the sidecar is down (a DaprClient call made by the service).
+        DaprException { InnerException: { } inner } => IsUnavailable(inner),
+        RpcException { StatusCode: StatusCode.Unavailable } => true,
+        HttpRequestException { InnerException: SocketException } => true,
         _ => false,
     };
 
