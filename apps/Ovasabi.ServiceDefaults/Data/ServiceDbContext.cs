@@ -62,6 +62,9 @@ public sealed class ServiceEvent
 /// <summary>The inbox: CloudEvent ids a consumer has handled, so a redelivered event is handled once.</summary>
 public sealed class ProcessedMessage
 {
+    /// <summary>The longest CloudEvent id (and topic) the inbox records; longer ids cannot be de-duplicated.</summary>
+    public const int MaxIdLength = 128;
+
     public required string MessageId { get; set; }
 
     public required string Consumer { get; set; }
@@ -98,7 +101,20 @@ public abstract class ServiceDbContext(DbContextOptions options) : DbContext(opt
         return row;
     }
 
-    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        Stamp();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        Stamp();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    /// <summary>Maintains master's timestamps on every save, synchronous or not.</summary>
+    private void Stamp()
     {
         var now = DateTimeOffset.UtcNow;
         foreach (var entry in ChangeTracker.Entries<MasterRecord>())
@@ -113,7 +129,6 @@ public abstract class ServiceDbContext(DbContextOptions options) : DbContext(opt
             }
         }
         TruncateTimestampsToMicroseconds();
-        return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
     }
 
     /// <summary>
@@ -163,8 +178,8 @@ public abstract class ServiceDbContext(DbContextOptions options) : DbContext(opt
         {
             inbox.ToTable("processed_message");
             inbox.HasKey(m => new { m.MessageId, m.Consumer });
-            inbox.Property(m => m.MessageId).HasMaxLength(128);
-            inbox.Property(m => m.Consumer).HasMaxLength(128);
+            inbox.Property(m => m.MessageId).HasMaxLength(ProcessedMessage.MaxIdLength);
+            inbox.Property(m => m.Consumer).HasMaxLength(ProcessedMessage.MaxIdLength);
         });
     }
 }

@@ -54,6 +54,12 @@ public sealed class EventCallbackService<TDb>(
             logger.LogError("Event {Id} on topic {Topic} has no handler; dropped", request.Id, request.Topic);
             return (EventStatus.Drop, "drop");
         }
+        if (request.Id.Length is 0 or > ProcessedMessage.MaxIdLength)
+        {
+            // Without a usable id the event cannot be de-duplicated; retrying would never change that.
+            logger.LogError("Event on {Topic} has an id of {Length} characters (1 to {Max} allowed); dropped", request.Topic, request.Id.Length, ProcessedMessage.MaxIdLength);
+            return (EventStatus.Drop, "drop");
+        }
         IMessage message;
         try
         {

@@ -17,7 +17,7 @@ namespace Ovasabi.ServiceDefaults.Events;
 /// Publishes the outbox: unpublished <c>service_event</c> rows, oldest first, through Dapr pub/sub with the row's id as
 /// the CloudEvent id, then stamps <c>published_at</c>. Rows are claimed with FOR UPDATE SKIP LOCKED so replicas never
 /// publish the same row together. When the sidecar or the broker is down nothing is lost: the rows stay unpublished
-/// and the dispatcher backs off (up to 30 s) and tries again; a row the broker refuses for good is set aside with its
+/// and the dispatcher backs off (up to 10 s) and tries again; a row the broker refuses for good is set aside with its
 /// own backoff so it does not hold the others up.
 /// </summary>
 public sealed class OutboxDispatcher<TDb>(
@@ -30,7 +30,7 @@ public sealed class OutboxDispatcher<TDb>(
 {
     private const int BatchSize = 100;
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
 
     private TimeSpan _backoff = TimeSpan.Zero;

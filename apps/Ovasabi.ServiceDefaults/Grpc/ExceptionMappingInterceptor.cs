@@ -23,35 +23,38 @@ namespace Ovasabi.ServiceDefaults.Grpc;
 /// </summary>
 public sealed class ExceptionMappingInterceptor(ServiceOptions options, ServiceMetrics metrics, ILogger<ExceptionMappingInterceptor> logger) : Interceptor
 {
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
-        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
-    {
-        var started = Stopwatch.GetTimestamp();
-        var code = StatusCode.OK;
-        try
-        {
-            return await continuation(request, context);
-        }
-        catch (Exception e)
-        {
-            var mapped = Map(e, context);
-            code = mapped.StatusCode;
-            throw mapped;
-        }
-        finally
-        {
-            metrics.RpcServed(context.Method, code, Stopwatch.GetElapsedTime(started));
-        }
-    }
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
+        ServeAsync(context, () => continuation(request, context));
 
-    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
-        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        var started = Stopwatch.GetTimestamp();
-        var code = StatusCode.OK;
-        try
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation) =>
+        ServeAsync(context, () => continuation(requestStream, context));
+
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
+        ServeAsync(context, async () =>
         {
             await continuation(request, responseStream, context);
+            return true;
+        });
+
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation) =>
+        ServeAsync(context, async () =>
+        {
+            await continuation(requestStream, responseStream, context);
+            return true;
+        });
+
+    /// <summary>Runs one call of any kind: maps what escapes it and records its duration and status.</summary>
+    private async Task<T> ServeAsync<T>(ServerCallContext context, Func<Task<T>> call)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var code = StatusCode.OK;
+        try
+        {
+            return await call();
         }
         catch (Exception e)
         {

@@ -24,10 +24,10 @@ public static class HealthEndpoints
             .AddCheck<SidecarHealthCheck>("dapr-sidecar", tags: [ReadyTag]);
     }
 
-    public static void MapServiceHealth(this IEndpointRouteBuilder endpoints, string host)
+    public static void MapServiceHealth(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync }).RequireHost(host);
-        endpoints.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync }).RequireHost(host);
+        endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync });
+        endpoints.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync });
     }
 
     private static Task WriteAsync(HttpContext context, HealthReport report)

@@ -47,7 +47,14 @@ public static class ServiceHosting
         services.AddGrpcHealthChecks(o => o.Services.Map("", result => result.Tags.Contains(HealthEndpoints.ReadyTag)));
         services.AddServiceHealthChecks<TDb>();
 
-        services.AddDaprClient();
+        // Reconnect to a restarted sidecar within seconds (gRPC's default backoff grows to two minutes), so the
+        // outbox and cache resume promptly; cancellation surfaces as OperationCanceledException, as the SDK sets it.
+        services.AddDaprClient(dapr => dapr.UseGrpcChannelOptions(new global::Grpc.Net.Client.GrpcChannelOptions
+        {
+            ThrowOperationCanceledOnCancellation = true,
+            InitialReconnectBackoff = TimeSpan.FromMilliseconds(200),
+            MaxReconnectBackoff = TimeSpan.FromSeconds(2),
+        }));
         // Before the dispatcher: hosted services start in order, and nothing should talk to Dapr before it answers.
         services.AddHostedService<SidecarStartup>();
 
@@ -63,27 +70,37 @@ public static class ServiceHosting
         return builder;
     }
 
-    /// <summary>Management endpoints on the management port; gRPC health, reflection and Dapr's AppCallback on the gRPC port.</summary>
+    /// <summary>
+    /// The management port serves only /healthz, /readyz and /metrics, from its own branch of the pipeline (chosen by
+    /// the connection's local port, not the Host header a caller controls); everything else (gRPC health, reflection,
+    /// Dapr's AppCallback and the app's services) is served on the gRPC port only.
+    /// </summary>
     public static WebApplication MapServiceDefaults<TDb>(this WebApplication app) where TDb : ServiceDbContext
     {
         var options = app.Services.GetRequiredService<ServiceOptions>();
-        var management = $"*:{options.ManagementPort}";
-        app.MapServiceHealth(management);
-        app.MapPrometheusScrapingEndpoint("/metrics").RequireHost(management);
-        app.MapGrpcHealthChecksService().RequireHost(GrpcHost(options));
-        app.MapGrpcReflectionService().RequireHost(GrpcHost(options));
+        app.MapWhen(context => context.Connection.LocalPort == options.ManagementPort, management =>
+        {
+            management.UseRouting();
+            management.UseEndpoints(endpoints =>
+            {
+                endpoints.MapServiceHealth();
+                endpoints.MapPrometheusScrapingEndpoint("/metrics");
+            });
+        });
+        // Explicitly after the branch, so management requests never reach the gRPC endpoints.
+        app.UseRouting();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
         app.MapServiceGrpc<EventCallbackService<TDb>>();
         return app;
     }
 
-    /// <summary>Maps a gRPC service on the gRPC port only.</summary>
+    /// <summary>Maps one of the app's gRPC services (served on the gRPC port).</summary>
     public static WebApplication MapServiceGrpc<TService>(this WebApplication app) where TService : class
     {
-        app.MapGrpcService<TService>().RequireHost(GrpcHost(app.Services.GetRequiredService<ServiceOptions>()));
+        app.MapGrpcService<TService>();
         return app;
     }
-
-    private static string GrpcHost(ServiceOptions options) => $"*:{options.GrpcPort}";
 
     /// <summary>
     /// Runs the app; with the argument <c>migrate</c> applies the database migrations and exits, and with

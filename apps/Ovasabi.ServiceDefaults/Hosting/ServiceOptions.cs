@@ -42,7 +42,7 @@ public sealed record ServiceOptions
             Name = name,
             GrpcPort = grpcPort,
             ManagementPort = Int(configuration["MANAGEMENT_PORT"]) ?? Int(section["ManagementPort"]) ?? grpcPort + 1,
-            ListenAddress = section["ListenAddress"] ?? "0.0.0.0",
+            ListenAddress = section["ListenAddress"] is "localhost" ? "127.0.0.1" : section["ListenAddress"] ?? "0.0.0.0",
             PubSubName = section["PubSubName"] ?? "pubsub",
             StateStoreName = section["StateStoreName"] ?? "statestore",
             MigrateOnStartup = bool.TryParse(section["MigrateOnStartup"], out var migrate) && migrate,

@@ -84,7 +84,7 @@ public sealed class ManagementTests(ProbePlatform platform)
     [InlineData("/healthz")]
     [InlineData("/readyz")]
     [InlineData("/metrics")]
-    public async Task The_gRPC_port_does_not_serve_management_endpoints(string path)
+    public async Task The_gRPC_port_does_not_serve_management_endpoints_even_with_the_management_port_as_Host(string path)
     {
         using var client = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{Probe.GrpcPort}{path}")
@@ -92,6 +92,8 @@ public sealed class ManagementTests(ProbePlatform platform)
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
+        // The caller controls Host; the port the connection arrived on decides.
+        request.Headers.Host = $"127.0.0.1:{Probe.ManagementPort}";
 
         using var response = await client.SendAsync(request, Cancel);
 
