@@ -9,7 +9,7 @@ public sealed record FieldViolation(string Field, string Description);
 /// A domain error with the gRPC status it maps to. Throw these from services; anything else that escapes an RPC is
 /// a bug and answers Internal.
 /// </summary>
-public abstract class ServiceException(StatusCode code, string message, string reason) : Exception(message)
+public abstract class ServiceException(StatusCode code, string message, string reason, Exception? inner = null) : Exception(message, inner)
 {
     public StatusCode Code { get; } = code;
 
@@ -53,8 +53,12 @@ public sealed class VersionConflictException(string entity, long expected, long 
 public sealed class PermissionDeniedException(string message)
     : ServiceException(StatusCode.PermissionDenied, message, "PERMISSION_DENIED");
 
-public sealed class UnauthenticatedException(string message)
-    : ServiceException(StatusCode.Unauthenticated, message, "UNAUTHENTICATED");
+public sealed class UnauthenticatedException(string message, string reason = "UNAUTHENTICATED")
+    : ServiceException(StatusCode.Unauthenticated, message, reason);
 
-public sealed class ResourceExhaustedException(string message)
-    : ServiceException(StatusCode.ResourceExhausted, message, "RESOURCE_EXHAUSTED");
+public sealed class ResourceExhaustedException(string message, string reason = "RESOURCE_EXHAUSTED")
+    : ServiceException(StatusCode.ResourceExhausted, message, reason);
+
+/// <summary>A dependency the call needs is out of reach; the caller may retry.</summary>
+public sealed class UnavailableException(string message, Exception? inner = null)
+    : ServiceException(StatusCode.Unavailable, message, "DEPENDENCY_UNAVAILABLE", inner);

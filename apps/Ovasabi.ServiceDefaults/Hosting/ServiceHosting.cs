@@ -15,6 +15,7 @@ using Ovasabi.ServiceDefaults.Data;
 using Ovasabi.ServiceDefaults.Events;
 using Ovasabi.ServiceDefaults.Grpc;
 using Ovasabi.ServiceDefaults.Health;
+using Ovasabi.ServiceDefaults.Security;
 using Ovasabi.ServiceDefaults.Telemetry;
 
 namespace Ovasabi.ServiceDefaults.Hosting;
@@ -42,7 +43,13 @@ public static class ServiceHosting
         });
         builder.AddServiceTelemetry(options);
 
-        services.AddGrpc(grpc => grpc.Interceptors.Add<ExceptionMappingInterceptor>());
+        // Errors are mapped around the authorization check, so its refusals get their codes too.
+        services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<ExceptionMappingInterceptor>();
+            grpc.Interceptors.Add<AuthorizationInterceptor>();
+        });
+        services.AddServiceSecurity(builder.Configuration);
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks(o => o.Services.Map("", result => result.Tags.Contains(HealthEndpoints.ReadyTag)));
         services.AddServiceHealthChecks<TDb>();
@@ -75,16 +82,19 @@ public static class ServiceHosting
     /// the connection's local port, not the Host header a caller controls); everything else (gRPC health, reflection,
     /// Dapr's AppCallback and the app's services) is served on the gRPC port only.
     /// </summary>
-    public static WebApplication MapServiceDefaults<TDb>(this WebApplication app) where TDb : ServiceDbContext
+    /// <param name="app">The app.</param>
+    /// <param name="management">Further HTTP endpoints for the management port (e.g. auth's /.well-known/jwks.json).</param>
+    public static WebApplication MapServiceDefaults<TDb>(this WebApplication app, Action<IEndpointRouteBuilder>? management = null) where TDb : ServiceDbContext
     {
         var options = app.Services.GetRequiredService<ServiceOptions>();
-        app.MapWhen(context => context.Connection.LocalPort == options.ManagementPort, management =>
+        app.MapWhen(context => context.Connection.LocalPort == options.ManagementPort, branch =>
         {
-            management.UseRouting();
-            management.UseEndpoints(endpoints =>
+            branch.UseRouting();
+            branch.UseEndpoints(endpoints =>
             {
                 endpoints.MapServiceHealth();
                 endpoints.MapPrometheusScrapingEndpoint("/metrics");
+                management?.Invoke(endpoints);
             });
         });
         // Explicitly after the branch, so management requests never reach the gRPC endpoints.

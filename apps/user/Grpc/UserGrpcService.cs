@@ -5,6 +5,7 @@ using Npgsql;
 using Ovasabi.ServiceDefaults.Caching;
 using Ovasabi.ServiceDefaults.Data;
 using Ovasabi.ServiceDefaults.Grpc;
+using Ovasabi.ServiceDefaults.Security;
 using Ovasabi.User.Data;
 using Ovasabi.User.Domain;
 using Ovasabi.User.Events;
@@ -23,6 +24,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
     private static readonly TimeSpan ProfileTtl = TimeSpan.FromMinutes(15);
     private static readonly HashSet<string> UpdatablePaths = ["username", "email", "profile", .. ProfileRules.Fields.Select(f => "profile." + f)];
 
+    [Anonymous]
     public override async Task<V1.User> CreateUser(CreateUserRequest request, ServerCallContext context)
     {
         var validator = new Validator();
@@ -63,6 +65,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         return user.ToProto();
     }
 
+    [Permission("user.users.read", Owner = "user_id")]
     public override async Task<V1.User> GetUser(GetUserRequest request, ServerCallContext context)
     {
         switch (request.KeyCase)
@@ -85,6 +88,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         }
     }
 
+    [Permission("user.users.update", Owner = "user_id")]
     public override async Task<V1.User> UpdateUser(UpdateUserRequest request, ServerCallContext context)
     {
         var validator = new Validator();
@@ -136,6 +140,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         return user.ToProto();
     }
 
+    [Permission("user.users.suspend")]
     public override async Task<V1.User> SuspendUser(SuspendUserRequest request, ServerCallContext context)
     {
         var validator = new Validator();
@@ -155,6 +160,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         return user.ToProto();
     }
 
+    [Permission("user.users.reactivate")]
     public override async Task<V1.User> ReactivateUser(ReactivateUserRequest request, ServerCallContext context)
     {
         var id = RequireId(request.UserId);
@@ -170,6 +176,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         return user.ToProto();
     }
 
+    [Permission("user.users.delete", Owner = "user_id")]
     public override async Task<Empty> DeleteUser(DeleteUserRequest request, ServerCallContext context)
     {
         var id = RequireId(request.UserId);
@@ -204,6 +211,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         return new Empty();
     }
 
+    [Permission("user.users.list")]
     public override async Task<ListUsersResponse> ListUsers(ListUsersRequest request, ServerCallContext context)
     {
         var page = paging.Read(request, context.CancellationToken);
@@ -214,6 +222,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         return response;
     }
 
+    [Permission("user.users.list")]
     public override async Task<SearchUsersResponse> SearchUsers(SearchUsersRequest request, ServerCallContext context)
     {
         var validator = new Validator().Required("prefix", request.Prefix).MaxLength("prefix", request.Prefix, 64)
@@ -230,6 +239,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         return new SearchUsersResponse { Users = { users.Select(u => u.ToProto()) } };
     }
 
+    [Permission("user.credentials.verify")]
     public override async Task<VerifyCredentialsResponse> VerifyCredentials(VerifyCredentialsRequest request, ServerCallContext context)
     {
         new Validator().Required("login", request.Login).Required("password", request.Password).MaxLength("password", request.Password, 1024).ThrowIfInvalid();
@@ -261,6 +271,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         return new VerifyCredentialsResponse { User = proto, Roles = { proto.Roles } };
     }
 
+    [Permission("user.credentials.change", Owner = "user_id")]
     public override async Task<Empty> ChangePassword(ChangePasswordRequest request, ServerCallContext context)
     {
         var validator = new Validator();
@@ -279,9 +290,11 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         return new Empty();
     }
 
+    [Authenticated]
     public override Task<ListRoleCatalogResponse> ListRoleCatalog(Empty request, ServerCallContext context) =>
         Task.FromResult(new ListRoleCatalogResponse { Roles = { Roles.Catalog.Select(r => new Role { Name = r.Name, Description = r.Description }) } });
 
+    [Permission("user.roles.assign")]
     public override async Task<UserRoles> AssignRole(AssignRoleRequest request, ServerCallContext context)
     {
         var (id, role) = ValidateRole(request.UserId, request.Role);
@@ -299,6 +312,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         return RolesOf(user);
     }
 
+    [Permission("user.roles.assign")]
     public override async Task<UserRoles> RemoveRole(RemoveRoleRequest request, ServerCallContext context)
     {
         var (id, role) = ValidateRole(request.UserId, request.Role);
@@ -313,12 +327,14 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         return RolesOf(user);
     }
 
+    [Permission("user.roles.read", Owner = "user_id")]
     public override async Task<UserRoles> ListUserRoles(ListUserRolesRequest request, ServerCallContext context)
     {
         var id = RequireId(request.UserId);
         return RolesOf(await FindAsync(u => u.Master.Uuid == id, context.CancellationToken) ?? throw new NotFoundException(Entity, request.UserId));
     }
 
+    [Permission("user.preferences.read", Owner = "user_id")]
     public override async Task<Preferences> GetPreferences(GetPreferencesRequest request, ServerCallContext context)
     {
         var validator = new Validator();
@@ -331,6 +347,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         return await PreferencesOfAsync(user, request.Category, context.CancellationToken);
     }
 
+    [Permission("user.preferences.write", Owner = "user_id")]
     public override async Task<Preferences> SetPreferences(SetPreferencesRequest request, ServerCallContext context)
     {
         var validator = new Validator();

@@ -38,7 +38,7 @@ public sealed class ResiliencySidecars(PostgresServer postgres) : SidecarFixture
                 spec:
                   policies:
                     timeouts:
-                      quick: 500ms
+                      quick: 2s
                     circuitBreakers:
                       twoStrikes:
                         maxRequests: 1
@@ -73,7 +73,8 @@ public sealed class ResiliencyContractTests(ResiliencySidecars fixture) : IClass
     [Fact]
     public async Task A_call_slower_than_the_app_timeout_policy_fails_with_ERR_DIRECT_INVOKE_and_a_fast_one_succeeds()
     {
-        using var slow = await fixture.Caller.Http.GetAsync($"/v1.0/invoke/{fixture.SlowApp.AppId}/method/work?delayMs=5000", Cancel);
+        // Far apart on both sides of the 2 s policy, so a busy machine cannot make the fast call time out.
+        using var slow = await fixture.Caller.Http.GetAsync($"/v1.0/invoke/{fixture.SlowApp.AppId}/method/work?delayMs=8000", Cancel);
         using var fast = await fixture.Caller.Http.GetAsync($"/v1.0/invoke/{fixture.SlowApp.AppId}/method/work?delayMs=10", Cancel);
 
         Assert.Equal(HttpStatusCode.InternalServerError, slow.StatusCode);
@@ -102,7 +103,7 @@ public sealed class ResiliencyContractTests(ResiliencySidecars fixture) : IClass
     public async Task A_binding_call_slower_than_the_outbound_timeout_policy_fails_with_Internal()
     {
         var error = await Assert.ThrowsAsync<DaprException>(() => fixture.Client.InvokeBindingAsync(
-            new BindingRequest("sql", "query") { Metadata = { ["sql"] = "SELECT pg_sleep(5)" } }, Cancel));
+            new BindingRequest("sql", "query") { Metadata = { ["sql"] = "SELECT pg_sleep(8)" } }, Cancel));
 
         Assert.Equal(StatusCode.Internal, Assert.IsType<RpcException>(error.InnerException).StatusCode);
         var quick = await fixture.Client.InvokeBindingAsync(new BindingRequest("sql", "query") { Metadata = { ["sql"] = "SELECT 1" } }, Cancel);

@@ -1,0 +1,47 @@
+using Grpc.Core;
+using Ovasabi.ServiceDefaults.Grpc;
+
+namespace Ovasabi.ServiceDefaults.Security;
+
+public enum CallerKind
+{
+    Anonymous,
+    User,
+    Service,
+}
+
+/// <summary>Who is calling: a signed-in user (from a verified access token), another ovasabi service, or nobody.</summary>
+public sealed record Caller(CallerKind Kind, string? UserId, IReadOnlyList<string> Roles, string? SessionId = null, string? AppId = null, string? TokenId = null)
+{
+    public static Caller Anonymous { get; } = new(CallerKind.Anonymous, null, []);
+
+    public static Caller ForService(string appId) => new(CallerKind.Service, null, [AccessPolicy.Service], AppId: appId);
+
+    /// <summary>For logs and audit rows: <c>user:&lt;id&gt;</c>, <c>service:&lt;app-id&gt;</c> or <c>anonymous</c>.</summary>
+    public string Actor => Kind switch
+    {
+        CallerKind.User => $"user:{UserId}",
+        CallerKind.Service => $"service:{AppId}",
+        _ => "anonymous",
+    };
+
+    public bool Allows(string permission, string? ownerUserId) => AccessPolicy.Allows(Roles, permission, UserId, ownerUserId);
+}
+
+public static class CallerExtensions
+{
+    private static readonly object Key = typeof(Caller);
+
+    /// <summary>The caller the authorization interceptor established for this call.</summary>
+    public static Caller GetCaller(this ServerCallContext context) =>
+        context.UserState.TryGetValue(Key, out var caller) ? (Caller)caller : Caller.Anonymous;
+
+    internal static void SetCaller(this ServerCallContext context, Caller caller) => context.UserState[Key] = caller;
+
+    /// <summary>For RPCs declared with <see cref="PermissionAttribute.OwnerCheckedByHandler"/>: fails unless the caller may act on the owner's resource.</summary>
+    public static Caller EnsureAllowed(this ServerCallContext context, string permission, string? ownerUserId)
+    {
+        var caller = context.GetCaller();
+        return caller.Allows(permission, ownerUserId) ? caller : throw new PermissionDeniedException($"{caller.Actor} may not {permission} here");
+    }
+}

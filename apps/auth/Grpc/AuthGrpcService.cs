@@ -1,0 +1,260 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Ovasabi.Auth.Data;
+using Ovasabi.Auth.Domain;
+using Ovasabi.Auth.Events;
+using Ovasabi.Auth.V1;
+using Ovasabi.Auth.V1.Events;
+using Ovasabi.ServiceDefaults.Grpc;
+using Ovasabi.ServiceDefaults.Security;
+using Ovasabi.User.V1;
+
+namespace Ovasabi.Auth.Grpc;
+
+public sealed class AuthGrpcService(
+    AuthDbContext db,
+    Sessions sessions,
+    SignInGuard guard,
+    SigningKeyRing keys,
+    AccessTokenValidator validator,
+    UserService.UserServiceClient users,
+    ILogger<AuthGrpcService> logger) : AuthService.AuthServiceBase
+{
+    // One answer for a wrong password, an unknown login and a locked account, so none can be told apart.
+    private const string InvalidLogin = "invalid login or password";
+
+    [Anonymous]
+    public override async Task<TokenPair> Login(LoginRequest request, ServerCallContext context)
+    {
+        new Validator().Required("login", request.Login).MaxLength("login", request.Login, 254)
+            .Required("password", request.Password).MaxLength("password", request.Password, 1024).ThrowIfInvalid();
+        var client = Client(context);
+        var loginKey = SignInGuard.LoginKey(request.Login);
+        guard.Admit(client.Address, loginKey);
+        var locked = await guard.IsLockedAsync(loginKey, context.CancellationToken);
+        // Checked even when locked: a locked account answers no faster than a wrong password.
+        var verified = await VerifyAsync(request, context.CancellationToken);
+        if (locked || verified.Outcome != Outcome.Verified)
+        {
+            var reason = locked ? "locked" : verified.Outcome == Outcome.Suspended ? "suspended" : "invalid_credentials";
+            await RecordFailureAsync(request.Login, loginKey, verified.UserId, reason, client, context.CancellationToken);
+            if (!locked && verified.Outcome == Outcome.Suspended)
+            {
+                throw new FailedPreconditionException("the account is suspended", "ACCOUNT_SUSPENDED");
+            }
+            throw new UnauthenticatedException(InvalidLogin, "INVALID_CREDENTIALS");
+        }
+        await guard.ClearAsync(loginKey, context.CancellationToken);
+        return await sessions.StartAsync(Guid.Parse(verified.UserId!), verified.Roles, client, context.CancellationToken);
+    }
+
+    [Anonymous]
+    public override async Task<TokenPair> Refresh(RefreshRequest request, ServerCallContext context)
+    {
+        new Validator().Required("refresh_token", request.RefreshToken).MaxLength("refresh_token", request.RefreshToken, 128).ThrowIfInvalid();
+        var client = Client(context);
+        guard.Admit(client.Address);
+        await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
+        var found = await sessions.FindForRefreshAsync(TokenIssuer.Hash(request.RefreshToken), context.CancellationToken);
+        var now = DateTimeOffset.UtcNow;
+        if (found is not { } pair || !pair.Session.IsLive(now))
+        {
+            throw new UnauthenticatedException("the refresh token is invalid or its session has ended", "REFRESH_TOKEN_INVALID");
+        }
+        var (session, token) = pair;
+        if (token.UsedAt is not null)
+        {
+            // A used token presented again: one of the two holders stole it. End the session for both.
+            logger.LogWarning("Refresh token reuse on session {Session} of user {User} from {Address}: session revoked", session.Master.Uuid, session.UserId, client.Address);
+            db.AddEvent(AuthTopics.TokenReuseDetected, new TokenReuseDetected
+            {
+                UserId = session.UserId.ToString(), SessionId = session.Master.Uuid.ToString(), ClientAddress = client.Address, OccurredAt = Timestamp.FromDateTimeOffset(now),
+            }, session.Master);
+            await sessions.RevokeAsync([session], "token_reuse", context.CancellationToken);
+            await db.SaveChangesAsync(context.CancellationToken);
+            await transaction.CommitAsync(context.CancellationToken);
+            throw new UnauthenticatedException("the refresh token was already used: the session is revoked", "REFRESH_TOKEN_REUSED");
+        }
+        if (token.ExpiresAt <= now)
+        {
+            throw new UnauthenticatedException("the refresh token has expired: sign in again", "REFRESH_TOKEN_EXPIRED");
+        }
+        // Roles as they are now, so a role change takes effect at the next refresh.
+        var roles = await CurrentRolesAsync(session.UserId, context.CancellationToken);
+        if (roles is null)
+        {
+            await sessions.RevokeAsync([session], "user_unavailable", context.CancellationToken);
+            await db.SaveChangesAsync(context.CancellationToken);
+            await transaction.CommitAsync(context.CancellationToken);
+            throw new UnauthenticatedException("the account is no longer active: sign in again", "ACCOUNT_INACTIVE");
+        }
+        var tokens = sessions.Rotate(session, token, roles, now);
+        await db.SaveChangesAsync(context.CancellationToken);
+        await transaction.CommitAsync(context.CancellationToken);
+        return tokens;
+    }
+
+    [Authenticated]
+    public override async Task<Empty> Logout(Empty request, ServerCallContext context)
+    {
+        var caller = context.GetCaller();
+        if (caller.SessionId is null)
+        {
+            throw new FailedPreconditionException("only a signed-in user has a session to end", "NO_SESSION");
+        }
+        var session = await sessions.FindAsync(Guid.Parse(caller.SessionId), context.CancellationToken);
+        if (session is not null)
+        {
+            await sessions.RevokeAsync([session], "logout", context.CancellationToken);
+            await db.SaveChangesAsync(context.CancellationToken);
+        }
+        return new Empty();
+    }
+
+    [Permission("auth.sessions.read", Owner = "user_id", EmptyOwnerIsCaller = true)]
+    public override async Task<ListSessionsResponse> ListSessions(ListSessionsRequest request, ServerCallContext context)
+    {
+        var caller = context.GetCaller();
+        var userId = TargetUser(request.UserId, caller);
+        var live = await sessions.LiveAsync(userId, context.CancellationToken);
+        return new ListSessionsResponse { Sessions = { live.Select(s => Sessions.ToProto(s, caller.SessionId)) } };
+    }
+
+    [Permission("auth.sessions.revoke", OwnerCheckedByHandler = true)]
+    public override async Task<Empty> RevokeSession(RevokeSessionRequest request, ServerCallContext context)
+    {
+        var validator = new Validator();
+        var sessionId = validator.Id("session_id", request.SessionId);
+        validator.ThrowIfInvalid();
+        var session = await sessions.FindAsync(sessionId, context.CancellationToken);
+        // Someone else's session is reported missing, not forbidden: its existence is not the caller's business.
+        if (session is null || !context.GetCaller().Allows("auth.sessions.revoke", session.UserId.ToString()))
+        {
+            throw new NotFoundException("session", request.SessionId);
+        }
+        await sessions.RevokeAsync([session], "revoked", context.CancellationToken);
+        await db.SaveChangesAsync(context.CancellationToken);
+        return new Empty();
+    }
+
+    [Permission("auth.sessions.revoke", Owner = "user_id", EmptyOwnerIsCaller = true)]
+    public override async Task<RevokeAllSessionsResponse> RevokeAllSessions(RevokeAllSessionsRequest request, ServerCallContext context)
+    {
+        var userId = TargetUser(request.UserId, context.GetCaller());
+        var live = await sessions.LiveAsync(userId, context.CancellationToken);
+        await sessions.RevokeAsync(live, "revoke_all", context.CancellationToken);
+        await db.SaveChangesAsync(context.CancellationToken);
+        return new RevokeAllSessionsResponse { Revoked = live.Count };
+    }
+
+    [Permission("auth.tokens.authorize")]
+    public override async Task<AuthorizeResponse> Authorize(AuthorizeRequest request, ServerCallContext context)
+    {
+        new Validator().Required("access_token", request.AccessToken).Required("permission", request.Permission)
+            .MaxLength("permission", request.Permission, 128).MaxLength("resource", request.Resource, 128).ThrowIfInvalid();
+        Caller holder;
+        try
+        {
+            holder = await validator.ValidateAsync(request.AccessToken, context.CancellationToken);
+        }
+        catch (UnauthenticatedException e)
+        {
+            return new AuthorizeResponse { Allowed = false, Reason = e.Message };
+        }
+        var roles = await CurrentRolesAsync(Guid.Parse(holder.UserId!), context.CancellationToken);
+        if (roles is null)
+        {
+            return new AuthorizeResponse { Allowed = false, UserId = holder.UserId, Reason = "the account is no longer active" };
+        }
+        var owner = request.Resource.Length == 0 ? null : request.Resource;
+        var allowed = AccessPolicy.Allows(roles, request.Permission, holder.UserId, owner);
+        return new AuthorizeResponse
+        {
+            Allowed = allowed,
+            UserId = holder.UserId,
+            Roles = { roles },
+            Reason = allowed ? "" : $"roles [{string.Join(", ", roles)}] do not grant {request.Permission}" + (owner is null ? "" : $" on resources of {owner}"),
+        };
+    }
+
+    [Anonymous]
+    public override Task<Jwks> GetJwks(Empty request, ServerCallContext context) => Task.FromResult(keys.Jwks);
+
+    private enum Outcome { Verified, Rejected, Suspended }
+
+    private sealed record Verification(Outcome Outcome, string? UserId, IReadOnlyList<string> Roles);
+
+    private async Task<Verification> VerifyAsync(LoginRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await users.VerifyCredentialsAsync(new VerifyCredentialsRequest { Login = request.Login, Password = request.Password }, cancellationToken: cancellationToken);
+            return new Verification(Outcome.Verified, response.User.UserId, response.Roles);
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.Unauthenticated or StatusCode.InvalidArgument)
+        {
+            return new Verification(Outcome.Rejected, null, []);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition)
+        {
+            return new Verification(Outcome.Suspended, null, []);
+        }
+    }
+
+    private async Task RecordFailureAsync(string login, string loginKey, string? userId, string reason, ClientInfo client, CancellationToken cancellationToken)
+    {
+        var state = await guard.RecordFailureAsync(loginKey, cancellationToken);
+        db.AddEvent(AuthTopics.LoginFailed, new LoginFailed
+        {
+            Login = login.Length > 254 ? login[..254] : login,
+            UserId = userId ?? "",
+            Reason = reason,
+            ClientAddress = client.Address,
+            OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        if (state.LockedUntil is { } until && state.Failures == guard.MaxFailures)
+        {
+            logger.LogWarning("Sign-in locked until {Until} after {Failures} failures (lock {Lock}) from {Address}", until, state.Failures, state.Locks, client.Address);
+        }
+    }
+
+    /// <summary>The user's roles from the user service; null when the account is gone or suspended.</summary>
+    private async Task<IReadOnlyList<string>?> CurrentRolesAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var user = await users.GetUserAsync(new GetUserRequest { UserId = userId.ToString() }, cancellationToken: cancellationToken);
+            return user.Status == UserStatus.Active ? user.Roles : null;
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The user a sessions call is about: the one named, or the caller's own when none is.</summary>
+    private static Guid TargetUser(string requested, Caller caller)
+    {
+        var validator = new Validator();
+        if (requested.Length == 0)
+        {
+            return Guid.TryParse(caller.UserId, out var own) ? own : throw new InvalidArgumentException("user_id", "required for a caller that is not a user");
+        }
+        var id = validator.Id("user_id", requested);
+        validator.ThrowIfInvalid();
+        return id;
+    }
+
+    /// <summary>
+    /// The client's address: the first <c>x-forwarded-for</c> hop, which the platform's edge proxy sets (behind Dapr the
+    /// peer is always the sidecar), else the peer.
+    /// </summary>
+    private static ClientInfo Client(ServerCallContext context)
+    {
+        var forwarded = context.RequestHeaders.GetValue("x-forwarded-for")?.Split(',')[0].Trim();
+        var address = string.IsNullOrEmpty(forwarded) ? context.GetHttpContext().Connection.RemoteIpAddress?.ToString() ?? "unknown" : forwarded;
+        return new ClientInfo(address.Length > 64 ? address[..64] : address, context.RequestHeaders.GetValue("user-agent"));
+    }
+}
