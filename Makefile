@@ -1,5 +1,5 @@
 # ovasabi-dapr: one entry point for developers and CI.
-#   make deps   install what is missing (apt: redis-server, postgresql, ICU; npm: s3rver) — idempotent
+#   make deps   install what is missing (apt: redis-server, postgresql, ICU, openssl; npm: s3rver) — idempotent
 #   make build  build the solution (warnings are errors)
 #   make test   deps + build + every test
 SHELL := /bin/bash
@@ -35,6 +35,7 @@ deps-apt:
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	ls /usr/lib/*-linux-gnu/libicuuc.so.* >/dev/null 2>&1 || missing="$$missing libicu72"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq $$missing postgresql-common >/dev/null; \

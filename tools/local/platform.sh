@@ -52,6 +52,18 @@ create_databases() {
   done
 }
 
+signing_key() {
+  # A local signing key for the auth service, named by today's date; rotate by adding a later-named entry.
+  local file=$STATE/secrets.json
+  if [ ! -f "$file" ]; then
+    mkdir -p "$STATE"
+    local pem; pem=$(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | awk '{printf "%s\\n", $0}')
+    printf '{"auth-signing-keys":{"%s":"%s"}}\n' "$(date -u +%Y-%m-%d)" "$pem" > "$file"
+    chmod 600 "$file"
+    echo "generated the auth signing key in $file"
+  fi
+}
+
 stop_backing() {
   local bin; bin=$(pg_bin)
   redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
@@ -65,6 +77,7 @@ case "${1:-run}" in
     start_postgres
     start_redis
     create_databases
+    signing_key
     trap 'stop_backing; rm -f "$RUNNER_PID"' EXIT
     # The runner prints the table of apps and ports, then their health once every app is ready.
     dotnet "$SIDECAR" run -f "$ROOT/dapr.yaml" &

@@ -8,6 +8,7 @@ using Ovasabi.ServiceDefaults.Caching;
 using Ovasabi.ServiceDefaults.Data;
 using Ovasabi.ServiceDefaults.Grpc;
 using Ovasabi.ServiceDefaults.Hosting;
+using Ovasabi.ServiceDefaults.Security;
 using Ovasabi.ServiceDefaults.Tests.Probe.V1;
 
 namespace Ovasabi.ServiceDefaults.Tests.Probe;
@@ -49,6 +50,7 @@ public sealed class ProbeService(ProbeDbContext db, StateCache cache, LoadCounte
 {
     public const string Entity = "item";
 
+    [Anonymous]
     public override Task<Empty> Fail(FailRequest request, ServerCallContext context) => request.Kind switch
     {
         "invalid_argument" => throw new InvalidArgumentException("name", "is required"),
@@ -64,6 +66,7 @@ public sealed class ProbeService(ProbeDbContext db, StateCache cache, LoadCounte
         _ => throw new ArgumentException($"unknown kind '{request.Kind}'"),
     };
 
+    [Anonymous]
     public override Task<Empty> Validate(ValidateRequest request, ServerCallContext context)
     {
         var validator = new Validator()
@@ -76,6 +79,7 @@ public sealed class ProbeService(ProbeDbContext db, StateCache cache, LoadCounte
         return Task.FromResult(new Empty());
     }
 
+    [Anonymous]
     public override async Task<V1.Item> CreateItem(CreateItemRequest request, ServerCallContext context)
     {
         new Validator().Required("name", request.Name).MaxLength("name", request.Name, 64).ThrowIfInvalid();
@@ -101,6 +105,7 @@ public sealed class ProbeService(ProbeDbContext db, StateCache cache, LoadCounte
         return ToProto(item, row.Id.ToString());
     }
 
+    [Anonymous]
     public override async Task<V1.Item> RenameItem(RenameItemRequest request, ServerCallContext context)
     {
         var validator = new Validator();
@@ -117,6 +122,7 @@ public sealed class ProbeService(ProbeDbContext db, StateCache cache, LoadCounte
         return ToProto(item, "");
     }
 
+    [Anonymous]
     public override async Task<CachedItem> GetItem(GetItemRequest request, ServerCallContext context)
     {
         var validator = new Validator();
@@ -135,17 +141,21 @@ public sealed class ProbeService(ProbeDbContext db, StateCache cache, LoadCounte
         };
     }
 
+    [Anonymous]
     public override async Task<Empty> InvalidateItem(GetItemRequest request, ServerCallContext context)
     {
         await cache.InvalidateAsync(Entity, [cache.Key(Entity, request.ItemId)], context.CancellationToken);
         return new Empty();
     }
 
+    [Anonymous]
     public override async Task<Empty> PostNote(Note request, ServerCallContext context)
     {
         await dapr.PublishEventAsync(options.PubSubName, topics.Note, new { key = request.Key }, context.CancellationToken);
         return new Empty();
     }
+
+    public override Task<Empty> Undeclared(Empty request, ServerCallContext context) => Task.FromResult(new Empty());
 
     private static V1.Item ToProto(ProbeItem item, string eventId) => new()
     {

@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Npgsql;
 using Ovasabi.Testing;
+using Ovasabi.Testing.Platform;
 using Ovasabi.Testing.Sidecars;
 using Ovasabi.User.V1;
 using StackExchange.Redis;
@@ -11,38 +12,22 @@ using StackExchange.Redis;
 namespace Ovasabi.User.Tests.Service;
 
 /// <summary>
-/// The user app as it runs for real: its own PostgreSQL database, Redis state and pub/sub, its dev sidecar, and a
-/// subscriber app (with its own sidecar) that receives every user.* event. Tests call the user app over gRPC through
-/// the test's sidecar with dapr-app-id, as another service would.
+/// The identity platform seen from the user service's tests: <see cref="Users"/> calls the user app through the
+/// subscriber's sidecar with dapr-app-id, as another service would, signed in as the bootstrap administrator
+/// (authorization itself is covered by the authorization matrix).
 /// </summary>
-public class UserPlatform(PostgresServer postgres, RedisServer redis) : SidecarFixture
+public class UserPlatform(PostgresServer postgres, RedisServer redis) : IdentityPlatform(postgres, redis)
 {
-    public static readonly string[] Topics =
-        ["user.user.created", "user.user.updated", "user.user.suspended", "user.user.deleted", "user.role.assigned", "user.role.removed", "user.preferences.updated"];
+    public string AppId => UserAppId;
 
-    /// <summary>The user app's Dapr app ID; unique per fixture so parallel test classes never reach each other's app.</summary>
-    public string AppId { get; } = UniqueName.Create("user");
-
-    public string ConnectionString { get; private set; } = "";
-
-    public PostgresServer Postgres => postgres;
-
-    public RedisServer Redis => redis;
+    public string ConnectionString => UserDatabase;
 
     /// <summary>The user app's sidecar (after <see cref="RestartSidecarAsync"/>, the replacement).</summary>
-    public SidecarProcess Sidecar { get; private set; } = null!;
+    public SidecarProcess Sidecar => UserSidecar;
 
-    /// <summary>How the user app's sidecar was started, so that a replacement can be started alike.</summary>
-    public SidecarLaunch SidecarLaunch { get; private set; } = null!;
+    public AppProcess App => UserApp;
 
-    public AppProcess App { get; private set; } = null!;
-
-    /// <summary>Receives every user.* event (SUCCESS).</summary>
-    public CallbackApp Subscriber { get; private set; } = null!;
-
-    public SidecarProcess SubscriberSidecar { get; private set; } = null!;
-
-    /// <summary>The user API through the subscriber's sidecar: gRPC proxying by app ID, as services call each other.</summary>
+    /// <summary>The user API through the subscriber's sidecar, as the administrator.</summary>
     public UserService.UserServiceClient Users { get; private set; } = null!;
 
     /// <summary>The user API on the app's own gRPC port, bypassing every sidecar (for when the user app's sidecar is down).</summary>
@@ -50,40 +35,15 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : SidecarF
 
     protected override async Task StartAsync()
     {
-        ConnectionString = await postgres.CreateDatabaseAsync("user");
-        Resources.RedisState("statestore", redis).RedisPubSub("pubsub", redis);
-        var appPort = FreePort.Next();
-        SidecarLaunch = new SidecarLaunch(AppId, Resources.Directory) { AppPort = appPort };
-        Sidecar = Own(await SidecarProcess.StartAsync(SidecarLaunch));
-        App = Own(await AppProcess.StartAsync("user", appPort, Sidecar, new Dictionary<string, string?>
-        {
-            ["ConnectionStrings__Database"] = ConnectionString,
-            ["Service__MigrateOnStartup"] = "true",
-        }));
-        await Sidecar.WaitReadyAsync();
-        Subscriber = Own(await CallbackApp.StartAsync(UniqueName.Create("user-events"), app =>
-        {
-            foreach (var topic in Topics)
-            {
-                app.Subscribe("pubsub", topic);
-            }
-        }));
-        SubscriberSidecar = Own(await SidecarProcess.StartAsync(new SidecarLaunch(Subscriber.AppId, Resources.Directory) { AppPort = Subscriber.Port }));
-        await SubscriberSidecar.WaitReadyAsync();
-        Users = new UserService.UserServiceClient(DaprClient.CreateInvocationInvoker(AppId, $"http://127.0.0.1:{SubscriberSidecar.GrpcPort}"));
-        var direct = Own(new Channel(GrpcChannel.ForAddress($"http://127.0.0.1:{App.GrpcPort}")));
-        DirectUsers = new UserService.UserServiceClient(direct.Value);
+        await base.StartAsync();
+        Users = UserClient(Admin.AccessToken);
+        DirectUsers = new UserService.UserServiceClient(Direct(UserApp, Admin.AccessToken));
+        // The user app fetches the signing keys at its first checked call; done now, tests that stop its sidecar find them.
+        await Users.ListRoleCatalogAsync(new Google.Protobuf.WellKnownTypes.Empty());
     }
 
-    /// <summary>
-    /// Starts a sidecar for the user app after <see cref="Sidecar"/> was stopped: same launch (app ID, app port) and
-    /// same ports, since the running app keeps talking to the sidecar ports it was started with; waits until it is ready.
-    /// </summary>
-    public async Task RestartSidecarAsync()
-    {
-        Sidecar = Own(await SidecarProcess.StartAsync(SidecarLaunch, Sidecar.Ports));
-        await Sidecar.WaitReadyAsync();
-    }
+    /// <summary>Starts a sidecar for the user app after <see cref="Sidecar"/> was stopped, on the same ports; waits until it is ready.</summary>
+    public Task RestartSidecarAsync() => RestartUserSidecarAsync();
 
     /// <summary>The events of <paramref name="topic"/> about <paramref name="userId"/> that reached the subscriber.</summary>
     public Task<IReadOnlyList<Received>> EventsAsync(string topic, string userId, int count = 1, TimeSpan? timeout = null) =>
@@ -95,7 +55,7 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : SidecarF
     /// <summary>The cached profile of a user as the state store holds it (daprd's HASH <c>appid||key</c>), or null.</summary>
     public async Task<string?> CachedProfileAsync(string userId)
     {
-        await using var connection = await redis.ConnectAsync();
+        await using var connection = await Redis.ConnectAsync();
         var value = await connection.GetDatabase().HashGetAsync($"{AppId}||user:user:{userId}:profile", "data");
         return value.IsNull ? null : value.ToString();
     }
@@ -141,17 +101,6 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : SidecarF
         Email = $"{Guid.NewGuid():N}@example.com",
         Password = "correct horse battery",
     };
-
-    private sealed class Channel(GrpcChannel value) : IAsyncDisposable
-    {
-        public GrpcChannel Value => value;
-
-        public ValueTask DisposeAsync()
-        {
-            value.Dispose();
-            return ValueTask.CompletedTask;
-        }
-    }
 }
 
 /// <summary>One row of the outbox; its id is the CloudEvent id of the event it publishes.</summary>
