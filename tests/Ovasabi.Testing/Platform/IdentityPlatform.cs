@@ -151,8 +151,8 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : Side
     public static CallInvoker Direct(AppProcess app, string? accessToken = null) =>
         WithToken(GrpcChannel.ForAddress($"http://127.0.0.1:{app.GrpcPort}").CreateCallInvoker(), accessToken);
 
-    /// <summary>A new user with <paramref name="roles"/> besides "user", signed in: its record, password and tokens.</summary>
-    public async Task<SignedInUser> SignUpAsync(params string[] roles)
+    /// <summary>A new user with <paramref name="roles"/> besides "user", not signed in yet: its record and password.</summary>
+    public async Task<(Ovasabi.User.V1.User User, string Password)> CreateAccountAsync(params string[] roles)
     {
         var password = "correct horse battery " + Guid.NewGuid().ToString("N")[..6];
         var user = await UserClient().CreateUserAsync(new CreateUserRequest
@@ -165,6 +165,13 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : Side
         {
             await UserClient(Admin.AccessToken).AssignRoleAsync(new AssignRoleRequest { UserId = user.UserId, Role = role });
         }
+        return (user, password);
+    }
+
+    /// <summary>A new user with <paramref name="roles"/> besides "user", signed in: its record, password and tokens.</summary>
+    public async Task<SignedInUser> SignUpAsync(params string[] roles)
+    {
+        var (user, password) = await CreateAccountAsync(roles);
         var tokens = await AuthClient().LoginAsync(new LoginRequest { Login = user.Username, Password = password });
         return new SignedInUser(user, password, tokens);
     }

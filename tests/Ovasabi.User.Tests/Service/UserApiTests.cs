@@ -1,7 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Ovasabi.User.V1;
-using static Ovasabi.User.Tests.Service.Rpc;
+using static Ovasabi.Testing.Rpc;
 
 namespace Ovasabi.User.Tests.Service;
 

@@ -4,7 +4,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Ovasabi.User.V1;
 using Ovasabi.User.V1.Events;
-using static Ovasabi.User.Tests.Service.Rpc;
+using static Ovasabi.Testing.Rpc;
 
 namespace Ovasabi.User.Tests.Service;
 

@@ -1,12 +1,13 @@
 using Google.Protobuf;
 using Google.Rpc;
 using Grpc.Core;
+using Xunit;
 using StatusCode = Grpc.Core.StatusCode;
 
-namespace Ovasabi.User.Tests.Service;
+namespace Ovasabi.Testing;
 
-/// <summary>Assertions on gRPC outcomes and small polling helpers for the service tests.</summary>
-internal static class Rpc
+/// <summary>Assertions on gRPC outcomes and small polling helpers for tests that call the apps.</summary>
+public static class Rpc
 {
     public static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
