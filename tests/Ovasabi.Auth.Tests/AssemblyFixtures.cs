@@ -1,0 +1,2 @@
+[assembly: AssemblyFixture(typeof(Ovasabi.Testing.PostgresServer))]
+[assembly: AssemblyFixture(typeof(Ovasabi.Testing.RedisServer))]

@@ -1,0 +1,91 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Ovasabi.Auth.V1;
+using Ovasabi.Testing;
+using Ovasabi.Testing.Platform;
+using Ovasabi.Testing.Sidecars;
+using Ovasabi.User.V1;
+using static Ovasabi.Testing.Rpc;
+
+namespace Ovasabi.Auth.Tests.Platform;
+
+/// <summary>
+/// The identity platform for the auth tests, with a lockout short enough to wait out (3 failures, 2 s, doubling).
+/// One instance serves every test class of <see cref="AuthCollection"/>: they run one after another, so a key
+/// rotation or a lockout never overlaps another class's calls.
+/// </summary>
+public class AuthPlatform(PostgresServer postgres, RedisServer redis) : IdentityPlatform(postgres, redis)
+{
+    public const int MaxFailures = 3;
+
+    public static readonly TimeSpan BaseBackoff = TimeSpan.FromSeconds(2);
+
+    protected override Dictionary<string, string?> AuthSettings()
+    {
+        var settings = base.AuthSettings();
+        settings["Auth__Lockout__MaxFailures"] = MaxFailures.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Auth__Lockout__BaseBackoff"] = BaseBackoff.ToString("c");
+        return settings;
+    }
+
+    /// <summary>
+    /// A client address of its own (a documentation IPv6 address), sent as the edge proxy would in
+    /// <c>x-forwarded-for</c>, so a test never shares a per-address budget with another.
+    /// </summary>
+    public static string NewAddress() => $"2001:db8::{Random.Shared.Next(0x10000):x}:{Random.Shared.Next(0x10000):x}:{Random.Shared.Next(0x10000):x}";
+
+    public static Metadata From(string address) => new() { { "x-forwarded-for", address } };
+
+    /// <summary>Signs in from <paramref name="address"/> (a fresh one when null).</summary>
+    public AsyncUnaryCall<TokenPair> Login(string login, string password, string? address = null) =>
+        AuthClient().LoginAsync(new LoginRequest { Login = login, Password = password }, From(address ?? NewAddress()), cancellationToken: Cancel);
+
+    /// <summary>A call that only a live session passes: the user service's GetUser of the token's own user.</summary>
+    public AsyncUnaryCall<Ovasabi.User.V1.User> GetSelf(string accessToken, string userId) =>
+        UserClient(accessToken).GetUserAsync(new GetUserRequest { UserId = userId }, cancellationToken: Cancel);
+
+    /// <summary>A call that only a live session passes: the auth service's ListSessions of the caller.</summary>
+    public AsyncUnaryCall<ListSessionsResponse> ListOwnSessions(string accessToken) =>
+        AuthClient(accessToken).ListSessionsAsync(new ListSessionsRequest(), cancellationToken: Cancel);
+
+    /// <summary>Fails unless both the auth and the user service refuse <paramref name="accessToken"/> as Unauthenticated; returns both errors.</summary>
+    public async Task<(RpcException Auth, RpcException User)> RejectedEverywhereAsync(string accessToken, string userId) =>
+        (await FailsAsync(StatusCode.Unauthenticated, () => ListOwnSessions(accessToken)),
+         await FailsAsync(StatusCode.Unauthenticated, () => GetSelf(accessToken, userId)));
+
+    /// <summary>The first event of <paramref name="topic"/> that reached the subscriber and matches; waits for it.</summary>
+    public async Task<T> EventAsync<T>(string topic, Func<T, bool> match) where T : IMessage, new()
+    {
+        var received = await Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Topic == topic && match(Payload<T>(r)), timeout: EventTimeout);
+        return Payload<T>(received[0]);
+    }
+
+    /// <summary>The JSON Web Key Set the auth app's management port serves over HTTP.</summary>
+    public async Task<Jwks> HttpJwksAsync()
+    {
+        var json = await AuthApp.Management.GetStringAsync("/.well-known/jwks.json", Cancel);
+        return JsonParser.Default.Parse<Jwks>(json);
+    }
+
+    private static T Payload<T>(Received received) where T : IMessage, new() =>
+        JsonParser.Default.Parse<T>(received.Event.Data.ToStringUtf8());
+}
+
+[CollectionDefinition(nameof(AuthCollection))]
+public sealed class AuthCollection : ICollectionFixture<AuthPlatform>;
+
+/// <summary>Small sign-in budgets (3 per account, 5 per address, per minute) for the rate-limit tests.</summary>
+public sealed class RateLimitPlatform(PostgresServer postgres, RedisServer redis) : AuthPlatform(postgres, redis)
+{
+    public const int PerAccount = 3;
+
+    public const int PerAddress = 5;
+
+    protected override Dictionary<string, string?> AuthSettings()
+    {
+        var settings = base.AuthSettings();
+        settings["Auth__RateLimits__PerAccount"] = PerAccount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Auth__RateLimits__PerAddress"] = PerAddress.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return settings;
+    }
+}
