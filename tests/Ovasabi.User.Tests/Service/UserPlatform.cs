@@ -55,11 +55,7 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : SidecarF
         var appPort = FreePort.Next();
         SidecarLaunch = new SidecarLaunch(AppId, Resources.Directory) { AppPort = appPort };
         Sidecar = Own(await SidecarProcess.StartAsync(SidecarLaunch));
-        App = Own(await AppProcess.StartAsync("user", appPort, Sidecar, new Dictionary<string, string?>
-        {
-            ["ConnectionStrings__Database"] = ConnectionString,
-            ["Service__MigrateOnStartup"] = "true",
-        }));
+        App = Own(await AppProcess.StartAsync("user", appPort, Sidecar, AppEnvironment()));
         await Sidecar.WaitReadyAsync();
         Subscriber = Own(await CallbackApp.StartAsync(UniqueName.Create("user-events"), app =>
         {
@@ -73,6 +69,23 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : SidecarF
         Users = new UserService.UserServiceClient(DaprClient.CreateInvocationInvoker(AppId, $"http://127.0.0.1:{SubscriberSidecar.GrpcPort}"));
         var direct = Own(new Channel(GrpcChannel.ForAddress($"http://127.0.0.1:{App.GrpcPort}")));
         DirectUsers = new UserService.UserServiceClient(direct.Value);
+    }
+
+    /// <summary>The user app's environment: its database, migrations at start-up, and what <see cref="AppSettings"/> adds.</summary>
+    public Dictionary<string, string?> AppEnvironment() => new(AppSettings())
+    {
+        ["ConnectionStrings__Database"] = ConnectionString,
+        ["Service__MigrateOnStartup"] = "true",
+    };
+
+    /// <summary>Configuration a fixture gives the user app on top of the usual (environment variable names and values).</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> AppSettings() => [];
+
+    /// <summary>Stops the user app and starts it again alike (same port, same environment); waits until it is ready.</summary>
+    public async Task RestartAppAsync()
+    {
+        await App.StopAsync();
+        App = Own(await AppProcess.StartAsync("user", SidecarLaunch.AppPort, Sidecar, AppEnvironment()));
     }
 
     /// <summary>
