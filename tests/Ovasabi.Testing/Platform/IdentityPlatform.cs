@@ -113,12 +113,25 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : Side
             new SidecarLaunch(Subscriber.AppId, Resources.Directory) { AppPort = Subscriber.Port },
             new SidecarLaunch(ServiceAppId, Resources.Directory)));
         (UserSidecar, AuthSidecar, SubscriberSidecar, ServiceSidecar) = (sidecars[0], sidecars[1], sidecars[2], sidecars[3]);
+        var userSettings = UserSettings();
         var apps = await Task.WhenAll(
-            AppProcess.StartAsync("user", userLaunch.AppPort, UserSidecar, UserSettings()),
+            AppProcess.StartAsync("user", userLaunch.AppPort, UserSidecar, userSettings),
             AppProcess.StartAsync("auth", authLaunch.AppPort, AuthSidecar, AuthSettings()));
         (UserApp, AuthApp) = (Own(apps[0]), Own(apps[1]));
         await Task.WhenAll(UserSidecar.WaitReadyAsync(), AuthSidecar.WaitReadyAsync());
-        Admin = await AuthClient().LoginAsync(new LoginRequest { Login = AdminUsername, Password = AdminPassword });
+        // Whoever the user app was told to bootstrap (a subclass may name another administrator).
+        Admin = await AuthClient().LoginAsync(new LoginRequest
+        {
+            Login = userSettings["User__BootstrapAdmin__Username"]!,
+            Password = userSettings["User__BootstrapAdmin__Password"]!,
+        });
+    }
+
+    /// <summary>Stops the user app and starts it again alike (same port, same settings); waits until it is ready.</summary>
+    public async Task RestartUserAppAsync()
+    {
+        await UserApp.StopAsync();
+        UserApp = Own(await AppProcess.StartAsync("user", UserSidecar.Launch.AppPort, UserSidecar, UserSettings()));
     }
 
     /// <summary>Starts a sidecar for the auth app after <see cref="AuthSidecar"/> was stopped, on the same ports (e.g. to re-read the secret file).</summary>
