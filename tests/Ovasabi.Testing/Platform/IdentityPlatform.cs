@@ -107,12 +107,15 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : Side
                 app.Subscribe("pubsub", topic);
             }
         }));
-        var sidecars = Own(await SidecarProcess.StartReadyAsync(
+        // The user and auth sidecars are ready only once their apps answer, and the apps need them first.
+        var sidecars = Own(await SidecarProcess.StartAllAsync(
             userLaunch,
             authLaunch,
             new SidecarLaunch(Subscriber.AppId, Resources.Directory) { AppPort = Subscriber.Port },
             new SidecarLaunch(ServiceAppId, Resources.Directory)));
         (UserSidecar, AuthSidecar, SubscriberSidecar, ServiceSidecar) = (sidecars[0], sidecars[1], sidecars[2], sidecars[3]);
+        // Subscribed before the apps publish anything (the bootstrap administrator's events included).
+        await Task.WhenAll(SubscriberSidecar.WaitReadyAsync(), ServiceSidecar.WaitReadyAsync());
         var userSettings = UserSettings();
         var apps = await Task.WhenAll(
             AppProcess.StartAsync("user", userLaunch.AppPort, UserSidecar, userSettings),
