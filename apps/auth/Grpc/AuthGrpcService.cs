@@ -38,7 +38,8 @@ public sealed class AuthGrpcService(
         if (locked || verified.Outcome != Outcome.Verified)
         {
             var reason = locked ? "locked" : verified.Outcome == Outcome.Suspended ? "suspended" : "invalid_credentials";
-            await RecordFailureAsync(request.Login, loginKey, verified.UserId, reason, client, context.CancellationToken);
+            var userId = verified.UserId ?? await AccountIdAsync(request.Login, context.CancellationToken);
+            await RecordFailureAsync(request.Login, loginKey, userId, reason, client, context.CancellationToken);
             if (!locked && verified.Outcome == Outcome.Suspended)
             {
                 throw new FailedPreconditionException("the account is suspended", "ACCOUNT_SUSPENDED");
@@ -199,6 +200,23 @@ public sealed class AuthGrpcService(
         catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition)
         {
             return new Verification(Outcome.Suspended, null, []);
+        }
+    }
+
+    /// <summary>
+    /// The account a login names, for the audit of a failed sign-in (the user service does not say whose password was
+    /// wrong); null when none exists. Looked up after the check, so the caller's answer does not depend on it.
+    /// </summary>
+    private async Task<string?> AccountIdAsync(string login, CancellationToken cancellationToken)
+    {
+        var request = login.Contains('@', StringComparison.Ordinal) ? new GetUserRequest { Email = login } : new GetUserRequest { Username = login };
+        try
+        {
+            return (await users.GetUserAsync(request, cancellationToken: cancellationToken)).UserId;
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
+        {
+            return null;
         }
     }
 
