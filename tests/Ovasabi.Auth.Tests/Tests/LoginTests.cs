@@ -80,9 +80,10 @@ public sealed class LoginTests(AuthPlatform platform)
             await FailsAsync(StatusCode.Unauthenticated, () => platform.Login(locked.Username, "wrong " + i));
         }
 
+        // Right after locking: the lock lasts only 2 s here.
+        var lockedAccount = await FailsAsync(StatusCode.Unauthenticated, () => platform.Login(locked.Username, lockedPassword));
         var wrongPassword = await FailsAsync(StatusCode.Unauthenticated, () => platform.Login(user.Username, password + "x"));
         var unknownUser = await FailsAsync(StatusCode.Unauthenticated, () => platform.Login(unknown, password));
-        var lockedAccount = await FailsAsync(StatusCode.Unauthenticated, () => platform.Login(locked.Username, lockedPassword));
 
         foreach (var other in new[] { unknownUser, lockedAccount })
         {
