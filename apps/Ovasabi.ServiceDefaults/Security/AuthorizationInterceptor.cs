@@ -71,7 +71,7 @@ public sealed class AuthorizationInterceptor(AccessTokenValidator tokens, Securi
         var caller = await CallerAsync(context);
         if (caller.Kind == CallerKind.Anonymous)
         {
-            throw new UnauthenticatedException("this call needs an access token (authorization: Bearer <token>) or a trusted service caller");
+            throw new UnauthenticatedException("this call needs an access token (authorization: Bearer <token>) or a trusted service caller", "AUTHENTICATION_REQUIRED");
         }
         context.SetCaller(caller);
         if (rule.Kind == RuleKind.Authenticated || Permits(rule.Permission!, caller, request))
