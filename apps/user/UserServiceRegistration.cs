@@ -1,3 +1,5 @@
+using Ovasabi.User.Accounts;
+using Ovasabi.User.Bootstrap;
 using Ovasabi.User.Data;
 using Ovasabi.User.Domain;
 
@@ -5,9 +7,22 @@ namespace Ovasabi.User;
 
 public static class UserServiceRegistration
 {
-    /// <summary>What the user service adds to the shared defaults: password hashing and list paging.</summary>
-    public static IServiceCollection AddUserService(this IServiceCollection services, IConfiguration configuration) =>
+    /// <summary>
+    /// What the user service adds to the shared defaults: password hashing, list paging, the account writes, and the
+    /// bootstrap administrator when it is configured. Call after AddServiceDefaults: hosted services start in
+    /// registration order, and the bootstrap must start after the sidecar answers.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The bootstrap administrator is configured only in part.</exception>
+    public static IServiceCollection AddUserService(this IServiceCollection services, IConfiguration configuration)
+    {
         services
             .AddSingleton<PasswordHasher>()
-            .AddSingleton(UserPaging.FromConfiguration(configuration));
+            .AddSingleton(UserPaging.FromConfiguration(configuration))
+            .AddScoped<UserAccounts>();
+        if (BootstrapAdminSettings.From(configuration) is { } admin)
+        {
+            services.AddSingleton(admin).AddHostedService<BootstrapAdminService>();
+        }
+        return services;
+    }
 }

@@ -1,13 +1,23 @@
+using System.Collections.Frozen;
+
 namespace Ovasabi.User.Domain;
 
 /// <summary>
-/// Rules for a new password. Deliberately no composition rules (NIST SP 800-63B): length and "not your own name".
-/// Checking against lists of common or breached passwords is the auth service's job.
+/// Rules for a new password, checked here because this service is where passwords are set. Deliberately no composition
+/// rules (NIST SP 800-63B): length, "not your own name", and not a commonly used password.
 /// </summary>
 public static class PasswordPolicy
 {
     public const int MinLength = 10;
     public const int MaxLength = 128;
+
+    private const string CommonPasswordsResource = "Ovasabi.User.Domain.common-passwords.txt";
+
+    /// <summary>
+    /// The shipped list (<c>common-passwords.txt</c>), in the form a password is compared in: NFKC, lower case. Only
+    /// entries of at least <see cref="MinLength"/> characters are worth shipping; shorter ones fail the length rule anyway.
+    /// </summary>
+    internal static FrozenSet<string> CommonPasswords { get; } = LoadCommonPasswords();
 
     /// <summary>What is wrong with the password, or null when it is acceptable.</summary>
     /// <param name="password">As typed; not trimmed, since spaces are part of a passphrase.</param>
@@ -42,7 +52,28 @@ public static class PasswordPolicy
                 return "must not be the same as the email address";
             }
         }
+        if (CommonPasswords.Contains(lowered))
+        {
+            return "is too common: choose a less guessable password";
+        }
         return null;
+    }
+
+    private static FrozenSet<string> LoadCommonPasswords()
+    {
+        using var stream = typeof(PasswordPolicy).Assembly.GetManifestResourceStream(CommonPasswordsResource)
+            ?? throw new InvalidOperationException($"The embedded resource {CommonPasswordsResource} is missing from the build.");
+        using var reader = new StreamReader(stream);
+        var passwords = new List<string>();
+        while (reader.ReadLine() is { } line)
+        {
+            // '#' starts a comment (the source and licence); no listed password begins with one.
+            if (line.Length > 0 && !line.StartsWith('#') && TextRules.TryNormalizeKcKeepingSpaces(line, out var normalized))
+            {
+                passwords.Add(normalized.ToLowerInvariant());
+            }
+        }
+        return passwords.ToFrozenSet(StringComparer.Ordinal);
     }
 
     private static bool Matches(string loweredPassword, string? other) =>

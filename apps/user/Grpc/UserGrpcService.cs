@@ -1,11 +1,10 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 using Ovasabi.ServiceDefaults.Caching;
-using Ovasabi.ServiceDefaults.Data;
 using Ovasabi.ServiceDefaults.Grpc;
 using Ovasabi.ServiceDefaults.Security;
+using Ovasabi.User.Accounts;
 using Ovasabi.User.Data;
 using Ovasabi.User.Domain;
 using Ovasabi.User.Events;
@@ -14,56 +13,17 @@ using Ovasabi.User.V1.Events;
 
 namespace Ovasabi.User.Grpc;
 
-/// <summary>
-/// The user service's API. Every change bumps the user's version (optimistic concurrency on <c>master</c>), writes its
-/// event into the outbox in the same transaction, and invalidates the cached profile once committed.
-/// </summary>
-public sealed class UserGrpcService(UserDbContext db, StateCache cache, PasswordHasher hasher, UserPaging paging) : UserService.UserServiceBase
+/// <summary>The user service's API; changes are written through <see cref="UserAccounts"/>.</summary>
+public sealed class UserGrpcService(UserDbContext db, UserAccounts accounts, StateCache cache, PasswordHasher hasher, UserPaging paging)
+    : UserService.UserServiceBase
 {
-    private const string Entity = "user";
+    private const string Entity = UserAccounts.Entity;
     private static readonly TimeSpan ProfileTtl = TimeSpan.FromMinutes(15);
     private static readonly HashSet<string> UpdatablePaths = ["username", "email", "profile", .. ProfileRules.Fields.Select(f => "profile." + f)];
 
     [Anonymous]
-    public override async Task<V1.User> CreateUser(CreateUserRequest request, ServerCallContext context)
-    {
-        var validator = new Validator();
-        validator.Problem("username", Usernames.Validate(request.Username));
-        validator.Problem("email", Emails.Validate(request.Email));
-        validator.Problem("password", PasswordPolicy.Validate(request.Password, request.Username, request.Email));
-        foreach (var problem in ProfileRules.Validate(request.Profile))
-        {
-            validator.Add(problem.Field, problem.Message);
-        }
-        validator.ThrowIfInvalid();
-
-        var username = Usernames.Normalize(request.Username);
-        var master = new MasterRecord { Type = Entity, Name = username };
-        var user = new UserRecord
-        {
-            Master = master,
-            Username = username,
-            UsernameKey = Usernames.Canonical(request.Username),
-            Email = Emails.Normalize(request.Email),
-            EmailKey = Emails.Canonical(request.Email),
-            PasswordHash = hasher.Hash(request.Password),
-            Roles = [new UserRoleRecord { Role = Roles.User, AssignedAt = DateTimeOffset.UtcNow }],
-        };
-        foreach (var field in ProfileRules.Fields)
-        {
-            user.ApplyProfileField(request.Profile ?? new Profile(), field);
-        }
-        db.Users.Add(user);
-        db.AddEvent(UserTopics.Created, new UserCreated
-        {
-            UserId = master.Uuid.ToString(),
-            Username = user.Username,
-            Email = user.Email,
-            OccurredAt = Now(),
-        }, master);
-        await SaveAsync(context.CancellationToken);
-        return user.ToProto();
-    }
+    public override async Task<V1.User> CreateUser(CreateUserRequest request, ServerCallContext context) =>
+        (await accounts.CreateAsync(request, context.CancellationToken)).ToProto();
 
     [Permission("user.users.read", Owner = "user_id")]
     public override async Task<V1.User> GetUser(GetUserRequest request, ServerCallContext context)
@@ -72,7 +32,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         {
             case GetUserRequest.KeyOneofCase.UserId:
                 var id = RequireId(request.UserId);
-                return await cache.GetOrLoadAsync(Entity, ProfileKey(id), ProfileTtl,
+                return await cache.GetOrLoadAsync(Entity, accounts.ProfileKey(id), ProfileTtl,
                            async ct => (await FindAsync(u => u.Master.Uuid == id, ct))?.ToProto(), context.CancellationToken)
                        ?? throw new NotFoundException(Entity, request.UserId);
             case GetUserRequest.KeyOneofCase.Username:
@@ -118,7 +78,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         }
         validator.ThrowIfInvalid();
 
-        var user = await LoadForChangeAsync(id, request.ExpectedVersion, context.CancellationToken);
+        var user = await accounts.LoadForChangeAsync(id, request.ExpectedVersion, context.CancellationToken);
         if (paths.Contains("username"))
         {
             user.Username = Usernames.Normalize(changes.Username);
@@ -135,8 +95,8 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
             user.ApplyProfileField(changes.Profile ?? new Profile(), field);
         }
         // Events name the user by its canonical ID (as the created event did), not as this call spelt it (e.g. in upper case).
-        await CommitChangeAsync(user, UserTopics.Updated,
-            version => new UserUpdated { UserId = id.ToString(), ChangedFields = { paths }, Version = version, OccurredAt = Now() }, context.CancellationToken);
+        await accounts.CommitChangeAsync(user, UserTopics.Updated,
+            version => new UserUpdated { UserId = id.ToString(), ChangedFields = { paths }, Version = version, OccurredAt = UserAccounts.Now() }, context.CancellationToken);
         return user.ToProto();
     }
 
@@ -147,7 +107,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         var id = validator.Id("user_id", request.UserId);
         validator.MaxLength("reason", request.Reason, 500);
         validator.ThrowIfInvalid();
-        var user = await LoadForChangeAsync(id, request.ExpectedVersion, context.CancellationToken);
+        var user = await accounts.LoadForChangeAsync(id, request.ExpectedVersion, context.CancellationToken);
         if (user.State == UserState.Suspended)
         {
             // Suspending twice changes nothing, so a retried call is harmless.
@@ -155,8 +115,8 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         }
         user.State = UserState.Suspended;
         user.SuspensionReason = string.IsNullOrWhiteSpace(request.Reason) ? null : request.Reason;
-        await CommitChangeAsync(user, UserTopics.Suspended,
-            _ => new UserSuspended { UserId = id.ToString(), Reason = request.Reason, OccurredAt = Now() }, context.CancellationToken);
+        await accounts.CommitChangeAsync(user, UserTopics.Suspended,
+            _ => new UserSuspended { UserId = id.ToString(), Reason = request.Reason, OccurredAt = UserAccounts.Now() }, context.CancellationToken);
         return user.ToProto();
     }
 
@@ -164,15 +124,15 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
     public override async Task<V1.User> ReactivateUser(ReactivateUserRequest request, ServerCallContext context)
     {
         var id = RequireId(request.UserId);
-        var user = await LoadForChangeAsync(id, request.ExpectedVersion, context.CancellationToken);
+        var user = await accounts.LoadForChangeAsync(id, request.ExpectedVersion, context.CancellationToken);
         if (user.State == UserState.Active)
         {
             return user.ToProto();
         }
         user.State = UserState.Active;
         user.SuspensionReason = null;
-        await CommitChangeAsync(user, UserTopics.Updated,
-            version => new UserUpdated { UserId = id.ToString(), ChangedFields = { "status" }, Version = version, OccurredAt = Now() }, context.CancellationToken);
+        await accounts.CommitChangeAsync(user, UserTopics.Updated,
+            version => new UserUpdated { UserId = id.ToString(), ChangedFields = { "status" }, Version = version, OccurredAt = UserAccounts.Now() }, context.CancellationToken);
         return user.ToProto();
     }
 
@@ -183,7 +143,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         var user = await db.Users.Include(u => u.Master).Include(u => u.Roles)
                        .FirstOrDefaultAsync(u => u.Master.Uuid == id && (request.HardDelete || u.State != UserState.Deleted), context.CancellationToken)
                    ?? throw new NotFoundException(Entity, request.UserId);
-        var deleted = new UserDeleted { UserId = id.ToString(), HardDelete = request.HardDelete, OccurredAt = Now() };
+        var deleted = new UserDeleted { UserId = id.ToString(), HardDelete = request.HardDelete, OccurredAt = UserAccounts.Now() };
         if (request.HardDelete)
         {
             // GDPR erasure: the rows go, and the event log keeps only that something happened to this user ID.
@@ -197,7 +157,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
                 .ExecuteUpdateAsync(e => e.SetProperty(x => x.Payload, "{\"redacted\": true}"), context.CancellationToken);
             db.Masters.Remove(user.Master);
             db.AddEvent(UserTopics.Deleted, deleted);
-            await SaveAsync(context.CancellationToken);
+            await accounts.SaveAsync(context.CancellationToken);
             await transaction.CommitAsync(context.CancellationToken);
         }
         else
@@ -205,9 +165,9 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
             user.State = UserState.Deleted;
             user.DeletedAt = DateTimeOffset.UtcNow;
             user.Master.IsActive = false;
-            await CommitChangeAsync(user, UserTopics.Deleted, _ => deleted, context.CancellationToken);
+            await accounts.CommitChangeAsync(user, UserTopics.Deleted, _ => deleted, context.CancellationToken);
         }
-        await InvalidateAsync(id, context.CancellationToken);
+        await accounts.InvalidateAsync(id, context.CancellationToken);
         return new Empty();
     }
 
@@ -265,8 +225,8 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         {
             user.PasswordHash = hasher.Hash(request.Password);
         }
-        await SaveAsync(context.CancellationToken);
-        await InvalidateAsync(user.Master.Uuid, context.CancellationToken);
+        await accounts.SaveAsync(context.CancellationToken);
+        await accounts.InvalidateAsync(user.Master.Uuid, context.CancellationToken);
         var proto = user.ToProto();
         return new VerifyCredentialsResponse { User = proto, Roles = { proto.Roles } };
     }
@@ -278,15 +238,15 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         var id = validator.Id("user_id", request.UserId);
         validator.Required("current_password", request.CurrentPassword);
         validator.ThrowIfInvalid();
-        var user = await LoadForChangeAsync(id, expectedVersion: 0, context.CancellationToken);
+        var user = await accounts.LoadForChangeAsync(id, expectedVersion: 0, context.CancellationToken);
         if (!hasher.Verify(request.CurrentPassword, user.PasswordHash))
         {
             throw InvalidCredentials();
         }
         new Validator().Problem("new_password", PasswordPolicy.Validate(request.NewPassword, user.Username, user.Email)).ThrowIfInvalid();
         user.PasswordHash = hasher.Hash(request.NewPassword);
-        await CommitChangeAsync(user, UserTopics.Updated,
-            version => new UserUpdated { UserId = id.ToString(), ChangedFields = { "password" }, Version = version, OccurredAt = Now() }, context.CancellationToken);
+        await accounts.CommitChangeAsync(user, UserTopics.Updated,
+            version => new UserUpdated { UserId = id.ToString(), ChangedFields = { "password" }, Version = version, OccurredAt = UserAccounts.Now() }, context.CancellationToken);
         return new Empty();
     }
 
@@ -298,31 +258,20 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
     public override async Task<UserRoles> AssignRole(AssignRoleRequest request, ServerCallContext context)
     {
         var (id, role) = ValidateRole(request.UserId, request.Role);
-        var user = await LoadForChangeAsync(id, expectedVersion: 0, context.CancellationToken);
-        if (user.Roles.All(r => r.Role != role))
-        {
-            if (user.Roles.Count >= Roles.MaxRolesPerUser)
-            {
-                throw new FailedPreconditionException($"a user has at most {Roles.MaxRolesPerUser} roles", "TOO_MANY_ROLES");
-            }
-            user.Roles.Add(new UserRoleRecord { Role = role, AssignedAt = DateTimeOffset.UtcNow });
-            await CommitChangeAsync(user, UserTopics.RoleAssigned,
-                _ => new RoleAssigned { UserId = id.ToString(), Role = role, OccurredAt = Now() }, context.CancellationToken);
-        }
-        return RolesOf(user);
+        return RolesOf(await accounts.AssignRoleAsync(id, role, context.CancellationToken));
     }
 
     [Permission("user.roles.assign")]
     public override async Task<UserRoles> RemoveRole(RemoveRoleRequest request, ServerCallContext context)
     {
         var (id, role) = ValidateRole(request.UserId, request.Role);
-        var user = await LoadForChangeAsync(id, expectedVersion: 0, context.CancellationToken);
+        var user = await accounts.LoadForChangeAsync(id, expectedVersion: 0, context.CancellationToken);
         var assigned = user.Roles.FirstOrDefault(r => r.Role == role);
         if (assigned is not null)
         {
             user.Roles.Remove(assigned);
-            await CommitChangeAsync(user, UserTopics.RoleRemoved,
-                _ => new RoleRemoved { UserId = id.ToString(), Role = role, OccurredAt = Now() }, context.CancellationToken);
+            await accounts.CommitChangeAsync(user, UserTopics.RoleRemoved,
+                _ => new RoleRemoved { UserId = id.ToString(), Role = role, OccurredAt = UserAccounts.Now() }, context.CancellationToken);
         }
         return RolesOf(user);
     }
@@ -358,7 +307,7 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         }
         validator.ThrowIfInvalid();
         // Tracked: the event links to the user's master row, and an untracked one would be inserted a second time.
-        var user = await LoadForChangeAsync(id, expectedVersion: 0, context.CancellationToken);
+        var user = await accounts.LoadForChangeAsync(id, expectedVersion: 0, context.CancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
         // One replacement at a time per user: two interleaved ones would leave a mix of both maps (or collide on a key).
         await db.Database.ExecuteSqlAsync($"SELECT 1 FROM service_user WHERE id = {user.Id} FOR UPDATE", context.CancellationToken);
@@ -368,9 +317,9 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         {
             UserId = id.ToString(),
             Category = request.Category,
-            OccurredAt = Now(),
+            OccurredAt = UserAccounts.Now(),
         }, user.Master);
-        await SaveAsync(context.CancellationToken);
+        await accounts.SaveAsync(context.CancellationToken);
         await transaction.CommitAsync(context.CancellationToken);
         return await PreferencesOfAsync(user, "", context.CancellationToken);
     }
@@ -414,61 +363,6 @@ public sealed class UserGrpcService(UserDbContext db, StateCache cache, Password
         db.Users.Include(u => u.Master).Include(u => u.Roles).AsNoTracking()
             .Where(u => u.State != UserState.Deleted)
             .FirstOrDefaultAsync(match, cancellationToken);
-
-    /// <summary>Loads a live user for a change; <paramref name="expectedVersion"/> 0 skips the version check.</summary>
-    private async Task<UserRecord> LoadForChangeAsync(Guid id, long expectedVersion, CancellationToken cancellationToken)
-    {
-        var user = await db.Users.Include(u => u.Master).Include(u => u.Roles)
-                       .FirstOrDefaultAsync(u => u.Master.Uuid == id && u.State != UserState.Deleted, cancellationToken)
-                   ?? throw new NotFoundException(Entity, id.ToString());
-        if (expectedVersion != 0 && expectedVersion != user.Master.Version)
-        {
-            throw new VersionConflictException(Entity, expectedVersion, user.Master.Version);
-        }
-        return user;
-    }
-
-    /// <summary>
-    /// Bumps the version, records the event (built from the new version) and saves both in one transaction; then drops
-    /// the cached profile.
-    /// </summary>
-    private async Task CommitChangeAsync(UserRecord user, string topic, Func<long, Google.Protobuf.IMessage> payload, CancellationToken cancellationToken)
-    {
-        user.Master.Version++;
-        db.AddEvent(topic, payload(user.Master.Version), user.Master);
-        await SaveAsync(cancellationToken);
-        await InvalidateAsync(user.Master.Uuid, cancellationToken);
-    }
-
-    private static Timestamp Now() => Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
-
-    /// <summary>Saves, turning a taken username or email into AlreadyExists naming the field.</summary>
-    private async Task SaveAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException e) when (Taken(e) is { } taken)
-        {
-            throw taken;
-        }
-    }
-
-    private static AlreadyExistsException? Taken(DbUpdateException error) =>
-        (error.InnerException as PostgresException) is { SqlState: PostgresErrorCodes.UniqueViolation } unique
-            ? unique.ConstraintName switch
-            {
-                "ix_service_user_username_key" => new AlreadyExistsException("username", "the username is taken"),
-                "ix_service_user_email_key" => new AlreadyExistsException("email", "the email address is already registered"),
-                _ => null,
-            }
-            : null;
-
-    private Task InvalidateAsync(Guid id, CancellationToken cancellationToken) =>
-        cache.InvalidateAsync(Entity, [ProfileKey(id)], cancellationToken);
-
-    private string ProfileKey(Guid id) => cache.Key(Entity, id.ToString(), "profile");
 
     private static string EscapeLike(string value) =>
         value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);

@@ -18,6 +18,7 @@ namespace Ovasabi.Testing.Platform;
 public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : SidecarFixture
 {
     public const string AdminUsername = "platform-admin";
+    public const string AdminEmail = "platform-admin@example.com";
     public const string AdminPassword = "bootstrap admin passphrase";
 
     /// <summary>Dapr app IDs, unique per fixture so parallel test classes never reach each other's apps.</summary>
@@ -70,7 +71,7 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : Side
         ["Security__AuthAppId"] = AuthAppId,
         ["Security__ServiceCallers"] = $"{AuthAppId},{ServiceAppId}",
         ["User__BootstrapAdmin__Username"] = AdminUsername,
-        ["User__BootstrapAdmin__Email"] = "admin@example.com",
+        ["User__BootstrapAdmin__Email"] = AdminEmail,
         ["User__BootstrapAdmin__Password"] = AdminPassword,
     };
 
@@ -127,6 +128,13 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : Side
         await AuthSidecar.StopAsync();
         AuthSidecar = Own(await SidecarProcess.StartAsync(AuthSidecar.Launch, AuthSidecar.Ports));
         await AuthSidecar.WaitReadyAsync();
+    }
+
+    /// <summary>Stops the user app and starts it again alike (same port, same environment); waits until it is ready.</summary>
+    public async Task RestartUserAppAsync()
+    {
+        await UserApp.StopAsync();
+        UserApp = Own(await AppProcess.StartAsync("user", UserSidecar.Launch.AppPort, UserSidecar, UserSettings()));
     }
 
     /// <summary>Starts a sidecar for the user app after <see cref="UserSidecar"/> was stopped, on the same ports the running app talks to.</summary>

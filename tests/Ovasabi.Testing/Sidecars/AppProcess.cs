@@ -40,6 +40,22 @@ public sealed class AppProcess : IAsyncDisposable
     public static async Task<AppProcess> StartAsync(string appId, int grpcPort, SidecarProcess sidecar,
         IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken = default)
     {
+        var app = Launch(appId, grpcPort, sidecar, environment);
+        try
+        {
+            await app._process.WaitUntilReadyAsync(app.IsReadyAsync, TimeSpan.FromSeconds(90), cancellationToken);
+            return app;
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts the app as <see cref="StartAsync"/> does but without waiting for it: for an app expected to refuse to start.</summary>
+    public static AppProcess Launch(string appId, int grpcPort, SidecarProcess sidecar, IReadOnlyDictionary<string, string?> environment)
+    {
         var managementPort = FreePort.Next();
         var variables = new Dictionary<string, string?>(environment)
         {
@@ -57,17 +73,7 @@ public sealed class AppProcess : IAsyncDisposable
             WorkingDirectory = Path.GetDirectoryName(AssemblyOf(appId)),
             Environment = variables,
         }, logLines: 2000);
-        var app = new AppProcess(process, appId, grpcPort, managementPort);
-        try
-        {
-            await process.WaitUntilReadyAsync(app.IsReadyAsync, TimeSpan.FromSeconds(90), cancellationToken);
-            return app;
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
+        return new AppProcess(process, appId, grpcPort, managementPort);
     }
 
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
@@ -81,6 +87,13 @@ public sealed class AppProcess : IAsyncDisposable
         {
             return false;
         }
+    }
+
+    /// <summary>Waits for the app to exit on its own (its output is complete then) and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        await _process.WaitForExitAsync(timeout, cancellationToken);
+        return _process.ExitCode;
     }
 
     /// <summary>Stops the app as a signal would, letting it finish what it is doing.</summary>

@@ -5,6 +5,7 @@ namespace Ovasabi.User.Tests.Domain;
 public sealed class PasswordPolicyTests
 {
     private const string LengthProblem = "must be 10 to 128 characters long";
+    private const string CommonProblem = "is too common: choose a less guessable password";
 
     [Theory]
     [InlineData(10, null)]
@@ -14,14 +15,14 @@ public sealed class PasswordPolicyTests
     [InlineData(0, LengthProblem)]
     public void Length_must_be_between_10_and_128(int length, string? expected)
     {
-        Assert.Equal(expected, PasswordPolicy.Validate(new string('x', length)));
+        Assert.Equal(expected, PasswordPolicy.Validate(OfLength(length)));
     }
 
     [Fact]
     public void Length_is_counted_after_nfkc()
     {
-        // U+FB00 LATIN SMALL LIGATURE FF is one character that NFKC writes as "ff".
-        Assert.Null(PasswordPolicy.Validate(new string('\uFB00', 5)));
+        // U+FB01 LATIN SMALL LIGATURE FI is one character that NFKC writes as "fi".
+        Assert.Null(PasswordPolicy.Validate(new string('\uFB01', 5)));
     }
 
     [Fact]
@@ -71,7 +72,7 @@ public sealed class PasswordPolicyTests
     }
 
     [Fact]
-    public void Without_username_or_email_only_the_length_is_checked()
+    public void Without_username_or_email_no_name_is_compared()
     {
         Assert.Null(PasswordPolicy.Validate("correct horse battery staple"));
         Assert.Null(PasswordPolicy.Validate("correct horse battery staple", username: "", email: "not an email"));
@@ -82,4 +83,33 @@ public sealed class PasswordPolicyTests
     {
         Assert.Equal("must be valid Unicode text", PasswordPolicy.Validate("abcdefghij\uD800"));
     }
+
+    [Theory]
+    [InlineData("qwertyuiop")]
+    [InlineData("Password123")]
+    [InlineData("BASKETBALL")]
+    [InlineData("ｂａｓｋｅｔｂａｌｌ")] // fullwidth, the same after NFKC
+    public void A_listed_common_password_is_refused_whatever_its_case(string password)
+    {
+        Assert.Equal(CommonProblem, PasswordPolicy.Validate(password, username: "someone", email: "someone@example.com"));
+    }
+
+    [Fact]
+    public void A_password_that_only_contains_a_listed_one_is_allowed()
+    {
+        Assert.Null(PasswordPolicy.Validate("basketball at the lighthouse"));
+    }
+
+    [Fact]
+    public void The_shipped_list_is_loaded_in_the_compared_form()
+    {
+        // The file has some 2,300 entries of 10 or more characters; a broken embedding would leave none.
+        Assert.True(PasswordPolicy.CommonPasswords.Count > 2000, $"{PasswordPolicy.CommonPasswords.Count} common passwords loaded");
+        // Listed as "Translator": the set holds the lower-case form a password is compared in.
+        Assert.Contains("translator", (IReadOnlySet<string>)PasswordPolicy.CommonPasswords);
+        Assert.All(PasswordPolicy.CommonPasswords, p => Assert.True(p.Length >= PasswordPolicy.MinLength && !p.StartsWith('#'), p));
+    }
+
+    /// <summary>A password of the given length that is on no list (a run of one letter is).</summary>
+    private static string OfLength(int length) => string.Concat(Enumerable.Repeat("tulip ", 30))[..length];
 }

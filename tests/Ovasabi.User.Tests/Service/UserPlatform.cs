@@ -45,6 +45,12 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : Identity
     /// <summary>Starts a sidecar for the user app after <see cref="Sidecar"/> was stopped, on the same ports; waits until it is ready.</summary>
     public Task RestartSidecarAsync() => RestartUserSidecarAsync();
 
+    /// <summary>The user app's environment (database, migrations, security, bootstrap administrator), for another instance of it.</summary>
+    public Dictionary<string, string?> AppEnvironment() => UserSettings();
+
+    /// <summary>Stops the user app and starts it again alike (same port, same environment); waits until it is ready.</summary>
+    public Task RestartAppAsync() => RestartUserAppAsync();
+
     /// <summary>The events of <paramref name="topic"/> about <paramref name="userId"/> that reached the subscriber.</summary>
     public Task<IReadOnlyList<Received>> EventsAsync(string topic, string userId, int count = 1, TimeSpan? timeout = null) =>
         Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Topic == topic && r.Event.Data.ToStringUtf8().Contains(userId, StringComparison.Ordinal), count, timeout);
