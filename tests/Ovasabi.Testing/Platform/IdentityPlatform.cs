@@ -108,17 +108,18 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : Side
                 app.Subscribe("pubsub", topic);
             }
         }));
-        var sidecars = Own(await SidecarProcess.StartReadyAsync(
-            userLaunch,
-            authLaunch,
-            new SidecarLaunch(Subscriber.AppId, Resources.Directory) { AppPort = Subscriber.Port },
-            new SidecarLaunch(ServiceAppId, Resources.Directory)));
+        // Ready only once their apps answer, so the sidecars are awaited after the apps start.
+        var sidecars = Own(await Task.WhenAll(
+            SidecarProcess.StartAsync(userLaunch),
+            SidecarProcess.StartAsync(authLaunch),
+            SidecarProcess.StartAsync(new SidecarLaunch(Subscriber.AppId, Resources.Directory) { AppPort = Subscriber.Port }),
+            SidecarProcess.StartAsync(new SidecarLaunch(ServiceAppId, Resources.Directory))));
         (UserSidecar, AuthSidecar, SubscriberSidecar, ServiceSidecar) = (sidecars[0], sidecars[1], sidecars[2], sidecars[3]);
         var apps = await Task.WhenAll(
             AppProcess.StartAsync("user", userLaunch.AppPort, UserSidecar, UserSettings()),
             AppProcess.StartAsync("auth", authLaunch.AppPort, AuthSidecar, AuthSettings()));
         (UserApp, AuthApp) = (Own(apps[0]), Own(apps[1]));
-        await Task.WhenAll(UserSidecar.WaitReadyAsync(), AuthSidecar.WaitReadyAsync());
+        await Task.WhenAll(sidecars.Select(sidecar => sidecar.WaitReadyAsync()));
         Admin = await AuthClient().LoginAsync(new LoginRequest { Login = AdminUsername, Password = AdminPassword });
     }
 
