@@ -120,8 +120,12 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : Side
             AppProcess.StartAsync("auth", authLaunch.AppPort, AuthSidecar, AuthSettings()));
         (UserApp, AuthApp) = (Own(apps[0]), Own(apps[1]));
         await Task.WhenAll(sidecars.Select(sidecar => sidecar.WaitReadyAsync()));
-        Admin = await AuthClient().LoginAsync(new LoginRequest { Login = AdminUsername, Password = AdminPassword });
+        await SignInAdminAsync();
     }
+
+    /// <summary>Signs the bootstrap administrator in (again: e.g. after a Redis without persistence lost every session).</summary>
+    public async Task SignInAdminAsync() =>
+        Admin = await AuthClient().LoginAsync(new LoginRequest { Login = AdminUsername, Password = AdminPassword });
 
     /// <summary>Starts a sidecar for the auth app after <see cref="AuthSidecar"/> was stopped, on the same ports (e.g. to re-read the secret file).</summary>
     public async Task RestartAuthSidecarAsync()
@@ -157,8 +161,8 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : Side
     public AuthService.AuthServiceClient AuthClientAsService() => new(Invoker(AuthAppId, ServiceSidecar, null));
 
     /// <summary>A client of an app's own gRPC port, bypassing every sidecar.</summary>
-    public static CallInvoker Direct(AppProcess app, string? accessToken = null) =>
-        WithToken(GrpcChannel.ForAddress($"http://127.0.0.1:{app.GrpcPort}").CreateCallInvoker(), accessToken);
+    public CallInvoker Direct(AppProcess app, string? accessToken = null) =>
+        WithToken(_invokers.GetOrAdd(("", app.GrpcPort), key => GrpcChannel.ForAddress($"http://127.0.0.1:{key.Item2}").CreateCallInvoker()), accessToken);
 
     /// <summary>A new user with <paramref name="roles"/> besides "user", signed in: its record, password and tokens.</summary>
     public async Task<SignedInUser> SignUpAsync(params string[] roles)

@@ -20,6 +20,9 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : Identity
 {
     public string AppId => UserAppId;
 
+    /// <summary>The user service's events only; the auth service's have tests of their own.</summary>
+    public override IEnumerable<string> Topics => base.Topics.Where(topic => topic.StartsWith("user.", StringComparison.Ordinal));
+
     public string ConnectionString => UserDatabase;
 
     /// <summary>The user app's sidecar (after <see cref="RestartSidecarAsync"/>, the replacement).</summary>
@@ -28,16 +31,14 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : Identity
     public AppProcess App => UserApp;
 
     /// <summary>The user API through the subscriber's sidecar, as the administrator.</summary>
-    public UserService.UserServiceClient Users { get; private set; } = null!;
+    public UserService.UserServiceClient Users => UserClient(Admin.AccessToken);
 
     /// <summary>The user API on the app's own gRPC port, bypassing every sidecar (for when the user app's sidecar is down).</summary>
-    public UserService.UserServiceClient DirectUsers { get; private set; } = null!;
+    public UserService.UserServiceClient DirectUsers => new(Direct(UserApp, Admin.AccessToken));
 
     protected override async Task StartAsync()
     {
         await base.StartAsync();
-        Users = UserClient(Admin.AccessToken);
-        DirectUsers = new UserService.UserServiceClient(Direct(UserApp, Admin.AccessToken));
         // The user app fetches the signing keys at its first checked call; done now, tests that stop its sidecar find them.
         await Users.ListRoleCatalogAsync(new Google.Protobuf.WellKnownTypes.Empty());
     }
