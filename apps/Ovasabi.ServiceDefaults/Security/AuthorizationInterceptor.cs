@@ -71,7 +71,7 @@ public sealed class AuthorizationInterceptor(AccessTokenValidator tokens, Securi
         var caller = await CallerAsync(context);
         if (caller.Kind == CallerKind.Anonymous)
         {
-            throw new UnauthenticatedException("this call needs an access token (authorization: Bearer <token>) or a trusted service caller");
+            throw new UnauthenticatedException("this call needs an access token (authorization: Bearer <token>) or a trusted service caller", "AUTHENTICATION_REQUIRED");
         }
         context.SetCaller(caller);
         if (rule.Kind == RuleKind.Authenticated || Permits(rule.Permission!, caller, request))
@@ -129,14 +129,17 @@ public sealed class AuthorizationInterceptor(AccessTokenValidator tokens, Securi
         return appId is not null && appId != service.Name && security.ServiceCallers.Contains(appId) ? Caller.ForService(appId) : Caller.Anonymous;
     }
 
-    /// <summary>Anonymous RPCs ignore a stale or broken token rather than fail on it (e.g. Login with an old header).</summary>
+    /// <summary>
+    /// Anonymous RPCs ignore a token they cannot use rather than fail on it (e.g. Login with an old header, or keys out
+    /// of reach): they serve anyone anyway.
+    /// </summary>
     private async Task<Caller> CallerOrAnonymousAsync(ServerCallContext context)
     {
         try
         {
             return await CallerAsync(context);
         }
-        catch (UnauthenticatedException)
+        catch (ServiceException e) when (e.Code is StatusCode.Unauthenticated or StatusCode.Unavailable)
         {
             return Caller.Anonymous;
         }

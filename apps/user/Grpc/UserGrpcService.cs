@@ -357,7 +357,7 @@ public sealed class UserGrpcService(UserDbContext db, UserAccounts accounts, Sta
         return id;
     }
 
-    private static UnauthenticatedException InvalidCredentials() => new("invalid credentials");
+    private static UnauthenticatedException InvalidCredentials() => new("invalid credentials", "INVALID_CREDENTIALS");
 
     private Task<UserRecord?> FindAsync(System.Linq.Expressions.Expression<Func<UserRecord, bool>> match, CancellationToken cancellationToken) =>
         db.Users.Include(u => u.Master).Include(u => u.Roles).AsNoTracking()

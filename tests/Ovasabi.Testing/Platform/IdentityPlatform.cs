@@ -18,6 +18,7 @@ namespace Ovasabi.Testing.Platform;
 public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : SidecarFixture
 {
     public const string AdminUsername = "platform-admin";
+    public const string AdminEmail = "platform-admin@example.com";
     public const string AdminPassword = "bootstrap admin passphrase";
 
     /// <summary>Dapr app IDs, unique per fixture so parallel test classes never reach each other's apps.</summary>
@@ -70,7 +71,7 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : Side
         ["Security__AuthAppId"] = AuthAppId,
         ["Security__ServiceCallers"] = $"{AuthAppId},{ServiceAppId}",
         ["User__BootstrapAdmin__Username"] = AdminUsername,
-        ["User__BootstrapAdmin__Email"] = "admin@example.com",
+        ["User__BootstrapAdmin__Email"] = AdminEmail,
         ["User__BootstrapAdmin__Password"] = AdminPassword,
     };
 
@@ -107,35 +108,24 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : Side
                 app.Subscribe("pubsub", topic);
             }
         }));
-        // The user and auth sidecars are ready only once their apps answer, and the apps need them first.
-        var sidecars = Own(await SidecarProcess.StartAllAsync(
-            userLaunch,
-            authLaunch,
-            new SidecarLaunch(Subscriber.AppId, Resources.Directory) { AppPort = Subscriber.Port },
-            new SidecarLaunch(ServiceAppId, Resources.Directory)));
+        // Ready only once their apps answer, so the sidecars are awaited after the apps start.
+        var sidecars = Own(await Task.WhenAll(
+            SidecarProcess.StartAsync(userLaunch),
+            SidecarProcess.StartAsync(authLaunch),
+            SidecarProcess.StartAsync(new SidecarLaunch(Subscriber.AppId, Resources.Directory) { AppPort = Subscriber.Port }),
+            SidecarProcess.StartAsync(new SidecarLaunch(ServiceAppId, Resources.Directory))));
         (UserSidecar, AuthSidecar, SubscriberSidecar, ServiceSidecar) = (sidecars[0], sidecars[1], sidecars[2], sidecars[3]);
-        // Subscribed before the apps publish anything (the bootstrap administrator's events included).
-        await Task.WhenAll(SubscriberSidecar.WaitReadyAsync(), ServiceSidecar.WaitReadyAsync());
-        var userSettings = UserSettings();
         var apps = await Task.WhenAll(
-            AppProcess.StartAsync("user", userLaunch.AppPort, UserSidecar, userSettings),
+            AppProcess.StartAsync("user", userLaunch.AppPort, UserSidecar, UserSettings()),
             AppProcess.StartAsync("auth", authLaunch.AppPort, AuthSidecar, AuthSettings()));
         (UserApp, AuthApp) = (Own(apps[0]), Own(apps[1]));
-        await Task.WhenAll(UserSidecar.WaitReadyAsync(), AuthSidecar.WaitReadyAsync());
-        // Whoever the user app was told to bootstrap (a subclass may name another administrator).
-        Admin = await AuthClient().LoginAsync(new LoginRequest
-        {
-            Login = userSettings["User__BootstrapAdmin__Username"]!,
-            Password = userSettings["User__BootstrapAdmin__Password"]!,
-        });
+        await Task.WhenAll(sidecars.Select(sidecar => sidecar.WaitReadyAsync()));
+        await SignInAdminAsync();
     }
 
-    /// <summary>Stops the user app and starts it again alike (same port, same settings); waits until it is ready.</summary>
-    public async Task RestartUserAppAsync()
-    {
-        await UserApp.StopAsync();
-        UserApp = Own(await AppProcess.StartAsync("user", UserSidecar.Launch.AppPort, UserSidecar, UserSettings()));
-    }
+    /// <summary>Signs the bootstrap administrator in (again: e.g. after a Redis without persistence lost every session).</summary>
+    public async Task SignInAdminAsync() =>
+        Admin = await AuthClient().LoginAsync(new LoginRequest { Login = AdminUsername, Password = AdminPassword });
 
     /// <summary>Starts a sidecar for the auth app after <see cref="AuthSidecar"/> was stopped, on the same ports (e.g. to re-read the secret file).</summary>
     public async Task RestartAuthSidecarAsync()
@@ -143,6 +133,13 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : Side
         await AuthSidecar.StopAsync();
         AuthSidecar = Own(await SidecarProcess.StartAsync(AuthSidecar.Launch, AuthSidecar.Ports));
         await AuthSidecar.WaitReadyAsync();
+    }
+
+    /// <summary>Stops the user app and starts it again alike (same port, same environment); waits until it is ready.</summary>
+    public async Task RestartUserAppAsync()
+    {
+        await UserApp.StopAsync();
+        UserApp = Own(await AppProcess.StartAsync("user", UserSidecar.Launch.AppPort, UserSidecar, UserSettings()));
     }
 
     /// <summary>Starts a sidecar for the user app after <see cref="UserSidecar"/> was stopped, on the same ports the running app talks to.</summary>
@@ -164,8 +161,8 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : Side
     public AuthService.AuthServiceClient AuthClientAsService() => new(Invoker(AuthAppId, ServiceSidecar, null));
 
     /// <summary>A client of an app's own gRPC port, bypassing every sidecar.</summary>
-    public static CallInvoker Direct(AppProcess app, string? accessToken = null) =>
-        WithToken(GrpcChannel.ForAddress($"http://127.0.0.1:{app.GrpcPort}").CreateCallInvoker(), accessToken);
+    public CallInvoker Direct(AppProcess app, string? accessToken = null) =>
+        WithToken(_invokers.GetOrAdd(("", app.GrpcPort), key => GrpcChannel.ForAddress($"http://127.0.0.1:{key.Item2}").CreateCallInvoker()), accessToken);
 
     /// <summary>A new user with <paramref name="roles"/> besides "user", not signed in yet: its record and password.</summary>
     public async Task<(Ovasabi.User.V1.User User, string Password)> CreateAccountAsync(params string[] roles)

@@ -151,25 +151,14 @@ public sealed class SidecarProcess : IAsyncDisposable
     /// Starts several sidecars side by side and waits until each is fully ready (app port answered); if one fails,
     /// the others are stopped before the error surfaces.
     /// </summary>
-    public static Task<SidecarProcess[]> StartReadyAsync(params SidecarLaunch[] launches) => StartSideBySideAsync(launches, ready: true);
-
-    /// <summary>
-    /// Starts several sidecars side by side and waits until each one's outbound API serves, for apps that are started
-    /// next (they need their sidecar first); if one fails, the others are stopped before the error surfaces.
-    /// </summary>
-    public static Task<SidecarProcess[]> StartAllAsync(params SidecarLaunch[] launches) => StartSideBySideAsync(launches, ready: false);
-
-    private static async Task<SidecarProcess[]> StartSideBySideAsync(SidecarLaunch[] launches, bool ready)
+    public static async Task<SidecarProcess[]> StartReadyAsync(params SidecarLaunch[] launches)
     {
         var starting = launches.Select(async launch =>
         {
             var sidecar = await StartAsync(launch);
             try
             {
-                if (ready)
-                {
-                    await sidecar.WaitReadyAsync();
-                }
+                await sidecar.WaitReadyAsync();
                 return sidecar;
             }
             catch

@@ -5,14 +5,12 @@ using Ovasabi.User.V1;
 
 namespace Ovasabi.User.Tests.Service;
 
-/// <summary>A user platform whose app is configured with a bootstrap administrator.</summary>
+/// <summary>A user platform of its own (its tests restart the app and start more instances of it); its bootstrap administrator is the platform's.</summary>
 public sealed class BootstrapAdminPlatform(PostgresServer postgres, RedisServer redis) : UserPlatform(postgres, redis)
 {
-    public const string Username = "first-admin";
-    public const string Email = "first-admin@example.com";
-    public const string Password = "bootstrap the first admin";
-
-    protected override IEnumerable<KeyValuePair<string, string?>> AppSettings() => Settings(Username, Email, Password);
+    public const string Username = AdminUsername;
+    public const string Email = AdminEmail;
+    public const string Password = AdminPassword;
 
     /// <summary>The environment variables that configure a bootstrap administrator.</summary>
     public static Dictionary<string, string?> Settings(string? username, string? email, string? password) => new()

@@ -155,6 +155,9 @@ public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<Out
         {
             await platform.Redis.StartAsync(Cancel);
         }
+        // This Redis keeps no data across a restart, so the sessions are gone with it (a real session store persists):
+        // the administrator signs in again.
+        await platform.SignInAdminAsync();
 
         await platform.EventsAsync("user.user.created", created.UserId, timeout: EventTimeout);
         await platform.EventsAsync("user.user.updated", before.UserId, timeout: EventTimeout);

@@ -20,6 +20,9 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : Identity
 {
     public string AppId => UserAppId;
 
+    /// <summary>The user service's events only; the auth service's have tests of their own.</summary>
+    public override IEnumerable<string> Topics => base.Topics.Where(topic => topic.StartsWith("user.", StringComparison.Ordinal));
+
     public string ConnectionString => UserDatabase;
 
     /// <summary>The user app's sidecar (after <see cref="RestartSidecarAsync"/>, the replacement).</summary>
@@ -28,16 +31,14 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : Identity
     public AppProcess App => UserApp;
 
     /// <summary>The user API through the subscriber's sidecar, as the administrator.</summary>
-    public UserService.UserServiceClient Users { get; private set; } = null!;
+    public UserService.UserServiceClient Users => UserClient(Admin.AccessToken);
 
     /// <summary>The user API on the app's own gRPC port, bypassing every sidecar (for when the user app's sidecar is down).</summary>
-    public UserService.UserServiceClient DirectUsers { get; private set; } = null!;
+    public UserService.UserServiceClient DirectUsers => new(Direct(UserApp, Admin.AccessToken));
 
     protected override async Task StartAsync()
     {
         await base.StartAsync();
-        Users = UserClient(Admin.AccessToken);
-        DirectUsers = new UserService.UserServiceClient(Direct(UserApp, Admin.AccessToken));
         // The user app fetches the signing keys at its first checked call; done now, tests that stop its sidecar find them.
         await Users.ListRoleCatalogAsync(new Google.Protobuf.WellKnownTypes.Empty());
     }
@@ -45,24 +46,8 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : Identity
     /// <summary>Starts a sidecar for the user app after <see cref="Sidecar"/> was stopped, on the same ports; waits until it is ready.</summary>
     public Task RestartSidecarAsync() => RestartUserSidecarAsync();
 
-    /// <summary>The user app's environment (the platform's settings and <see cref="AppSettings"/>), e.g. for another instance of the app.</summary>
+    /// <summary>The user app's environment (database, migrations, security, bootstrap administrator), for another instance of it.</summary>
     public Dictionary<string, string?> AppEnvironment() => UserSettings();
-
-    /// <summary>
-    /// Configuration a fixture gives the user app on top of the platform's (environment variable names and values);
-    /// a bootstrap administrator set here is the one the platform signs in as.
-    /// </summary>
-    protected virtual IEnumerable<KeyValuePair<string, string?>> AppSettings() => [];
-
-    protected sealed override Dictionary<string, string?> UserSettings()
-    {
-        var settings = base.UserSettings();
-        foreach (var (name, value) in AppSettings())
-        {
-            settings[name] = value;
-        }
-        return settings;
-    }
 
     /// <summary>Stops the user app and starts it again alike (same port, same environment); waits until it is ready.</summary>
     public Task RestartAppAsync() => RestartUserAppAsync();
