@@ -27,14 +27,17 @@ public sealed class ResourceFolder() : TempFolder("ovasabi-resources-")
             """);
     }
 
+    // Test machines start dozens of sidecars at once on two cores; daprd's 5 s default would time out connecting.
+    private const string SlowMachineInitTimeout = "\n  initTimeout: 30s";
+
     public ResourceFolder RedisState(string name, RedisServer redis, IReadOnlyDictionary<string, string>? metadata = null) =>
-        Component(name, "state.redis", With(new() { ["redisHost"] = redis.Endpoint }, metadata));
+        Component(name, "state.redis", With(new() { ["redisHost"] = redis.Endpoint }, metadata), extra: SlowMachineInitTimeout);
 
     public ResourceFolder PostgresState(string name, string connectionString, IReadOnlyDictionary<string, string>? metadata = null) =>
-        Component(name, "state.postgresql", With(new() { ["connectionString"] = connectionString }, metadata));
+        Component(name, "state.postgresql", With(new() { ["connectionString"] = connectionString }, metadata), extra: SlowMachineInitTimeout);
 
     public ResourceFolder RedisPubSub(string name, RedisServer redis, IReadOnlyDictionary<string, string>? metadata = null) =>
-        Component(name, "pubsub.redis", With(new() { ["redisHost"] = redis.Endpoint, ["redeliverInterval"] = "1s", ["processingTimeout"] = "10s" }, metadata));
+        Component(name, "pubsub.redis", With(new() { ["redisHost"] = redis.Endpoint, ["redeliverInterval"] = "1s", ["processingTimeout"] = "10s" }, metadata), extra: SlowMachineInitTimeout);
 
     private static Dictionary<string, string> With(Dictionary<string, string> defaults, IReadOnlyDictionary<string, string>? extra)
     {
