@@ -15,6 +15,12 @@ public sealed class AuthOptions
     /// <summary>The absolute end of a session, however often it is refreshed.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// Proxies in front of the platform that append the client's address to <c>x-forwarded-for</c> (the edge: 1). The
+    /// address is the entry the outermost one appended; 0 ignores the header.
+    /// </summary>
+    public int TrustedProxyHops { get; set; } = 1;
+
     public SigningKeyOptions SigningKeys { get; set; } = new();
 
     public LockoutOptions Lockout { get; set; } = new();

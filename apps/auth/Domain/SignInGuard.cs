@@ -13,7 +13,7 @@ public sealed record LockoutState(int Failures, int Locks, DateTimeOffset? Locke
 
 /// <summary>
 /// Brute-force defences. Lockout counters live in the state store (shared by replicas, expiring with
-/// <see cref="LockoutOptions.Memory"/>) and count by login as typed, so unknown and existing accounts behave alike.
+/// <see cref="LockoutOptions.Memory"/>) and count per account, or per login as typed when no account has that name.
 /// Rate limits are sliding windows per account and per client address, in memory (so per replica).
 /// </summary>
 public sealed class SignInGuard : IDisposable
@@ -33,33 +33,23 @@ public sealed class SignInGuard : IDisposable
         _perAddress = Limiter(options.RateLimits.PerAddress, options.RateLimits.Window);
     }
 
-    /// <summary>The form of a login that counters are kept under: NFKC, lower case, hashed (no personal data in keys).</summary>
-    public static string LoginKey(string login)
+    /// <summary>
+    /// The state key of the counters: the account's ID when the login names one, else the login as typed (NFKC, lower
+    /// case). Hashed, so keys carry no personal data.
+    /// </summary>
+    public static string LockoutKey(string? accountId, string login)
     {
-        var canonical = login.Trim().Normalize(NormalizationForm.FormKC).ToLowerInvariant();
-        return $"auth:lockout:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))}";
+        var subject = accountId is not null ? "account:" + accountId : "login:" + login.Trim().Normalize(NormalizationForm.FormKC).ToLowerInvariant();
+        return $"auth:lockout:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(subject)))}";
     }
 
     public int MaxFailures => _lockout.MaxFailures;
 
-    /// <summary>Takes one attempt from the address's budget and, when given, the account's; ResourceExhausted when one is spent.</summary>
-    public void Admit(string address, string? account = null)
-    {
-        using var byAddress = _perAddress.AttemptAcquire(address);
-        if (!byAddress.IsAcquired)
-        {
-            throw Exhausted(byAddress, "this client address");
-        }
-        if (account is null)
-        {
-            return;
-        }
-        using var byAccount = _perAccount.AttemptAcquire(account);
-        if (!byAccount.IsAcquired)
-        {
-            throw Exhausted(byAccount, "this account");
-        }
-    }
+    /// <summary>Takes one attempt from the client address's budget; ResourceExhausted when it is spent.</summary>
+    public void AdmitAddress(string address) => Admit(_perAddress, address, "this client address");
+
+    /// <summary>Takes one attempt from the account's budget (keyed like the lockout counters); ResourceExhausted when it is spent.</summary>
+    public void AdmitAccount(string lockoutKey) => Admit(_perAccount, lockoutKey, "this account");
 
     public async Task<bool> IsLockedAsync(string loginKey, CancellationToken cancellationToken)
     {
@@ -120,6 +110,15 @@ public sealed class SignInGuard : IDisposable
             SegmentsPerWindow = 6,
             QueueLimit = 0,
         }), StringComparer.Ordinal);
+
+    private static void Admit(PartitionedRateLimiter<string> limiter, string key, string who)
+    {
+        using var lease = limiter.AttemptAcquire(key);
+        if (!lease.IsAcquired)
+        {
+            throw Exhausted(lease, who);
+        }
+    }
 
     private static ResourceExhaustedException Exhausted(RateLimitLease lease, string who)
     {

@@ -19,6 +19,7 @@ public sealed class AuthGrpcService(
     SigningKeyRing keys,
     AccessTokenValidator validator,
     UserService.UserServiceClient users,
+    AuthOptions options,
     ILogger<AuthGrpcService> logger) : AuthService.AuthServiceBase
 {
     // One answer for a wrong password, an unknown login and a locked account, so none can be told apart.
@@ -30,16 +31,19 @@ public sealed class AuthGrpcService(
         new Validator().Required("login", request.Login).MaxLength("login", request.Login, 254)
             .Required("password", request.Password).MaxLength("password", request.Password, 1024).ThrowIfInvalid();
         var client = Client(context);
-        var loginKey = SignInGuard.LoginKey(request.Login);
-        guard.Admit(client.Address, loginKey);
+        guard.AdmitAddress(client.Address);
+        // Counters belong to the account, however it is named (username or email), and to the login as typed when
+        // no account has that name, so unknown logins lock just the same.
+        var accountId = await AccountIdAsync(request.Login, context.CancellationToken);
+        var loginKey = SignInGuard.LockoutKey(accountId, request.Login);
+        guard.AdmitAccount(loginKey);
         var locked = await guard.IsLockedAsync(loginKey, context.CancellationToken);
-        // Checked even when locked: a locked account answers no faster than a wrong password.
-        var verified = await VerifyAsync(request, context.CancellationToken);
+        // Checked even when locked, so a locked account answers no faster than a wrong password; not recorded as a sign-in then.
+        var verified = await VerifyAsync(request, checkOnly: locked, context.CancellationToken);
         if (locked || verified.Outcome != Outcome.Verified)
         {
             var reason = locked ? "locked" : verified.Outcome == Outcome.Suspended ? "suspended" : "invalid_credentials";
-            var userId = verified.UserId ?? await AccountIdAsync(request.Login, context.CancellationToken);
-            await RecordFailureAsync(request.Login, loginKey, userId, reason, client, context.CancellationToken);
+            await RecordFailureAsync(request.Login, loginKey, verified.UserId ?? accountId, reason, client, context.CancellationToken);
             if (!locked && verified.Outcome == Outcome.Suspended)
             {
                 throw new FailedPreconditionException("the account is suspended", "ACCOUNT_SUSPENDED");
@@ -55,7 +59,7 @@ public sealed class AuthGrpcService(
     {
         new Validator().Required("refresh_token", request.RefreshToken).MaxLength("refresh_token", request.RefreshToken, 128).ThrowIfInvalid();
         var client = Client(context);
-        guard.Admit(client.Address);
+        guard.AdmitAddress(client.Address);
         await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
         var found = await sessions.FindForRefreshAsync(TokenIssuer.Hash(request.RefreshToken), context.CancellationToken);
         var now = DateTimeOffset.UtcNow;
@@ -186,11 +190,12 @@ public sealed class AuthGrpcService(
 
     private sealed record Verification(Outcome Outcome, string? UserId, IReadOnlyList<string> Roles);
 
-    private async Task<Verification> VerifyAsync(LoginRequest request, CancellationToken cancellationToken)
+    private async Task<Verification> VerifyAsync(LoginRequest request, bool checkOnly, CancellationToken cancellationToken)
     {
         try
         {
-            var response = await users.VerifyCredentialsAsync(new VerifyCredentialsRequest { Login = request.Login, Password = request.Password }, cancellationToken: cancellationToken);
+            var response = await users.VerifyCredentialsAsync(
+                new VerifyCredentialsRequest { Login = request.Login, Password = request.Password, CheckOnly = checkOnly }, cancellationToken: cancellationToken);
             return new Verification(Outcome.Verified, response.User.UserId, response.Roles);
         }
         catch (RpcException e) when (e.StatusCode is StatusCode.Unauthenticated or StatusCode.InvalidArgument)
@@ -204,8 +209,8 @@ public sealed class AuthGrpcService(
     }
 
     /// <summary>
-    /// The account a login names, for the audit of a failed sign-in (the user service does not say whose password was
-    /// wrong); null when none exists. Looked up after the check, so the caller's answer does not depend on it.
+    /// The account a login names (for lockout, and for the audit of a failed sign-in, since the user service does not say
+    /// whose password was wrong); null when none exists. Every login is looked up, so the lookup tells nothing apart.
     /// </summary>
     private async Task<string?> AccountIdAsync(string login, CancellationToken cancellationToken)
     {
@@ -266,13 +271,16 @@ public sealed class AuthGrpcService(
     }
 
     /// <summary>
-    /// The client's address: the first <c>x-forwarded-for</c> hop, which the platform's edge proxy sets (behind Dapr the
-    /// peer is always the sidecar), else the peer.
+    /// The client's address: the <c>x-forwarded-for</c> entry appended by the outermost of
+    /// <see cref="AuthOptions.TrustedProxyHops"/> trusted proxies (entries before it are the client's to invent; behind
+    /// Dapr the peer is always the sidecar), else the peer.
     /// </summary>
-    private static ClientInfo Client(ServerCallContext context)
+    private ClientInfo Client(ServerCallContext context)
     {
-        var forwarded = context.RequestHeaders.GetValue("x-forwarded-for")?.Split(',')[0].Trim();
-        var address = string.IsNullOrEmpty(forwarded) ? context.GetHttpContext().Connection.RemoteIpAddress?.ToString() ?? "unknown" : forwarded;
+        var forwarded = (context.RequestHeaders.GetValue("x-forwarded-for") ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var address = forwarded.Length == 0 || options.TrustedProxyHops == 0
+            ? context.GetHttpContext().Connection.RemoteIpAddress?.ToString() ?? "unknown"
+            : forwarded[Math.Max(0, forwarded.Length - options.TrustedProxyHops)];
         return new ClientInfo(address.Length > 64 ? address[..64] : address, context.RequestHeaders.GetValue("user-agent"));
     }
 }

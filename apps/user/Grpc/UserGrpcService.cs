@@ -220,13 +220,16 @@ public sealed class UserGrpcService(UserDbContext db, UserAccounts accounts, Sta
         {
             throw new FailedPreconditionException("the account is suspended", "ACCOUNT_SUSPENDED");
         }
-        user.LastLoginAt = DateTimeOffset.UtcNow;
-        if (hasher.NeedsRehash(user.PasswordHash))
+        if (!request.CheckOnly)
         {
-            user.PasswordHash = hasher.Hash(request.Password);
+            user.LastLoginAt = DateTimeOffset.UtcNow;
+            if (hasher.NeedsRehash(user.PasswordHash))
+            {
+                user.PasswordHash = hasher.Hash(request.Password);
+            }
+            await accounts.SaveAsync(context.CancellationToken);
+            await accounts.InvalidateAsync(user.Master.Uuid, context.CancellationToken);
         }
-        await accounts.SaveAsync(context.CancellationToken);
-        await accounts.InvalidateAsync(user.Master.Uuid, context.CancellationToken);
         var proto = user.ToProto();
         return new VerifyCredentialsResponse { User = proto, Roles = { proto.Roles } };
     }

@@ -46,6 +46,19 @@ public sealed class LockoutTests(AuthPlatform platform)
         Assert.True(secondLock.Elapsed >= 2 * AuthPlatform.BaseBackoff, $"the second lock ended after {secondLock.Elapsed}, not twice the base backoff {AuthPlatform.BaseBackoff}");
     }
 
+    [Fact]
+    public async Task Locking_an_account_by_its_username_also_refuses_the_right_password_by_its_email_and_records_no_sign_in()
+    {
+        var (user, password) = await platform.CreateAccountAsync();
+        await FailAsync(user.Username, AuthPlatform.MaxFailures);
+
+        var byEmail = await FailsAsync(StatusCode.Unauthenticated, () => platform.Login(user.Email, password));
+
+        Assert.Equal("INVALID_CREDENTIALS", Reason(byEmail));
+        var stored = await platform.UserClient(platform.Admin.AccessToken).GetUserAsync(new Ovasabi.User.V1.GetUserRequest { UserId = user.UserId }, cancellationToken: Cancel);
+        Assert.Null(stored.LastLoginTime);
+    }
+
     /// <summary>Fails <paramref name="times"/> with wrong passwords (each Unauthenticated); returns the last error.</summary>
     private async Task<RpcException> FailAsync(string login, int times)
     {

@@ -48,4 +48,19 @@ public sealed class RateLimitTests(RateLimitPlatform platform) : IClassFixture<R
         Assert.Equal("SIGN_IN_RATE_LIMITED", Reason(refresh));
         await platform.Login(user.Username, password, AuthPlatform.NewAddress());
     }
+
+    [Fact]
+    public async Task Made_up_x_forwarded_for_entries_before_the_edge_proxys_do_not_escape_the_address_budget()
+    {
+        var (user, password) = await platform.CreateAccountAsync();
+        var address = AuthPlatform.NewAddress();
+        for (var i = 0; i < RateLimitPlatform.PerAddress; i++)
+        {
+            await FailsAsync(StatusCode.Unauthenticated, () => platform.Login("nobody-" + Guid.NewGuid().ToString("N")[..10], "whatever it is", $"{AuthPlatform.NewAddress()}, {address}"));
+        }
+
+        var error = await FailsAsync(StatusCode.ResourceExhausted, () => platform.Login(user.Username, password, $"{AuthPlatform.NewAddress()}, {address}"));
+
+        Assert.Contains("this client address", error.Status.Detail, StringComparison.Ordinal);
+    }
 }
