@@ -15,7 +15,7 @@ namespace Ovasabi.User.Tests.Service;
 /// other: allowed means the call got past authorization (whatever the handler then answered), denied means the
 /// authorization check refused it. An RPC missing from the table fails the test, so no RPC ships without a decision.
 /// </summary>
-public sealed class AuthorizationMatrixTests(UserPlatform platform) : IClassFixture<UserPlatform>
+public sealed class AuthorizationMatrixTests(SharedUserPlatform platform)
 {
     private const bool A = true;
     private const bool D = false;

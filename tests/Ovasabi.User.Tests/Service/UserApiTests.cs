@@ -6,7 +6,7 @@ using static Ovasabi.Testing.Rpc;
 namespace Ovasabi.User.Tests.Service;
 
 /// <summary>The happy path of every RPC of the user API, called through the sidecar as another service would.</summary>
-public sealed class UserApiTests(UserPlatform platform) : IClassFixture<UserPlatform>
+public sealed class UserApiTests(SharedUserPlatform platform)
 {
     private UserService.UserServiceClient Users => platform.Users;
 

@@ -10,7 +10,7 @@ namespace Ovasabi.User.Tests.Service;
 /// The cached profile (GetUser by id) in the Dapr state store: filled on a miss, served on a hit, and dropped by every
 /// write, so that a read after a write through the API never sees what the write replaced.
 /// </summary>
-public sealed class UserCacheTests(UserPlatform platform) : IClassFixture<UserPlatform>
+public sealed class UserCacheTests(SharedUserPlatform platform)
 {
     private UserService.UserServiceClient Users => platform.Users;
 

@@ -7,7 +7,7 @@ using static Ovasabi.Testing.Rpc;
 namespace Ovasabi.User.Tests.Service;
 
 /// <summary>Optimistic concurrency: expected_version guards every versioned change, and racing writers never lose an update.</summary>
-public sealed class UserConcurrencyTests(UserPlatform platform) : IClassFixture<UserPlatform>
+public sealed class UserConcurrencyTests(SharedUserPlatform platform)
 {
     private const int Writers = 10;
 

@@ -12,7 +12,7 @@ namespace Ovasabi.User.Tests.Service;
 /// Every change publishes exactly one event of its topic, through the outbox: the subscriber receives it once, its
 /// payload says what changed, and its CloudEvent id is the id of the outbox row it came from.
 /// </summary>
-public sealed class UserEventTests(UserPlatform platform) : IClassFixture<UserPlatform>
+public sealed class UserEventTests(SharedUserPlatform platform)
 {
     private static readonly Dictionary<string, MessageParser> Payloads = new()
     {

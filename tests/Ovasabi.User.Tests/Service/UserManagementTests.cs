@@ -9,7 +9,7 @@ using static Ovasabi.Testing.Rpc;
 namespace Ovasabi.User.Tests.Service;
 
 /// <summary>The management port: liveness, readiness with its checks, and Prometheus metrics of the served RPCs.</summary>
-public sealed class UserManagementTests(UserPlatform platform) : IClassFixture<UserPlatform>
+public sealed class UserManagementTests(SharedUserPlatform platform)
 {
     [Fact]
     public async Task Healthz_answers_200()

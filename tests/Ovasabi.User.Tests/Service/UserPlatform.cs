@@ -110,11 +110,28 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : Identity
     };
 }
 
+/// <summary>
+/// The user platform most test classes share (an assembly fixture, so they still run side by side): one set of apps and
+/// sidecars instead of one per class, on PostgreSQL and Redis servers of its own. Classes that stop or restart parts of
+/// the platform, or need to be alone in the database, keep platforms of their own.
+/// </summary>
+public sealed class SharedUserPlatform() : UserPlatform(new PostgresServer(), new RedisServer())
+{
+    protected override async Task StartAsync()
+    {
+        // Owned first, so they go last, after the apps and sidecars that use them.
+        Own(Postgres);
+        Own(Redis);
+        await Task.WhenAll(Postgres.InitializeAsync().AsTask(), Redis.InitializeAsync().AsTask());
+        await base.StartAsync();
+    }
+}
+
 /// <summary>One row of the outbox; its id is the CloudEvent id of the event it publishes.</summary>
 public sealed record OutboxRow(Guid Id, string Topic, string Payload, bool Published, long? MasterId);
 
 /// <summary>Quick checks that the platform fixture serves: create, read, event.</summary>
-public sealed class UserPlatformSmokeTests(UserPlatform platform) : IClassFixture<UserPlatform>
+public sealed class UserPlatformSmokeTests(SharedUserPlatform platform)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 

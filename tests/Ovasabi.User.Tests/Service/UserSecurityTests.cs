@@ -11,7 +11,7 @@ namespace Ovasabi.User.Tests.Service;
 /// Credentials and erasure: the password hash never leaves the service, logins do not tell unknown users from wrong
 /// passwords, suspended and deleted accounts cannot log in, and a hard delete erases the user's data.
 /// </summary>
-public sealed class UserSecurityTests(UserPlatform platform) : IClassFixture<UserPlatform>
+public sealed class UserSecurityTests(SharedUserPlatform platform)
 {
     private const string HashMarker = "$argon2id";
 

@@ -10,7 +10,7 @@ namespace Ovasabi.User.Tests.Service;
 /// Every invalid input answers InvalidArgument with a BadRequest detail naming the offending field (as the request
 /// spells it), and a taken username or email answers AlreadyExists — through the sidecar, which must pass the details on.
 /// </summary>
-public sealed class UserValidationTests(UserPlatform platform) : IClassFixture<UserPlatform>
+public sealed class UserValidationTests(SharedUserPlatform platform)
 {
     private UserService.UserServiceClient Users => platform.Users;
 
