@@ -25,23 +25,31 @@ public sealed class UserGrpcService(UserDbContext db, UserAccounts accounts, Sta
     public override async Task<V1.User> CreateUser(CreateUserRequest request, ServerCallContext context) =>
         (await accounts.CreateAsync(request, context.CancellationToken)).ToProto();
 
-    [Permission("user.users.read", Owner = "user_id")]
+    // The owner is known once the user is found, so a user may also look themselves up by username or email.
+    [Permission("user.users.read", OwnerCheckedByHandler = true)]
     public override async Task<V1.User> GetUser(GetUserRequest request, ServerCallContext context)
+    {
+        var user = await FindUserAsync(request, context.CancellationToken);
+        context.EnsureAllowed("user.users.read", user.UserId);
+        return user;
+    }
+
+    private async Task<V1.User> FindUserAsync(GetUserRequest request, CancellationToken cancellationToken)
     {
         switch (request.KeyCase)
         {
             case GetUserRequest.KeyOneofCase.UserId:
                 var id = RequireId(request.UserId);
                 return await cache.GetOrLoadAsync(Entity, accounts.ProfileKey(id), ProfileTtl,
-                           async ct => (await FindAsync(u => u.Master.Uuid == id, ct))?.ToProto(), context.CancellationToken)
+                           async ct => (await FindAsync(u => u.Master.Uuid == id, ct))?.ToProto(), cancellationToken)
                        ?? throw new NotFoundException(Entity, request.UserId);
             case GetUserRequest.KeyOneofCase.Username:
                 var usernameKey = Usernames.Canonical(request.Username);
-                return (await FindAsync(u => u.UsernameKey == usernameKey, context.CancellationToken))?.ToProto()
+                return (await FindAsync(u => u.UsernameKey == usernameKey, cancellationToken))?.ToProto()
                        ?? throw new NotFoundException(Entity, request.Username);
             case GetUserRequest.KeyOneofCase.Email:
                 var emailKey = Emails.Canonical(request.Email);
-                return (await FindAsync(u => u.EmailKey == emailKey, context.CancellationToken))?.ToProto()
+                return (await FindAsync(u => u.EmailKey == emailKey, cancellationToken))?.ToProto()
                        ?? throw new NotFoundException(Entity, request.Email);
             default:
                 throw new InvalidArgumentException("key", "give user_id, username or email");

@@ -110,6 +110,19 @@ public sealed class AuthorizationMatrixTests(SharedUserPlatform platform)
         Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
     }
 
+    [Fact]
+    public async Task A_user_finds_themselves_by_username_and_by_email_but_another_user_by_username_is_PermissionDenied()
+    {
+        var user = await platform.SignUpAsync();
+        var other = await platform.SignUpAsync();
+        var client = platform.UserClient(user.AccessToken);
+
+        Assert.Equal(user.Id, (await client.GetUserAsync(new GetUserRequest { Username = user.User.Username.ToUpperInvariant() }, cancellationToken: Cancel)).UserId);
+        Assert.Equal(user.Id, (await client.GetUserAsync(new GetUserRequest { Email = user.User.Email }, cancellationToken: Cancel)).UserId);
+        var error = await FailsAsync(StatusCode.PermissionDenied, () => client.GetUserAsync(new GetUserRequest { Username = other.User.Username }, cancellationToken: Cancel));
+        Assert.Equal("PERMISSION_DENIED", Reason(error));
+    }
+
     private async Task<Dictionary<Principal, Clients>> PrincipalsAsync()
     {
         var user = await platform.SignUpAsync();
