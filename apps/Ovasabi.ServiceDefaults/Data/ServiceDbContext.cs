@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Ovasabi.ServiceDefaults.Data;
 
@@ -181,5 +182,29 @@ public abstract class ServiceDbContext(DbContextOptions options) : DbContext(opt
             inbox.Property(m => m.MessageId).HasMaxLength(ProcessedMessage.MaxIdLength);
             inbox.Property(m => m.Consumer).HasMaxLength(ProcessedMessage.MaxIdLength);
         });
+    }
+}
+
+/// <summary>A row of one of the service's client tables, registered in <c>master</c> (the master-client pattern).</summary>
+public interface IClientRecord
+{
+    long Id { get; }
+
+    long MasterId { get; }
+
+    MasterRecord Master { get; }
+}
+
+public static class ClientTableMapping
+{
+    /// <summary>Maps a client table: identity key and a one-to-one link to its master row, deleted with it.</summary>
+    public static EntityTypeBuilder<T> ToClientTable<T>(this EntityTypeBuilder<T> entity, string table) where T : class, IClientRecord
+    {
+        entity.ToTable(table);
+        entity.HasKey(e => e.Id);
+        entity.Property(e => e.Id).UseIdentityAlwaysColumn();
+        entity.HasOne(e => e.Master).WithOne().HasForeignKey<T>(e => e.MasterId).OnDelete(DeleteBehavior.Cascade);
+        entity.HasIndex(e => e.MasterId).IsUnique();
+        return entity;
     }
 }

@@ -5,7 +5,7 @@ using Ovasabi.ServiceDefaults.Data;
 namespace Ovasabi.Auth.Data;
 
 /// <summary>A sign-in session: its <c>master</c> row holds the session ID (UUID); kept after it ends, for audit.</summary>
-public sealed class SessionRecord
+public sealed class SessionRecord : IClientRecord
 {
     public long Id { get; set; }
 
@@ -79,11 +79,7 @@ public sealed class AuthDbContext(DbContextOptions<AuthDbContext> options) : Ser
         base.OnModelCreating(modelBuilder);
         modelBuilder.Entity<SessionRecord>(session =>
         {
-            session.ToTable("service_auth_session");
-            session.HasKey(s => s.Id);
-            session.Property(s => s.Id).UseIdentityAlwaysColumn();
-            session.HasOne(s => s.Master).WithOne().HasForeignKey<SessionRecord>(s => s.MasterId).OnDelete(DeleteBehavior.Cascade);
-            session.HasIndex(s => s.MasterId).IsUnique();
+            session.ToClientTable("service_auth_session");
             session.HasIndex(s => s.UserId);
             session.Property(s => s.RevokeReason).HasMaxLength(32);
             session.Property(s => s.ClientAddress).HasMaxLength(64);

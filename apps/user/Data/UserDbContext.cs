@@ -5,7 +5,7 @@ using Ovasabi.ServiceDefaults.Data;
 namespace Ovasabi.User.Data;
 
 /// <summary>A user: its <c>master</c> row holds the UUID and version; <c>service_user</c> holds the rest.</summary>
-public sealed class UserRecord
+public sealed class UserRecord : IClientRecord
 {
     public long Id { get; set; }
 
@@ -86,11 +86,7 @@ public sealed class UserDbContext(DbContextOptions<UserDbContext> options) : Ser
         base.OnModelCreating(modelBuilder);
         modelBuilder.Entity<UserRecord>(user =>
         {
-            user.ToTable("service_user");
-            user.HasKey(u => u.Id);
-            user.Property(u => u.Id).UseIdentityAlwaysColumn();
-            user.HasOne(u => u.Master).WithOne().HasForeignKey<UserRecord>(u => u.MasterId).OnDelete(DeleteBehavior.Cascade);
-            user.HasIndex(u => u.MasterId).IsUnique();
+            user.ToClientTable("service_user");
             user.Property(u => u.Username).HasMaxLength(64);
             user.Property(u => u.UsernameKey).HasMaxLength(64);
             user.HasIndex(u => u.UsernameKey).IsUnique();

@@ -5,7 +5,7 @@ using Ovasabi.ServiceDefaults.Data;
 namespace Ovasabi.ServiceDefaults.Tests.Probe;
 
 /// <summary>A probe item: its <c>master</c> row holds the UUID and version, <c>probe_item</c> its name.</summary>
-public sealed class ProbeItem
+public sealed class ProbeItem : IClientRecord
 {
     public long Id { get; set; }
 
@@ -41,11 +41,7 @@ public sealed class ProbeDbContext(DbContextOptions<ProbeDbContext> options) : S
         base.OnModelCreating(modelBuilder);
         modelBuilder.Entity<ProbeItem>(item =>
         {
-            item.ToTable("probe_item");
-            item.HasKey(i => i.Id);
-            item.Property(i => i.Id).UseIdentityAlwaysColumn();
-            item.HasOne(i => i.Master).WithOne().HasForeignKey<ProbeItem>(i => i.MasterId).OnDelete(DeleteBehavior.Cascade);
-            item.HasIndex(i => i.MasterId).IsUnique();
+            item.ToClientTable("probe_item");
             item.Property(i => i.Name).HasMaxLength(64);
             item.HasIndex(i => i.Name).IsUnique();
         });
