@@ -6,19 +6,33 @@ namespace Ovasabi.Testing;
 /// <summary>Picks a TCP port on 127.0.0.1 that nothing listens on right now.</summary>
 public static class FreePort
 {
+    // Below Linux's ephemeral range (32768-60999): a port handed out here is bound seconds later (often by a child
+    // process, after start-up work), and in the meantime an outgoing connection of any process could take an ephemeral one.
+    private const int First = 20000;
+    private const int Last = 32767;
+
     private static readonly HashSet<int> HandedOut = [];
 
     /// <summary>
-    /// A port nothing listens on, never one this process handed out before: callers bind it later (often in a child
-    /// process), and the OS would otherwise give the same port to two callers that ask before either binds.
+    /// A port nothing listens on, never one this process handed out before (callers bind it later, so two callers
+    /// asking before either binds must not get the same one).
     /// </summary>
     public static int Next()
     {
         while (true)
         {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            var port = Random.Shared.Next(First, Last + 1);
+            lock (HandedOut)
+            {
+                if (HandedOut.Contains(port))
+                {
+                    continue;
+                }
+            }
+            if (!IsFree(port))
+            {
+                continue;
+            }
             lock (HandedOut)
             {
                 if (HandedOut.Add(port))
@@ -26,6 +40,20 @@ public static class FreePort
                     return port;
                 }
             }
+        }
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 }
