@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Dapr;
 using Dapr.Client;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -58,6 +59,96 @@ public sealed class StateCache(DaprClient dapr, ServiceOptions options, ServiceM
             }, cancellationToken);
         }
         return loaded;
+    }
+
+    /// <summary>
+    /// Versioned cache-aside, for values whose row carries a version that grows with every change (e.g. a balance):
+    /// the cached value, else <paramref name="load"/>'s, stored unless a newer version got there first. With
+    /// <see cref="PutIfNewerAsync{T}"/> after each commit, an entry never goes back to an older version, so whoever
+    /// wrote reads at least what they wrote, however reads and writes interleave.
+    /// </summary>
+    public async Task<T> GetOrLoadVersionedAsync<T>(string entity, string key, TimeSpan ttl, Func<CancellationToken, Task<(T Value, long Version)>> load, CancellationToken cancellationToken)
+        where T : class, IMessage<T>, new()
+    {
+        if (!await RetryStaleAsync(entity, cancellationToken) && _staleKeys.ContainsKey(key))
+        {
+            metrics.CacheLookup(entity, "bypass");
+            return (await load(cancellationToken)).Value;
+        }
+        var cached = await TryAsync(entity, "get", async ct => Versioned<T>.Parse(await dapr.GetByteStateAsync(options.StateStoreName, key, cancellationToken: ct)), cancellationToken);
+        if (cached is not null)
+        {
+            metrics.CacheLookup(entity, "hit");
+            return cached.Value;
+        }
+        metrics.CacheLookup(entity, "miss");
+        var (value, version) = await load(cancellationToken);
+        await PutIfNewerAsync(entity, key, value, version, ttl, cancellationToken);
+        return value;
+    }
+
+    /// <summary>
+    /// Stores <paramref name="value"/> at <paramref name="version"/> unless the entry already holds that version or a
+    /// newer one (compare-and-set on the state store's ETag, first-write concurrency). When the store cannot be reached
+    /// the entry is bypassed until a later retry removes it, as after a failed invalidation.
+    /// </summary>
+    public async Task PutIfNewerAsync<T>(string entity, string key, T value, long version, TimeSpan ttl, CancellationToken cancellationToken)
+        where T : class, IMessage<T>, new()
+    {
+        var stored = await TryAsync<object>(entity, "set", async ct =>
+        {
+            var bytes = Versioned<T>.Format(value, version);
+            var metadata = new Dictionary<string, string> { ["ttlInSeconds"] = ((int)ttl.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            var firstWrite = new StateOptions { Concurrency = ConcurrencyMode.FirstWrite };
+            // Each round loses only to a concurrent writer, which leaves a newer version or lets the next round win.
+            for (var round = 0; round < 8; round++)
+            {
+                var (current, etag) = await dapr.GetByteStateAndETagAsync(options.StateStoreName, key, cancellationToken: ct);
+                if (Versioned<T>.Parse(current) is { } existing && existing.Version >= version)
+                {
+                    return true;
+                }
+                try
+                {
+                    // Without an etag, first-write only creates: a value another writer just created is not overwritten.
+                    if (string.IsNullOrEmpty(etag))
+                    {
+                        await dapr.SaveByteStateAsync(options.StateStoreName, key, bytes, firstWrite, metadata, ct);
+                        return true;
+                    }
+                    if (await dapr.TrySaveByteStateAsync(options.StateStoreName, key, bytes, etag, firstWrite, metadata, ct))
+                    {
+                        return true;
+                    }
+                }
+                catch (DaprException e) when (e.InnerException is global::Grpc.Core.RpcException { StatusCode: global::Grpc.Core.StatusCode.Aborted })
+                {
+                    // Lost the race to create it: read again.
+                }
+            }
+            throw new InvalidOperationException($"{key}: too much contention to store version {version}");
+        }, cancellationToken);
+        if (stored is null)
+        {
+            _staleKeys[key] = Interlocked.Increment(ref _failures);
+        }
+    }
+
+    /// <summary>A cached value with the version of the row it was read from, stored as <c>{"version":n,"value":{…}}</c>.</summary>
+    private sealed record Versioned<T>(T Value, long Version) where T : class, IMessage<T>, new()
+    {
+        public static ReadOnlyMemory<byte> Format(T value, long version) =>
+            System.Text.Encoding.UTF8.GetBytes($"{{\"version\":{version},\"value\":{JsonFormatter.Default.Format(value)}}}");
+
+        public static Versioned<T>? Parse(ReadOnlyMemory<byte> bytes)
+        {
+            if (bytes.Length == 0)
+            {
+                return null;
+            }
+            using var json = System.Text.Json.JsonDocument.Parse(bytes);
+            return new Versioned<T>(JsonParser.Default.Parse<T>(json.RootElement.GetProperty("value").GetRawText()), json.RootElement.GetProperty("version").GetInt64());
+        }
     }
 
     /// <summary>Removes entries after a write committed; on a failure they are bypassed until a later retry removes them.</summary>

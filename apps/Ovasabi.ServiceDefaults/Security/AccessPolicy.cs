@@ -62,6 +62,13 @@ public static class AccessPolicy
             new("user.preferences.write", GrantScope.Own),
             new("auth.sessions.read", GrantScope.Own),
             new("auth.sessions.revoke", GrantScope.Own),
+            // Users spend their own money; what comes in (deposits, holds settled) is posted by services and admins.
+            new("finance.balances.read", GrantScope.Own),
+            new("finance.transactions.read", GrantScope.Own),
+            new("finance.transactions.list", GrantScope.Own),
+            new("finance.statements.read", GrantScope.Own),
+            new("finance.withdrawals.create", GrantScope.Own),
+            new("finance.transfers.create", GrantScope.Own),
         ],
         // Other ovasabi services, acting for the platform rather than for one user.
         [Service] =
@@ -70,6 +77,14 @@ public static class AccessPolicy
             new("user.roles.read", GrantScope.Any),
             new("user.credentials.verify", GrantScope.Any),
             new("auth.tokens.authorize", GrantScope.Any),
+            new("finance.balances.read", GrantScope.Any),
+            new("finance.transactions.read", GrantScope.Any),
+            new("finance.deposits.create", GrantScope.Any),
+            new("finance.withdrawals.create", GrantScope.Any),
+            new("finance.transfers.create", GrantScope.Any),
+            new("finance.holds.create", GrantScope.Any),
+            new("finance.holds.release", GrantScope.Any),
+            new("finance.holds.capture", GrantScope.Any),
         ],
     }.ToFrozenDictionary(StringComparer.Ordinal);
 

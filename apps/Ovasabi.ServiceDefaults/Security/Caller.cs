@@ -38,6 +38,24 @@ public static class CallerExtensions
 
     internal static void SetCaller(this ServerCallContext context, Caller caller) => context.UserState[Key] = caller;
 
+    /// <summary>
+    /// The user a request names in <paramref name="field"/>, or the calling user when it names none (for RPCs declared
+    /// with <see cref="PermissionAttribute.EmptyOwnerIsCaller"/>). A problem is recorded on <paramref name="validator"/>.
+    /// </summary>
+    public static Guid TargetUser(this Caller caller, Validator validator, string field, string requested)
+    {
+        if (requested.Length == 0)
+        {
+            if (Guid.TryParse(caller.UserId, out var own))
+            {
+                return own;
+            }
+            validator.Add(field, "is required for a caller that is not a user");
+            return Guid.Empty;
+        }
+        return validator.Id(field, requested);
+    }
+
     /// <summary>For RPCs declared with <see cref="PermissionAttribute.OwnerCheckedByHandler"/>: fails unless the caller may act on the owner's resource.</summary>
     public static Caller EnsureAllowed(this ServerCallContext context, string permission, string? ownerUserId)
     {

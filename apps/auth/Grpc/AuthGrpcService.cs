@@ -261,11 +261,7 @@ public sealed class AuthGrpcService(
     private static Guid TargetUser(string requested, Caller caller)
     {
         var validator = new Validator();
-        if (requested.Length == 0)
-        {
-            return Guid.TryParse(caller.UserId, out var own) ? own : throw new InvalidArgumentException("user_id", "required for a caller that is not a user");
-        }
-        var id = validator.Id("user_id", requested);
+        var id = caller.TargetUser(validator, "user_id", requested);
         validator.ThrowIfInvalid();
         return id;
     }

@@ -19,16 +19,7 @@ public sealed class UserPaging(byte[] tokenKey)
 
     private static readonly string[] Orders = ["create_time desc", "create_time", "username", "username desc"];
 
-    /// <summary>The token key: configured (<c>Service:PageTokenKey</c>, base64), or derived from the database connection
-    /// string so that every replica of the service accepts every other's tokens.</summary>
-    public static UserPaging FromConfiguration(IConfiguration configuration)
-    {
-        var configured = configuration["Service:PageTokenKey"];
-        var key = configured is { Length: > 0 }
-            ? Convert.FromBase64String(configured)
-            : SHA256.HashData(Encoding.UTF8.GetBytes("ovasabi.user.page-token:" + configuration.GetConnectionString("Database")));
-        return new UserPaging(key);
-    }
+    public static UserPaging FromConfiguration(IConfiguration configuration) => new(PageToken.KeyFrom(configuration, "user"));
 
     public Page Read(ListUsersRequest request, CancellationToken cancellationToken)
     {

@@ -192,7 +192,7 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : Side
     // One channel per app and sidecar port for the fixture's life; tokens are added per call.
     private readonly ConcurrentDictionary<(string, int), CallInvoker> _invokers = new();
 
-    private CallInvoker Invoker(string appId, SidecarProcess sidecar, string? accessToken) =>
+    protected CallInvoker Invoker(string appId, SidecarProcess sidecar, string? accessToken) =>
         WithToken(_invokers.GetOrAdd((appId, sidecar.GrpcPort), key => DaprClient.CreateInvocationInvoker(key.Item1, $"http://127.0.0.1:{key.Item2}")), accessToken);
 
     private static CallInvoker WithToken(CallInvoker invoker, string? accessToken) =>

@@ -1,3 +1,4 @@
+using Ovasabi.ServiceDefaults.Grpc;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;

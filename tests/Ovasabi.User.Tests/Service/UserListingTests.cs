@@ -1,3 +1,4 @@
+using Ovasabi.ServiceDefaults.Grpc;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Ovasabi.Common.V1;

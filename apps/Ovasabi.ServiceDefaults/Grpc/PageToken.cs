@@ -5,8 +5,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Configuration;
 
-namespace Ovasabi.User.Domain;
+namespace Ovasabi.ServiceDefaults.Grpc;
 
 /// <summary>
 /// Where a keyset page ended: the ordering, the sort value and user ID of its last row, and the fingerprint of the
@@ -14,7 +15,7 @@ namespace Ovasabi.User.Domain;
 /// </summary>
 /// <param name="Order">The ordering as requested, e.g. "create_time desc".</param>
 /// <param name="LastSortValue">The last row's sort value, formatted by the caller (e.g. a timestamp or a username).</param>
-/// <param name="LastId">The last row's user ID: the tie-breaker.</param>
+/// <param name="LastId">The last row's ID (e.g. its UUID): the tie-breaker.</param>
 /// <param name="FilterFingerprint">From <see cref="PageToken.Fingerprint"/> over the request's filter values.</param>
 public sealed record PageCursor(string Order, string LastSortValue, Guid LastId, string FilterFingerprint);
 
@@ -38,7 +39,19 @@ public static class PageToken
     private const int TagBytes = 32;
 
     // Keeps these tags apart from any other HMAC made with the same key.
-    private static readonly byte[] Context = "ovasabi.user.page-token\n"u8.ToArray();
+    private static readonly byte[] Context = "ovasabi.page-token\n"u8.ToArray();
+
+    /// <summary>
+    /// The token key of a service: configured (<c>Service:PageTokenKey</c>, base64), or derived from its database
+    /// connection string so that every replica of the service accepts every other's tokens.
+    /// </summary>
+    public static byte[] KeyFrom(IConfiguration configuration, string service)
+    {
+        var configured = configuration["Service:PageTokenKey"];
+        return configured is { Length: > 0 }
+            ? Convert.FromBase64String(configured)
+            : SHA256.HashData(Encoding.UTF8.GetBytes($"ovasabi.{service}.page-token:" + configuration.GetConnectionString("Database")));
+    }
 
     /// <summary>The token for the cursor, signed with the key.</summary>
     /// <exception cref="ArgumentException">The key is shorter than <see cref="MinKeyBytes"/>: a configuration error.</exception>

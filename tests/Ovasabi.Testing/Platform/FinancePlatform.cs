@@ -1,0 +1,130 @@
+using Grpc.Core;
+using Npgsql;
+using Ovasabi.Common.V1;
+using Ovasabi.Finance.V1;
+using Ovasabi.Testing.Sidecars;
+
+namespace Ovasabi.Testing.Platform;
+
+/// <summary>
+/// The identity platform plus the finance app with its own database and sidecar. The user app trusts finance as a
+/// service caller (finance checks users through it); the subscriber receives every finance event. Tests post money as
+/// the trusted service (<see cref="FinanceAsService"/>) or as signed-in users (<see cref="FinanceClient"/>).
+/// </summary>
+public class FinancePlatform(PostgresServer postgres, RedisServer redis) : IdentityPlatform(postgres, redis)
+{
+    public static readonly string[] FinanceTopics =
+    [
+        "finance.deposit.completed", "finance.withdrawal.completed", "finance.transfer.completed", "finance.hold.placed",
+        "finance.hold.released", "finance.hold.captured", "finance.transaction.reversed", "finance.balance.low",
+    ];
+
+    public string FinanceAppId { get; } = UniqueName.Create("finance");
+
+    public string FinanceDatabase { get; private set; } = "";
+
+    public SidecarProcess FinanceSidecar { get; private set; } = null!;
+
+    public AppProcess FinanceApp { get; private set; } = null!;
+
+    public override IEnumerable<string> Topics => [.. base.Topics, .. FinanceTopics];
+
+    protected override Dictionary<string, string?> UserSettings()
+    {
+        var settings = base.UserSettings();
+        settings["Security__ServiceCallers"] += "," + FinanceAppId;
+        return settings;
+    }
+
+    /// <summary>The finance app's environment beyond its ports; override to change limits.</summary>
+    protected virtual Dictionary<string, string?> FinanceSettings() => new()
+    {
+        ["ConnectionStrings__Database"] = FinanceDatabase,
+        ["Service__MigrateOnStartup"] = "true",
+        ["Security__AuthAppId"] = AuthAppId,
+        ["Security__ServiceCallers"] = ServiceAppId,
+        ["Finance__UserAppId"] = UserAppId,
+    };
+
+    protected override async Task StartAsync()
+    {
+        FinanceDatabase = await Postgres.CreateDatabaseAsync("finance");
+        await base.StartAsync();
+        var launch = new SidecarLaunch(FinanceAppId, Resources.Directory) { AppPort = FreePort.Next() };
+        FinanceSidecar = Own(await SidecarProcess.StartAsync(launch));
+        FinanceApp = Own(await AppProcess.StartAsync("finance", launch.AppPort, FinanceSidecar, FinanceSettings()));
+        await FinanceSidecar.WaitReadyAsync();
+    }
+
+    /// <summary>Stops the finance app and starts it again alike; waits until it is ready.</summary>
+    public async Task RestartFinanceAppAsync()
+    {
+        await FinanceApp.StopAsync();
+        FinanceApp = Own(await AppProcess.StartAsync("finance", FinanceSidecar.Launch.AppPort, FinanceSidecar, FinanceSettings()));
+    }
+
+    /// <summary>The finance API through the subscriber's sidecar, as <paramref name="accessToken"/>'s holder (anonymous when null).</summary>
+    public FinanceService.FinanceServiceClient FinanceClient(string? accessToken = null) => new(Invoker(FinanceAppId, SubscriberSidecar, accessToken));
+
+    /// <summary>The finance API called by a trusted service (through the service caller's sidecar, no token).</summary>
+    public FinanceService.FinanceServiceClient FinanceAsService() => new(Invoker(FinanceAppId, ServiceSidecar, null));
+
+    /// <summary>A new active user (not signed in); returns its ID.</summary>
+    public async Task<string> NewUserIdAsync() => (await CreateAccountAsync()).User.UserId;
+
+    /// <summary>Deposits <paramref name="minorUnits"/> for <paramref name="userId"/> as the trusted service.</summary>
+    public async Task<Transaction> FundAsync(string userId, long minorUnits, string currency = "EUR") =>
+        await FinanceAsService().DepositAsync(new DepositRequest
+        {
+            IdempotencyKey = Guid.NewGuid().ToString(),
+            UserId = userId,
+            Amount = new Money { CurrencyCode = currency, MinorUnits = minorUnits },
+        }, cancellationToken: Rpc.Cancel);
+
+    /// <summary>Runs a query with one result on the finance database (straight to PostgreSQL, not through the app).</summary>
+    public async Task<T> FinanceScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(FinanceDatabase);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>
+    /// The ledger's invariants, read from the database: the entries of each currency sum to zero, no user balance is
+    /// negative, and each user account's balances equal the sum of its entries. Returns what is violated (empty when all hold).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> LedgerViolationsAsync()
+    {
+        var violations = new List<string>();
+        await using var connection = new NpgsqlConnection(FinanceDatabase);
+        await connection.OpenAsync();
+        async Task Collect(string what, string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                violations.Add($"{what}: {string.Join(", ", Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i)))}");
+            }
+        }
+        await Collect("currency does not sum to zero", "SELECT currency, sum(amount) FROM service_finance_entry GROUP BY currency HAVING sum(amount) <> 0");
+        await Collect("transaction does not sum to zero", "SELECT transaction_id, sum(amount) FROM service_finance_entry GROUP BY transaction_id HAVING sum(amount) <> 0");
+        await Collect("negative balance", "SELECT id, available, held FROM service_finance_account WHERE kind = 0 AND (available < 0 OR held < 0)");
+        await Collect("balance differs from its entries",
+            "SELECT a.id, a.available, a.held, coalesce(sum(e.amount) FILTER (WHERE e.bucket = 0), 0), coalesce(sum(e.amount) FILTER (WHERE e.bucket = 1), 0) " +
+            "FROM service_finance_account a LEFT JOIN service_finance_entry e ON e.account_id = a.id WHERE a.kind = 0 GROUP BY a.id " +
+            "HAVING a.available <> coalesce(sum(e.amount) FILTER (WHERE e.bucket = 0), 0) OR a.held <> coalesce(sum(e.amount) FILTER (WHERE e.bucket = 1), 0)");
+        return violations;
+    }
+
+    /// <summary>A client of the finance app's own gRPC port as the administrator, bypassing every sidecar.</summary>
+    public FinanceService.FinanceServiceClient DirectFinance() => new(Direct(FinanceApp, Admin.AccessToken));
+
+    /// <summary>The metadata a test sends to name its request in the audit log.</summary>
+    public static Metadata RequestId(string id) => new() { { "x-request-id", id } };
+}
