@@ -79,6 +79,8 @@ public static class AccessPolicy
             new("auth.tokens.authorize", GrantScope.Any),
             new("finance.balances.read", GrantScope.Any),
             new("finance.transactions.read", GrantScope.Any),
+            new("finance.transactions.list", GrantScope.Any),
+            new("finance.statements.read", GrantScope.Any),
             new("finance.deposits.create", GrantScope.Any),
             new("finance.withdrawals.create", GrantScope.Any),
             new("finance.transfers.create", GrantScope.Any),
