@@ -135,6 +135,8 @@ public sealed class AuditRecord
 
     public long? TransactionId { get; set; }
 
+    public LedgerTransaction? Transaction { get; set; }
+
     public required string Actor { get; set; }
 
     /// <summary>deposit, withdrawal, transfer, hold, release, capture, reversal.</summary>
@@ -214,7 +216,7 @@ public sealed class FinanceDbContext(DbContextOptions<FinanceDbContext> options)
             audit.Property(a => a.After).HasColumnType("jsonb");
             audit.Property(a => a.RequestId).HasMaxLength(128);
             audit.Property(a => a.TraceId).HasMaxLength(32);
-            audit.HasOne<LedgerTransaction>().WithMany().HasForeignKey(a => a.TransactionId).OnDelete(DeleteBehavior.Restrict);
+            audit.HasOne(a => a.Transaction).WithMany().HasForeignKey(a => a.TransactionId).OnDelete(DeleteBehavior.Restrict);
             audit.HasIndex(a => a.TransactionId);
             audit.HasIndex(a => a.OccurredAt);
         });

@@ -324,6 +324,7 @@ public sealed class Posting
         var metadata = _command.Context.RequestHeaders;
         _db.Audit.Add(new AuditRecord
         {
+            Transaction = record,
             Actor = _actor,
             Action = record.Type.ToString().ToLowerInvariant(),
             Before = Snapshot(before: true),
