@@ -75,10 +75,7 @@ public sealed class Ledger(FinanceDbContext db, BalanceReader balances, ILogger<
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
-        foreach (var account in locked)
-        {
-            await balances.PublishAsync(account, cancellationToken);
-        }
+        await Task.WhenAll(locked.Select(account => balances.PublishAsync(account, cancellationToken)));
         return result;
     }
 
