@@ -35,6 +35,19 @@ public sealed class PostgresServer : ServerFixture
     public string AdminConnectionString => ConnectionString(Host, Port, password, AdminDatabase);
 
     /// <summary>Creates an empty database with a unique name (prefix + random suffix) and returns its connection string.</summary>
+    /// <summary>Runs a query with one result on a database (straight to PostgreSQL, not through an app).</summary>
+    public static async Task<T> ScalarAsync<T>(string connectionString, string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
     public async Task<string> CreateDatabaseAsync(string namePrefix, CancellationToken cancellationToken = default)
     {
         var name = UniqueName.Create(namePrefix, '_');

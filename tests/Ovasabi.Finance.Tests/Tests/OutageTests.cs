@@ -9,17 +9,7 @@ using static Ovasabi.Testing.Rpc;
 namespace Ovasabi.Finance.Tests.Tests;
 
 /// <summary>A finance platform on PostgreSQL and Redis servers of its own, which its tests stop and start.</summary>
-public sealed class OutagePlatform() : FinancePlatform(new PostgresServer(), new RedisServer())
-{
-    protected override async Task StartAsync()
-    {
-        // Owned first, so they go last, after the apps and sidecars that use them.
-        Own(Postgres);
-        Own(Redis);
-        await Task.WhenAll(Postgres.InitializeAsync().AsTask(), Redis.InitializeAsync().AsTask());
-        await base.StartAsync();
-    }
-}
+public sealed class OutagePlatform() : FinancePlatform(new PostgresServer(), new RedisServer(), ownsServers: true);
 
 /// <summary>
 /// PostgreSQL restarted under load and Redis stopped: clients see Unavailable (never Internal) and retry with the

@@ -11,7 +11,7 @@ namespace Ovasabi.Testing.Platform;
 /// service caller (finance checks users through it); the subscriber receives every finance event. Tests post money as
 /// the trusted service (<see cref="FinanceAsService"/>) or as signed-in users (<see cref="FinanceClient"/>).
 /// </summary>
-public class FinancePlatform(PostgresServer postgres, RedisServer redis) : IdentityPlatform(postgres, redis)
+public class FinancePlatform(PostgresServer postgres, RedisServer redis, bool ownsServers = false) : IdentityPlatform(postgres, redis, ownsServers)
 {
     public static readonly string[] FinanceTopics =
     [
@@ -48,8 +48,8 @@ public class FinancePlatform(PostgresServer postgres, RedisServer redis) : Ident
 
     protected override async Task StartAsync()
     {
-        FinanceDatabase = await Postgres.CreateDatabaseAsync("finance");
         await base.StartAsync();
+        FinanceDatabase = await Postgres.CreateDatabaseAsync("finance");
         var launch = new SidecarLaunch(FinanceAppId, Resources.Directory) { AppPort = FreePort.Next() };
         FinanceSidecar = Own(await SidecarProcess.StartAsync(launch));
         FinanceApp = Own(await AppProcess.StartAsync("finance", launch.AppPort, FinanceSidecar, FinanceSettings()));
@@ -82,17 +82,8 @@ public class FinancePlatform(PostgresServer postgres, RedisServer redis) : Ident
         }, cancellationToken: Rpc.Cancel);
 
     /// <summary>Runs a query with one result on the finance database (straight to PostgreSQL, not through the app).</summary>
-    public async Task<T> FinanceScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = new NpgsqlConnection(FinanceDatabase);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
+    public Task<T> FinanceScalarAsync<T>(string sql, params (string Name, object Value)[] parameters) =>
+        PostgresServer.ScalarAsync<T>(FinanceDatabase, sql, parameters);
 
     /// <summary>
     /// The ledger's invariants, read from the database: the entries of each currency sum to zero, no user balance is

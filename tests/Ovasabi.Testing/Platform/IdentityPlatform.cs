@@ -15,7 +15,10 @@ namespace Ovasabi.Testing.Platform;
 /// and a sidecar whose app ID both apps trust as a service caller. A bootstrap administrator exists; tests sign in
 /// as whom they need. Subclasses change the apps' settings through <see cref="UserSettings"/> and <see cref="AuthSettings"/>.
 /// </summary>
-public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : SidecarFixture
+/// <param name="postgres">The PostgreSQL server the apps' databases are created on.</param>
+/// <param name="redis">The Redis server behind state, sessions and pub/sub.</param>
+/// <param name="ownsServers">The platform starts both servers first and stops them last (servers of its own, which its tests may stop).</param>
+public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool ownsServers = false) : SidecarFixture
 {
     public const string AdminUsername = "platform-admin";
     public const string AdminEmail = "platform-admin@example.com";
@@ -91,6 +94,13 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis) : Side
 
     protected override async Task StartAsync()
     {
+        if (ownsServers)
+        {
+            // Owned first, so they go last, after the apps and sidecars that use them.
+            Own(postgres);
+            Own(redis);
+            await Task.WhenAll(postgres.InitializeAsync().AsTask(), redis.InitializeAsync().AsTask());
+        }
         var databases = await Task.WhenAll(postgres.CreateDatabaseAsync("user"), postgres.CreateDatabaseAsync("auth"));
         (UserDatabase, AuthDatabase) = (databases[0], databases[1]);
         SigningKeys = new SigningKeyFile(NewFolder().PathOf("signing-keys.json")).Add("2026-01-01");

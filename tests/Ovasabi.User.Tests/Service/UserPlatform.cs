@@ -16,7 +16,7 @@ namespace Ovasabi.User.Tests.Service;
 /// subscriber's sidecar with dapr-app-id, as another service would, signed in as the bootstrap administrator
 /// (authorization itself is covered by the authorization matrix).
 /// </summary>
-public class UserPlatform(PostgresServer postgres, RedisServer redis) : IdentityPlatform(postgres, redis)
+public class UserPlatform(PostgresServer postgres, RedisServer redis, bool ownsServers = false) : IdentityPlatform(postgres, redis, ownsServers)
 {
     public string AppId => UserAppId;
 
@@ -90,17 +90,8 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : Identity
     }
 
     /// <summary>Runs a query with one result on the user database (straight to PostgreSQL, not through the app).</summary>
-    public async Task<T> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
+    public Task<T> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters) =>
+        PostgresServer.ScalarAsync<T>(ConnectionString, sql, parameters);
 
     public static CreateUserRequest NewUser(string? username = null) => new()
     {
@@ -115,17 +106,7 @@ public class UserPlatform(PostgresServer postgres, RedisServer redis) : Identity
 /// sidecars instead of one per class, on PostgreSQL and Redis servers of its own. Classes that stop or restart parts of
 /// the platform, or need to be alone in the database, keep platforms of their own.
 /// </summary>
-public sealed class SharedUserPlatform() : UserPlatform(new PostgresServer(), new RedisServer())
-{
-    protected override async Task StartAsync()
-    {
-        // Owned first, so they go last, after the apps and sidecars that use them.
-        Own(Postgres);
-        Own(Redis);
-        await Task.WhenAll(Postgres.InitializeAsync().AsTask(), Redis.InitializeAsync().AsTask());
-        await base.StartAsync();
-    }
-}
+public sealed class SharedUserPlatform() : UserPlatform(new PostgresServer(), new RedisServer(), ownsServers: true);
 
 /// <summary>One row of the outbox; its id is the CloudEvent id of the event it publishes.</summary>
 public sealed record OutboxRow(Guid Id, string Topic, string Payload, bool Published, long? MasterId);
