@@ -1,7 +1,8 @@
 # ovasabi-dapr: one entry point for developers and CI.
-#   make deps   install what is missing (apt: redis-server, postgresql, ICU, openssl; npm: s3rver) — idempotent
+#   make deps   install what is missing (apt: redis-server + redis-tools, postgresql, ICU, openssl; npm: s3rver) — idempotent
 #   make build  build the solution (warnings are errors)
 #   make test   deps + build + every test
+#   make bench  deps + build + the finance benchmark in Release (BENCH_FLAGS=--quick for a smoke run)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -13,16 +14,18 @@ DOTNET      ?= dotnet
 APT_GET     := DEBIAN_FRONTEND=noninteractive apt-get
 SUDO        := $(if $(filter 0,$(shell id -u)),,sudo)
 TEST_FLAGS  ?=
+BENCH_FLAGS ?=
 
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help deps deps-apt deps-npm build test run stop clean
+.PHONY: help deps deps-apt deps-npm build test bench run stop clean
 
 help:
 	@echo "make deps   install redis-server, postgresql and s3rver if missing"
 	@echo "make build  build the solution"
 	@echo "make test   install, build and run every test"
+	@echo "make bench  the finance benchmark against pgbench and redis-benchmark (BENCH_FLAGS='--quick', '--help')"
 	@echo "make run    the platform locally: PostgreSQL, Redis, every app of dapr.yaml with its dev sidecar (Ctrl-C stops)"
 	@echo "make stop   stop what make run started"
 
@@ -31,7 +34,8 @@ deps: deps-apt deps-npm
 deps-apt:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
-	{ command -v pg_config >/dev/null 2>&1 && [ -x "$$(pg_config --bindir)/initdb" ]; } || missing="$$missing postgresql"; \
+	command -v redis-benchmark >/dev/null 2>&1 || missing="$$missing redis-tools"; \
+	{ command -v pg_config >/dev/null 2>&1 && [ -x "$$(pg_config --bindir)/initdb" ] && [ -x "$$(pg_config --bindir)/pgbench" ]; } || missing="$$missing postgresql"; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	ls /usr/lib/*-linux-gnu/libicuuc.so.* >/dev/null 2>&1 || missing="$$missing libicu72"; \
@@ -53,6 +57,12 @@ build:
 
 test: deps build
 	$(DOTNET) test --solution ovasabi-dapr.sln -c $(CONFIG) --no-build $(TEST_FLAGS)
+
+# Always Release (a Debug build would measure the debugger-friendly code); the apps and sidecars it starts are the
+# Release builds too.
+bench: override CONFIG := Release
+bench: deps build
+	$(DOTNET) bench/Ovasabi.Bench/bin/Release/net10.0/Ovasabi.Bench.dll $(BENCH_FLAGS)
 
 run: deps build
 	tools/local/platform.sh run

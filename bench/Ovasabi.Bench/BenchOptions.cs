@@ -1,0 +1,83 @@
+using System.CommandLine;
+using Ovasabi.Testing;
+
+namespace Ovasabi.Bench;
+
+/// <summary>What one run does; <see cref="Quick"/> shortens every default, and options given explicitly still win.</summary>
+internal sealed record BenchOptions(
+    int Accounts,
+    int Concurrency,
+    TimeSpan Warmup,
+    TimeSpan Duration,
+    int PgbenchScale,
+    int? RedisRequests,
+    string Output,
+    bool Quick)
+{
+    /// <summary>Funding per account: one deposit of the EUR per-transaction maximum (10,000.00), far above what a run moves.</summary>
+    public const long FundingMinorUnits = 1_000_000;
+
+    /// <summary>Transfers move 0.01 to 1.00 EUR, so no account runs dry or reaches the daily limit (25,000 EUR sent).</summary>
+    public const int MaxTransferMinorUnits = 100;
+
+    public const string Currency = "EUR";
+}
+
+/// <summary>The command line of the benchmark.</summary>
+internal sealed class BenchCommand
+{
+    private readonly Option<bool> quick = new("--quick") { Description = "A smoke run of a few seconds per phase (2 s warm-up, 5 s measured, pgbench scale 1)" };
+    private readonly Option<int?> accounts = new("--accounts", "-n") { Description = "Accounts (users) transfers move money between (default 20)" };
+    private readonly Option<int?> concurrency = new("--concurrency", "-c") { Description = "Concurrent clients in every phase, ours and the raw tools' (default 32)" };
+    private readonly Option<int?> warmup = new("--warmup") { Description = "Seconds of warm-up before each measured phase of ours (default 5; quick 2)" };
+    private readonly Option<int?> duration = new("--duration", "-d") { Description = "Measured seconds per phase, also pgbench's -T (default 20; quick 5)" };
+    private readonly Option<int?> pgbenchScale = new("--pgbench-scale") { Description = "pgbench -s: 10 branches per unit of scale are the rows TPC-B contends on (default 10; quick 1)" };
+    private readonly Option<int?> redisRequests = new("--redis-requests") { Description = "redis-benchmark -n (default: sized by a short calibration run to last about --duration)" };
+    private readonly Option<string?> output = new("--output", "-o") { Description = "Markdown file for the results (default bench/results.md in the repository)" };
+
+    public RootCommand Root { get; }
+
+    public BenchCommand()
+    {
+        Root = new RootCommand("The finance benchmark: transfers and cached balances through the full stack, next to pgbench TPC-B and redis-benchmark GET on the same servers.")
+        {
+            quick, accounts, concurrency, warmup, duration, pgbenchScale, redisRequests, output,
+        };
+    }
+
+    public BenchOptions Bind(ParseResult parse)
+    {
+        var isQuick = parse.GetValue(quick);
+        var options = new BenchOptions(
+            Accounts: parse.GetValue(accounts) ?? 20,
+            Concurrency: parse.GetValue(concurrency) ?? 32,
+            Warmup: TimeSpan.FromSeconds(parse.GetValue(warmup) ?? (isQuick ? 2 : 5)),
+            Duration: TimeSpan.FromSeconds(parse.GetValue(duration) ?? (isQuick ? 5 : 20)),
+            PgbenchScale: parse.GetValue(pgbenchScale) ?? (isQuick ? 1 : 10),
+            RedisRequests: parse.GetValue(redisRequests),
+            Output: Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(RepositoryRoot.Find() ?? ".", "bench", "results.md")),
+            Quick: isQuick);
+        return Validate(options);
+    }
+
+    private static BenchOptions Validate(BenchOptions options)
+    {
+        if (options.Accounts < 2)
+        {
+            throw new ArgumentException("--accounts must be at least 2: a transfer needs two accounts");
+        }
+        if (options.Concurrency < 1)
+        {
+            throw new ArgumentException("--concurrency must be at least 1");
+        }
+        if (options.Warmup < TimeSpan.Zero || options.Duration < TimeSpan.FromSeconds(1) || options.Duration > TimeSpan.FromMinutes(10))
+        {
+            throw new ArgumentException("--warmup must be 0 or more and --duration between 1 and 600 seconds");
+        }
+        if (options.PgbenchScale < 1 || options.RedisRequests is < 1)
+        {
+            throw new ArgumentException("--pgbench-scale and --redis-requests must be positive");
+        }
+        return options;
+    }
+}

@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Ovasabi.Common.V1;
+using Ovasabi.Finance.V1;
+using Ovasabi.Testing;
+
+namespace Ovasabi.Bench;
+
+/// <summary>One run: the platform up, the four phases one after another, the report, the platform down.</summary>
+internal static class Benchmark
+{
+    public const string InsufficientFunds = "insufficient funds";
+
+    private static readonly TimeSpan SetupCallTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan OutboxDrainTimeout = TimeSpan.FromSeconds(30);
+
+    public static async Task<int> RunAsync(BenchOptions options, CancellationToken cancellationToken)
+    {
+        var startedAt = DateTimeOffset.UtcNow;
+        var loadBefore = LoadAverage();
+        var platform = new BenchPlatform();
+        try
+        {
+            Log("starting the platform: PostgreSQL, Redis, user, auth and finance apps with their dev sidecars");
+            var clock = Stopwatch.StartNew();
+            await platform.InitializeAsync();
+            var startup = clock.Elapsed;
+            cancellationToken.ThrowIfCancellationRequested();
+            Log($"platform ready in {startup.TotalSeconds:0.0} s");
+
+            var accounts = await CreateAccountsAsync(platform, options, cancellationToken);
+            var transfers = await TransfersAsync(platform, accounts, options, cancellationToken);
+            var outbox = await DrainOutboxAsync(platform, cancellationToken);
+
+            Log($"pgbench TPC-B: init scale {options.PgbenchScale}, then {options.Duration.TotalSeconds:0} s");
+            var pgbench = await PgBench.RunAsync(platform.Postgres, options.Concurrency, options.PgbenchScale, options.Duration, cancellationToken);
+            Log($"pgbench: {pgbench.Transactions:N0} transactions, {pgbench.Tps:N1} tps");
+
+            var (balances, hitRatio) = await CachedBalancesAsync(platform, accounts, options, cancellationToken);
+
+            Log("redis-benchmark GET");
+            var redis = await RedisBenchmark.RunAsync(platform.Redis, options.Concurrency, options.RedisRequests, options.Duration, cancellationToken);
+            Log($"redis-benchmark: {redis.Rps:N0} rps");
+
+            var report = Report.Markdown(new BenchResults(options, startedAt, loadBefore, LoadAverage(), startup, transfers, outbox, pgbench, balances, hitRatio, redis));
+            Console.WriteLine();
+            Console.WriteLine(report);
+            Directory.CreateDirectory(Path.GetDirectoryName(options.Output)!);
+            await File.WriteAllTextAsync(options.Output, report, CancellationToken.None);
+            Log($"written to {options.Output}");
+            return 0;
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            Log("cancelled");
+            return 130;
+        }
+        catch (Exception e)
+        {
+            await Console.Error.WriteLineAsync($"benchmark failed: {e}");
+            return 1;
+        }
+        finally
+        {
+            Log("stopping the platform");
+            try
+            {
+                await platform.DisposeAsync();
+            }
+            catch (Exception e)
+            {
+                await Console.Error.WriteLineAsync($"stopping the platform failed: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>Users with one generous deposit each, created a few at a time (each sign-up hashes a password with Argon2id).</summary>
+    private static async Task<string[]> CreateAccountsAsync(BenchPlatform platform, BenchOptions options, CancellationToken cancellationToken)
+    {
+        Log($"creating and funding {options.Accounts} accounts");
+        var accounts = new string[options.Accounts];
+        await Parallel.ForAsync(0, options.Accounts, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (i, token) =>
+        {
+            accounts[i] = await platform.NewUserIdAsync().WaitAsync(SetupCallTimeout, token);
+            await platform.FundAsync(accounts[i], BenchOptions.FundingMinorUnits, BenchOptions.Currency).WaitAsync(SetupCallTimeout, token);
+        });
+        return accounts;
+    }
+
+    private static async Task<LoadResult> TransfersAsync(BenchPlatform platform, string[] accounts, BenchOptions options, CancellationToken cancellationToken)
+    {
+        Log($"transfers: {options.Concurrency} clients, {options.Warmup.TotalSeconds:0} s warm-up, {options.Duration.TotalSeconds:0} s measured");
+        var finance = platform.FinanceAsService();
+        // A few transfers one at a time first, so the path is compiled and connected before the clock runs.
+        for (var i = 0; i < Math.Min(accounts.Length, 10); i++)
+        {
+            await finance.TransferAsync(new TransferRequest
+            {
+                IdempotencyKey = Guid.NewGuid().ToString(),
+                FromUserId = accounts[i],
+                ToUserId = accounts[(i + 1) % accounts.Length],
+                Amount = new Money { CurrencyCode = BenchOptions.Currency, MinorUnits = 1 },
+            }, deadline: DateTime.UtcNow + ClosedLoop.CallTimeout, cancellationToken: cancellationToken);
+        }
+        var result = await ClosedLoop.RunAsync(options.Concurrency, options.Warmup, options.Duration, async token =>
+        {
+            var from = Random.Shared.Next(accounts.Length);
+            var to = Random.Shared.Next(accounts.Length - 1);
+            to += to >= from ? 1 : 0;
+            await finance.TransferAsync(new TransferRequest
+            {
+                IdempotencyKey = Guid.NewGuid().ToString(),
+                FromUserId = accounts[from],
+                ToUserId = accounts[to],
+                Amount = new Money { CurrencyCode = BenchOptions.Currency, MinorUnits = Random.Shared.Next(1, BenchOptions.MaxTransferMinorUnits + 1) },
+            }, deadline: DateTime.UtcNow + ClosedLoop.CallTimeout, cancellationToken: token);
+        },
+        e => e.StatusCode == StatusCode.FailedPrecondition && Rpc.Reason(e) == "INSUFFICIENT_FUNDS" ? InsufficientFunds : null,
+        cancellationToken);
+        Log($"transfers: {result.Succeeded:N0} completed, {result.PerSecond:N1}/s, {result.ErrorCount:N0} errors");
+        return result;
+    }
+
+    /// <summary>
+    /// Waits (bounded) until the finance outbox has published every transfer's event, so that work does not run into
+    /// the next phase; returns what happened, for the report.
+    /// </summary>
+    private static async Task<string> DrainOutboxAsync(BenchPlatform platform, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var pending = await platform.FinanceScalarAsync<long>("SELECT count(*) FROM service_event WHERE published_at IS NULL");
+            if (pending == 0)
+            {
+                Log($"outbox drained in {clock.Elapsed.TotalSeconds:0.0} s");
+                return $"drained in {clock.Elapsed.TotalSeconds:0.0} s";
+            }
+            if (clock.Elapsed > OutboxDrainTimeout)
+            {
+                Log($"outbox still holds {pending} unpublished events after {OutboxDrainTimeout.TotalSeconds:0} s; going on");
+                return $"{pending:N0} events still unpublished after {OutboxDrainTimeout.TotalSeconds:0} s (they were published during the next phases)";
+            }
+            await Task.Delay(500, cancellationToken);
+        }
+    }
+
+    private static async Task<(LoadResult Result, double? HitRatio)> CachedBalancesAsync(BenchPlatform platform, string[] accounts, BenchOptions options, CancellationToken cancellationToken)
+    {
+        Log($"cached GetBalance: {options.Concurrency} clients, {options.Warmup.TotalSeconds:0} s warm-up, {options.Duration.TotalSeconds:0} s measured");
+        var finance = platform.FinanceAsService();
+        GetBalanceRequest Request(string account) => new() { UserId = account, CurrencyCode = BenchOptions.Currency };
+        // Every account read once, so each balance is in the cache before the warm-up even starts.
+        foreach (var account in accounts)
+        {
+            await finance.GetBalanceAsync(Request(account), deadline: DateTime.UtcNow + ClosedLoop.CallTimeout, cancellationToken: cancellationToken);
+        }
+        var before = await CacheLookups.ReadAsync(platform.FinanceApp, cancellationToken);
+        var result = await ClosedLoop.RunAsync(options.Concurrency, options.Warmup, options.Duration, async token =>
+            await finance.GetBalanceAsync(Request(accounts[Random.Shared.Next(accounts.Length)]), deadline: DateTime.UtcNow + ClosedLoop.CallTimeout, cancellationToken: token),
+            _ => null,
+            cancellationToken);
+        var hitRatio = (await CacheLookups.ReadAsync(platform.FinanceApp, cancellationToken)).HitRatioSince(before);
+        Log($"cached GetBalance: {result.Succeeded:N0} answered, {result.PerSecond:N0} rps, {result.ErrorCount:N0} errors");
+        return (result, hitRatio);
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(" / ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
+    private static void Log(string message) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
+}

@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text;
+
+namespace Ovasabi.Bench;
+
+/// <summary>Everything one run measured, for the report.</summary>
+internal sealed record BenchResults(
+    BenchOptions Options,
+    DateTimeOffset StartedAt,
+    string LoadBefore,
+    string LoadAfter,
+    TimeSpan PlatformStartup,
+    LoadResult Transfers,
+    string OutboxAfterTransfers,
+    PgBenchResult PgBench,
+    LoadResult Balances,
+    double? BalanceCacheHitRatio,
+    RedisBenchmarkResult Redis);
+
+/// <summary>The results as a markdown table with the full-stack figures, the raw backends' and their ratios.</summary>
+internal static class Report
+{
+    public static string Markdown(BenchResults r)
+    {
+        var o = r.Options;
+        var text = new StringBuilder();
+        text.AppendLine("# Finance benchmark").AppendLine();
+        text.AppendLine(Invariant($"Run {r.StartedAt:yyyy-MM-dd HH:mm} UTC{(o.Quick ? " (quick mode: a smoke run, not figures to quote)" : "")} on {Environment.ProcessorCount} cores, everything on this machine; load average (1/5/15 min) {r.LoadBefore} before, {r.LoadAfter} after; platform start-up {r.PlatformStartup.TotalSeconds:0} s."));
+        text.AppendLine(Invariant($"{o.Concurrency} concurrent clients in every phase. Ours: {o.Accounts} accounts, {o.Warmup.TotalSeconds:0} s warm-up then {o.Duration.TotalSeconds:0} s measured; transfers of EUR 0.01–{BenchOptions.MaxTransferMinorUnits / 100m:0.00} with a new idempotency key each. pgbench: TPC-B (built-in script), scale {o.PgbenchScale}, `-c {o.Concurrency} -j {Math.Min(2, o.Concurrency)} -T {o.Duration.TotalSeconds:0} -M prepared`. redis-benchmark: `-t get -c {o.Concurrency} -n {r.Redis.Requests}`, value of {r.Redis.ValueBytes} bytes (a cached balance's size)."));
+        text.AppendLine();
+
+        var t = r.Transfers.Latency;
+        var p = r.PgBench.Latency;
+        var b = r.Balances.Latency;
+        var d = r.Redis.Latency;
+        var rows = new List<string[]>
+        {
+            Row("**writes**: finance Transfer ÷ pgbench TPC-B", Invariant($"{r.Transfers.PerSecond:N1} transfers/s"), Invariant($"{r.PgBench.Tps:N1} tps"), Ratio(r.Transfers.PerSecond, r.PgBench.Tps)),
+            LatencyRow("write latency p50", t?.P50, p?.P50),
+            LatencyRow("write latency p95", t?.P95, p?.P95),
+            LatencyRow("write latency p99", t?.P99, p?.P99),
+            LatencyRow("write latency max", t?.Max, p?.Max),
+            LatencyRow("write latency mean (pgbench: its latency average)", t?.Mean, r.PgBench.LatencyAverage),
+            Row("**reads**: cached GetBalance ÷ redis GET", Invariant($"{r.Balances.PerSecond:N0} rps"), Invariant($"{r.Redis.Rps:N0} rps"), Ratio(r.Balances.PerSecond, r.Redis.Rps)),
+            LatencyRow("read latency p50", b?.P50, d.P50),
+            LatencyRow("read latency p99", b?.P99, d.P99),
+        };
+        text.Append(Table(["measure", "full stack", "raw backend", "ratio (full ÷ raw)"], rows)).AppendLine();
+
+        text.AppendLine("Outcomes in the measured windows:").AppendLine();
+        text.AppendLine(Invariant($"- transfers: {r.Transfers.Succeeded:N0} completed; insufficient funds (a business answer, not an error): {r.Transfers.Business.GetValueOrDefault(Benchmark.InsufficientFunds):N0}; errors: {Errors(r.Transfers)}"));
+        text.AppendLine(Invariant($"- outbox after the transfers: {r.OutboxAfterTransfers}"));
+        text.AppendLine(Invariant($"- pgbench: {r.PgBench.Transactions:N0} transactions, {r.PgBench.Failed:N0} failed; percentiles from its per-transaction log (`-l`)"));
+        var hits = r.BalanceCacheHitRatio is { } ratio ? Invariant($"{ratio:P1} of the finance app's balance-cache lookups were hits") : "the finance app reported no balance-cache lookups";
+        text.AppendLine(Invariant($"- GetBalance: {r.Balances.Succeeded:N0} answered; errors: {Errors(r.Balances)}; {hits}"));
+        text.AppendLine(Invariant($"- redis-benchmark: {r.Redis.Requests:N0} GETs"));
+        text.AppendLine();
+        text.AppendLine("Throughput ratios below 1 and latency ratios above 1 are the price of the full stack: client → caller's sidecar → finance sidecar → finance app (→ user service through the sidecars, transfers only) → PostgreSQL or Redis. See bench/README.md.");
+        return text.ToString();
+    }
+
+    private static string Errors(LoadResult result) => result.Errors.Count == 0
+        ? "none"
+        : string.Join(", ", result.Errors.OrderByDescending(kv => kv.Value).Select(kv => Invariant($"{kv.Key} {kv.Value:N0}")));
+
+    private static string[] Row(params string[] cells) => cells;
+
+    private static string[] LatencyRow(string name, double? full, double? raw) =>
+        [name, Ms(full), Ms(raw), full is { } f && raw is { } w && w > 0 ? Invariant($"{f / w:N1}×") : "–"];
+
+    private static string Ms(double? value) => value is { } v ? Invariant($"{v:N2} ms") : "–";
+
+    private static string Ratio(double full, double raw) => raw > 0 ? Invariant($"{full / raw:N3}") : "–";
+
+    // Padded, so the same text reads as a table in a terminal and renders as one in markdown.
+    private static string Table(string[] header, List<string[]> rows)
+    {
+        var widths = header.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
+        string Line(string[] cells) => "| " + string.Join(" | ", cells.Select((c, i) => i == 0 ? c.PadRight(widths[i]) : c.PadLeft(widths[i]))) + " |";
+        var text = new StringBuilder();
+        text.AppendLine(Line(header));
+        text.AppendLine("|" + string.Join("|", widths.Select((w, i) => i == 0 ? new string('-', w + 2) : new string('-', w + 1) + ":")) + "|");
+        foreach (var row in rows)
+        {
+            text.AppendLine(Line(row));
+        }
+        return text.ToString();
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
