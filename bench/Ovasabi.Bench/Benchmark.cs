@@ -29,20 +29,21 @@ internal static class Benchmark
             Log($"platform ready in {startup.TotalSeconds:0.0} s");
 
             var accounts = await CreateAccountsAsync(platform, options, cancellationToken);
-            var transfers = await TransfersAsync(platform, accounts, options, cancellationToken);
+            var (transfers, transferProfile) = await TransfersAsync(platform, accounts, options, cancellationToken);
             var outbox = await DrainOutboxAsync(platform, cancellationToken);
 
             Log($"pgbench TPC-B: init scale {options.PgbenchScale}, then {options.Duration.TotalSeconds:0} s");
             var pgbench = await PgBench.RunAsync(platform.Postgres, options.Concurrency, options.PgbenchScale, options.Duration, cancellationToken);
             Log($"pgbench: {pgbench.Transactions:N0} transactions, {pgbench.Tps:N1} tps");
 
-            var (balances, hitRatio) = await CachedBalancesAsync(platform, accounts, options, cancellationToken);
+            var (balances, balanceProfile, hitRatio) = await CachedBalancesAsync(platform, accounts, options, cancellationToken);
 
             Log("redis-benchmark GET");
             var redis = await RedisBenchmark.RunAsync(platform.Redis, options.Concurrency, options.RedisRequests, options.Duration, cancellationToken);
             Log($"redis-benchmark: {redis.Rps:N0} rps");
 
-            var report = Report.Markdown(new BenchResults(options, startedAt, loadBefore, LoadAverage(), startup, transfers, outbox, pgbench, balances, hitRatio, redis));
+            var report = Report.Markdown(new BenchResults(
+                options, startedAt, loadBefore, LoadAverage(), startup, transfers, transferProfile, outbox, pgbench, balances, balanceProfile, hitRatio, redis));
             Console.WriteLine();
             Console.WriteLine(report);
             Directory.CreateDirectory(Path.GetDirectoryName(options.Output)!);
@@ -87,7 +88,7 @@ internal static class Benchmark
         return accounts;
     }
 
-    private static async Task<LoadResult> TransfersAsync(BenchPlatform platform, string[] accounts, BenchOptions options, CancellationToken cancellationToken)
+    private static async Task<(LoadResult Result, AppProfile Profile)> TransfersAsync(BenchPlatform platform, string[] accounts, BenchOptions options, CancellationToken cancellationToken)
     {
         Log($"transfers: {options.Concurrency} clients, {options.Warmup.TotalSeconds:0} s warm-up, {options.Duration.TotalSeconds:0} s measured");
         var finance = platform.FinanceAsService();
@@ -102,6 +103,7 @@ internal static class Benchmark
                 Amount = new Money { CurrencyCode = BenchOptions.Currency, MinorUnits = 1 },
             }, deadline: DateTime.UtcNow + ClosedLoop.CallTimeout, cancellationToken: cancellationToken);
         }
+        var before = await AppMetrics.ScrapeAsync(platform, cancellationToken);
         var result = await ClosedLoop.RunAsync(options.Concurrency, options.Warmup, options.Duration, async token =>
         {
             var from = Random.Shared.Next(accounts.Length);
@@ -117,8 +119,9 @@ internal static class Benchmark
         },
         e => e.StatusCode == StatusCode.FailedPrecondition && Rpc.Reason(e) == "INSUFFICIENT_FUNDS" ? InsufficientFunds : null,
         cancellationToken);
+        var profile = AppProfile.Between(before, await AppMetrics.ScrapeAsync(platform, cancellationToken), "Transfer", platform.FinanceSidecar.GrpcPort);
         Log($"transfers: {result.Succeeded:N0} completed, {result.PerSecond:N1}/s, {result.ErrorCount:N0} errors");
-        return result;
+        return (result, profile);
     }
 
     /// <summary>
@@ -145,7 +148,7 @@ internal static class Benchmark
         }
     }
 
-    private static async Task<(LoadResult Result, double? HitRatio)> CachedBalancesAsync(BenchPlatform platform, string[] accounts, BenchOptions options, CancellationToken cancellationToken)
+    private static async Task<(LoadResult Result, AppProfile Profile, double? HitRatio)> CachedBalancesAsync(BenchPlatform platform, string[] accounts, BenchOptions options, CancellationToken cancellationToken)
     {
         Log($"cached GetBalance: {options.Concurrency} clients, {options.Warmup.TotalSeconds:0} s warm-up, {options.Duration.TotalSeconds:0} s measured");
         var finance = platform.FinanceAsService();
@@ -155,14 +158,14 @@ internal static class Benchmark
         {
             await finance.GetBalanceAsync(Request(account), deadline: DateTime.UtcNow + ClosedLoop.CallTimeout, cancellationToken: cancellationToken);
         }
-        var before = await CacheLookups.ReadAsync(platform.FinanceApp, cancellationToken);
+        var before = await AppMetrics.ScrapeAsync(platform, cancellationToken);
         var result = await ClosedLoop.RunAsync(options.Concurrency, options.Warmup, options.Duration, async token =>
             await finance.GetBalanceAsync(Request(accounts[Random.Shared.Next(accounts.Length)]), deadline: DateTime.UtcNow + ClosedLoop.CallTimeout, cancellationToken: token),
             _ => null,
             cancellationToken);
-        var hitRatio = (await CacheLookups.ReadAsync(platform.FinanceApp, cancellationToken)).HitRatioSince(before);
+        var after = await AppMetrics.ScrapeAsync(platform, cancellationToken);
         Log($"cached GetBalance: {result.Succeeded:N0} answered, {result.PerSecond:N0} rps, {result.ErrorCount:N0} errors");
-        return (result, hitRatio);
+        return (result, AppProfile.Between(before, after, "GetBalance", platform.FinanceSidecar.GrpcPort), AppProfile.BalanceCacheHitRatio(before, after));
     }
 
     private static string LoadAverage()

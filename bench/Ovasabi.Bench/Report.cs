@@ -11,9 +11,11 @@ internal sealed record BenchResults(
     string LoadAfter,
     TimeSpan PlatformStartup,
     LoadResult Transfers,
+    AppProfile TransferProfile,
     string OutboxAfterTransfers,
     PgBenchResult PgBench,
     LoadResult Balances,
+    AppProfile BalanceProfile,
     double? BalanceCacheHitRatio,
     RedisBenchmarkResult Redis);
 
@@ -55,9 +57,16 @@ internal static class Report
         text.AppendLine(Invariant($"- GetBalance: {r.Balances.Succeeded:N0} answered; errors: {Errors(r.Balances)}; {hits}"));
         text.AppendLine(Invariant($"- redis-benchmark: {r.Redis.Requests:N0} GETs"));
         text.AppendLine();
+        text.AppendLine("Where the finance app spent each phase (its own metrics, warm-up included; the parts overlap):").AppendLine();
+        text.AppendLine(Profile(r.TransferProfile));
+        text.AppendLine(Profile(r.BalanceProfile));
+        text.AppendLine();
         text.AppendLine("Throughput ratios below 1 and latency ratios above 1 are the price of the full stack: client → caller's sidecar → finance sidecar → finance app (→ user service through the sidecars, transfers only) → PostgreSQL or Redis. See bench/README.md.");
         return text.ToString();
     }
+
+    private static string Profile(AppProfile p) => Invariant(
+        $"- {p.Method}: {p.Calls:N0} calls, {p.AppMs:N1} ms each inside the app; per call {p.SidecarCalls:N1} calls to its sidecar of {p.SidecarMs:N1} ms on average and {p.DatabaseOperations:N1} PostgreSQL operations of {p.DatabaseMs:N1} ms");
 
     private static string Errors(LoadResult result) => result.Errors.Count == 0
         ? "none"
