@@ -1,7 +1,10 @@
 using Ovasabi.Finance.Domain;
+using Ovasabi.Finance.Events;
+using Ovasabi.ServiceDefaults.Events;
 using Ovasabi.ServiceDefaults.Grpc;
 using Ovasabi.ServiceDefaults.Hosting;
 using Ovasabi.User.V1;
+using Ovasabi.User.V1.Events;
 
 namespace Ovasabi.Finance;
 
@@ -19,7 +22,10 @@ public static class FinanceServiceRegistration
         var pageTokenKey = PageToken.KeyFrom(configuration, "finance");
         services.AddScoped(provider => ActivatorUtilities.CreateInstance<TransactionHistory>(provider, pageTokenKey));
         services.AddSingleton<UserDirectory>();
+        services.AddSingleton(TimeProvider.System);
         services.AddServiceClient<UserService.UserServiceClient>(options.UserAppId);
+        services.AddEventHandler<UserSuspended, UserLifecycleHandlers>("user.user.suspended");
+        services.AddEventHandler<UserDeleted, UserLifecycleHandlers>("user.user.deleted");
         return services;
     }
 }

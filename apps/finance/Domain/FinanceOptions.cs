@@ -6,6 +6,12 @@ public sealed class FinanceOptions
     /// <summary>The Dapr app ID of the user service, which says whether a user exists and is active.</summary>
     public string UserAppId { get; set; } = "user";
 
+    /// <summary>
+    /// How long the user service's answer that a user is active is trusted before asking again (0: ask every time).
+    /// A suspension announced to this replica applies at once; with several replicas, within this time at most.
+    /// </summary>
+    public TimeSpan ActiveUserCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long a cached balance lives; every change replaces it, so this only bounds memory.</summary>
     public TimeSpan BalanceCacheTtl { get; set; } = TimeSpan.FromMinutes(5);
 
