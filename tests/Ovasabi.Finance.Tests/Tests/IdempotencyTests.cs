@@ -106,7 +106,9 @@ public sealed class IdempotencyTests(SharedFinancePlatform platform)
         Assert.All(answers, a => Assert.Equal(answers[0], a));
         Assert.Equal((6_00L, 4_00L), (await AvailableAsync(from), await AvailableAsync(to)));
         Assert.Equal(1, await TransactionsWithKeyAsync(request.IdempotencyKey));
-        var announced = await platform.Subscriber.SettleAsync(r => r.Kind == "event" && r.Event.Topic == "finance.transfer.completed" && r.Event.Data.ToStringUtf8().Contains(answers[0].TransactionId, StringComparison.Ordinal), Settle);
-        Assert.Single(announced.Select(r => r.Event.Id).Distinct());
+        bool IsItsEvent(Ovasabi.Testing.Sidecars.Received r) =>
+            r.Kind == "event" && r.Event.Topic == "finance.transfer.completed" && r.Event.Data.ToStringUtf8().Contains(answers[0].TransactionId, StringComparison.Ordinal);
+        await platform.Subscriber.WaitForAsync(IsItsEvent, timeout: EventTimeout);
+        Assert.Single((await platform.Subscriber.SettleAsync(IsItsEvent, Settle)).Select(r => r.Event.Id).Distinct());
     }
 }
