@@ -6,7 +6,15 @@ using static Ovasabi.Testing.Rpc;
 
 namespace Ovasabi.Finance.Tests.Tests;
 
+/// <summary>
+/// The tests that load the machine (many clients, or a platform of their own whose servers they restart) run one at a
+/// time, after the others, so they neither starve nor are starved by the rest of the assembly.
+/// </summary>
+[CollectionDefinition(DisableParallelization = true)]
+public sealed class LoadCollection;
+
 /// <summary>Many clients moving money among few accounts at once: nothing lost, nothing negative, every transfer announced once.</summary>
+[Collection(typeof(LoadCollection))]
 public sealed class ConcurrencyTests(SharedFinancePlatform platform)
 {
     private const int Accounts = 20;

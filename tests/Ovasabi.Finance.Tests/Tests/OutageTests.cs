@@ -15,6 +15,7 @@ public sealed class OutagePlatform() : FinancePlatform(new PostgresServer(), new
 /// PostgreSQL restarted under load and Redis stopped: clients see Unavailable (never Internal) and retry with the
 /// same idempotency key; nothing committed is lost or applied twice; the service recovers without a restart.
 /// </summary>
+[Collection(typeof(LoadCollection))]
 public sealed class OutageTests(OutagePlatform platform) : IClassFixture<OutagePlatform>
 {
     private static Money Eur(long minorUnits) => new() { CurrencyCode = "EUR", MinorUnits = minorUnits };

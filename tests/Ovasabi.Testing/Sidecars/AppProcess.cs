@@ -8,6 +8,9 @@ namespace Ovasabi.Testing.Sidecars;
 /// </summary>
 public sealed class AppProcess : IAsyncDisposable
 {
+    // Generous: in a full test run several assemblies start platforms at once on two cores.
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
+
     private readonly ManagedProcess _process;
 
     private AppProcess(ManagedProcess process, string appId, int grpcPort, int managementPort)
@@ -43,7 +46,7 @@ public sealed class AppProcess : IAsyncDisposable
         var app = Launch(appId, grpcPort, sidecar, environment);
         try
         {
-            await app._process.WaitUntilReadyAsync(app.IsReadyAsync, TimeSpan.FromSeconds(90), cancellationToken);
+            await app._process.WaitUntilReadyAsync(app.IsReadyAsync, StartTimeout, cancellationToken);
             return app;
         }
         catch

@@ -39,6 +39,9 @@ public sealed record SidecarPorts(int Http, int Grpc, int Internal, int Metrics)
 /// </summary>
 public sealed class SidecarProcess : IAsyncDisposable
 {
+    // Generous: in a full test run several assemblies start platforms at once on two cores.
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+
     /// <summary>One name-resolution database per test run, so parallel runs and `make run` do not see each other.</summary>
     public static readonly string NameResolutionDatabase = Path.Combine(Path.GetTempPath(), "ovasabi-dapr-tests", $"nr-{Environment.ProcessId}.db");
 
@@ -137,7 +140,7 @@ public sealed class SidecarProcess : IAsyncDisposable
         var sidecar = new SidecarProcess(process, launch, ports);
         try
         {
-            await process.WaitUntilReadyAsync(ct => sidecar.IsHealthyAsync("/v1.0/healthz/outbound", ct), TimeSpan.FromSeconds(60), cancellationToken);
+            await process.WaitUntilReadyAsync(ct => sidecar.IsHealthyAsync("/v1.0/healthz/outbound", ct), StartTimeout, cancellationToken);
             return sidecar;
         }
         catch
@@ -191,7 +194,7 @@ public sealed class SidecarProcess : IAsyncDisposable
 
     /// <summary>Waits for daprd's full readiness: the app port answered and subscriptions started.</summary>
     public Task WaitReadyAsync(CancellationToken cancellationToken = default) =>
-        _process.WaitUntilReadyAsync(ct => IsHealthyAsync("/v1.0/healthz", ct), TimeSpan.FromSeconds(60), cancellationToken);
+        _process.WaitUntilReadyAsync(ct => IsHealthyAsync("/v1.0/healthz", ct), StartTimeout, cancellationToken);
 
     public DaprClient CreateClient(string? apiToken = null)
     {
