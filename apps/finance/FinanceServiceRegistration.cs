@@ -19,6 +19,7 @@ public static class FinanceServiceRegistration
         services.AddSingleton(new Currencies(options));
         services.AddScoped<Ledger>();
         services.AddScoped<BalanceReader>();
+        services.AddSingleton<CommittedVersions>();
         var pageTokenKey = PageToken.KeyFrom(configuration, "finance");
         services.AddScoped(provider => ActivatorUtilities.CreateInstance<TransactionHistory>(provider, pageTokenKey));
         services.AddSingleton<UserDirectory>();

@@ -67,7 +67,9 @@ public sealed class StateCache(DaprClient dapr, ServiceOptions options, ServiceM
     /// <see cref="PutIfNewerAsync{T}"/> after each commit, an entry never goes back to an older version, so whoever
     /// wrote reads at least what they wrote, however reads and writes interleave.
     /// </summary>
-    public async Task<T> GetOrLoadVersionedAsync<T>(string entity, string key, TimeSpan ttl, Func<CancellationToken, Task<(T Value, long Version)>> load, CancellationToken cancellationToken)
+    /// <param name="minimumVersion">An entry older than this (e.g. the last version this replica committed) is not served.</param>
+    public async Task<T> GetOrLoadVersionedAsync<T>(string entity, string key, TimeSpan ttl, Func<CancellationToken, Task<(T Value, long Version)>> load,
+        long minimumVersion, CancellationToken cancellationToken)
         where T : class, IMessage<T>, new()
     {
         if (!await RetryStaleAsync(entity, cancellationToken) && _staleKeys.ContainsKey(key))
@@ -76,12 +78,12 @@ public sealed class StateCache(DaprClient dapr, ServiceOptions options, ServiceM
             return (await load(cancellationToken)).Value;
         }
         var cached = await TryAsync(entity, "get", async ct => Versioned<T>.Parse(await dapr.GetByteStateAsync(options.StateStoreName, key, cancellationToken: ct)), cancellationToken);
-        if (cached is not null)
+        if (cached is not null && cached.Version >= minimumVersion)
         {
             metrics.CacheLookup(entity, "hit");
             return cached.Value;
         }
-        metrics.CacheLookup(entity, "miss");
+        metrics.CacheLookup(entity, cached is null ? "miss" : "stale");
         var (value, version) = await load(cancellationToken);
         await PutIfNewerAsync(entity, key, value, version, ttl, cancellationToken);
         return value;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.EntityFrameworkCore;
 using Ovasabi.Finance.Data;
@@ -9,9 +10,11 @@ namespace Ovasabi.Finance.Domain;
 /// <summary>
 /// Balances, cache-aside through the Dapr state store (<c>finance:balance:&lt;user&gt;:&lt;currency&gt;</c>). Every
 /// posting replaces the cached balance with the one it committed, versioned by the account row, so the cache never
-/// holds an older balance than the last one a caller was answered after writing.
+/// holds an older balance than the last one a caller was answered after writing. An entry can still vanish (TTL,
+/// eviction) and be refilled by a reader that loaded it just before a commit; the versions this replica committed
+/// are remembered, so such an entry is never served here.
 /// </summary>
-public sealed class BalanceReader(FinanceDbContext db, StateCache cache, FinanceOptions options)
+public sealed class BalanceReader(FinanceDbContext db, StateCache cache, CommittedVersions committed, FinanceOptions options)
 {
     private const string Entity = "balance";
 
@@ -23,11 +26,15 @@ public sealed class BalanceReader(FinanceDbContext db, StateCache cache, Finance
             return account is null
                 ? (new Balance { UserId = userId.ToString(), Available = currency.Money(0), Held = currency.Money(0) }, 0L)
                 : (ToProto(account), account.Version);
-        }, cancellationToken);
+        }, committed.Of(Key(userId, currency.Code)), cancellationToken);
 
     /// <summary>Puts a committed balance in the cache (unless a newer one is there already).</summary>
-    public Task PublishAsync(Account account, CancellationToken cancellationToken) =>
-        cache.PutIfNewerAsync(Entity, Key(account.UserId!.Value, account.Currency), ToProto(account), account.Version, options.BalanceCacheTtl, cancellationToken);
+    public Task PublishAsync(Account account, CancellationToken cancellationToken)
+    {
+        var key = Key(account.UserId!.Value, account.Currency);
+        committed.Record(key, account.Version);
+        return cache.PutIfNewerAsync(Entity, key, ToProto(account), account.Version, options.BalanceCacheTtl, cancellationToken);
+    }
 
     private string Key(Guid userId, string currency) => cache.Key(Entity, userId.ToString(), currency);
 
@@ -38,4 +45,34 @@ public sealed class BalanceReader(FinanceDbContext db, StateCache cache, Finance
         Held = Currencies.Money(account.Currency, account.Held),
         UpdateTime = Timestamp.FromDateTimeOffset(account.UpdatedAt),
     };
+}
+
+/// <summary>
+/// The newest balance version this replica committed per cache key, kept as long as a cache entry lives: the floor
+/// below which a cached balance is not served.
+/// </summary>
+public sealed class CommittedVersions(FinanceOptions options, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, (long Version, DateTimeOffset Until)> _versions = new(StringComparer.Ordinal);
+    private long _records;
+
+    public long Of(string key) => _versions.TryGetValue(key, out var entry) && entry.Until > time.GetUtcNow() ? entry.Version : 0;
+
+    public void Record(string key, long version)
+    {
+        var until = time.GetUtcNow() + options.BalanceCacheTtl;
+        _versions.AddOrUpdate(key, (version, until), (_, old) => (Math.Max(old.Version, version), until));
+        // Now and then, forget what no cache entry can hold any more.
+        if (Interlocked.Increment(ref _records) % 10_000 == 0)
+        {
+            var now = time.GetUtcNow();
+            foreach (var (stale, entry) in _versions)
+            {
+                if (entry.Until <= now)
+                {
+                    _versions.TryRemove(new KeyValuePair<string, (long, DateTimeOffset)>(stale, entry));
+                }
+            }
+        }
+    }
 }

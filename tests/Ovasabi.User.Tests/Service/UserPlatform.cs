@@ -16,8 +16,19 @@ namespace Ovasabi.User.Tests.Service;
 /// subscriber's sidecar with dapr-app-id, as another service would, signed in as the bootstrap administrator
 /// (authorization itself is covered by the authorization matrix).
 /// </summary>
-public class UserPlatform(PostgresServer postgres, RedisServer redis, bool ownsServers = false) : IdentityPlatform(postgres, redis, ownsServers)
+public class UserPlatform : IdentityPlatform
 {
+    // Class fixtures are built by xunit from the assembly fixtures, so the public constructor takes only those.
+    public UserPlatform(PostgresServer postgres, RedisServer redis)
+        : base(postgres, redis)
+    {
+    }
+
+    protected UserPlatform(PostgresServer postgres, RedisServer redis, bool ownsServers)
+        : base(postgres, redis, ownsServers)
+    {
+    }
+
     public string AppId => UserAppId;
 
     /// <summary>The user service's events only; the auth service's have tests of their own.</summary>
