@@ -196,8 +196,6 @@ public sealed class Posting
 
     public Currency Currency => _command.Currency;
 
-    public FinanceDbContext Db => _db;
-
     public Account Account(Guid userId) => _users[userId];
 
     /// <summary>Locks a transaction this posting acts on (a hold to release, a movement to reverse), with its master row.</summary>

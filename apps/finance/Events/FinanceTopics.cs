@@ -14,9 +14,6 @@ public static class FinanceTopics
     public const string TransactionReversed = "finance.transaction.reversed";
     public const string BalanceLow = "finance.balance.low";
 
-    public static IReadOnlyList<string> All { get; } =
-        [DepositCompleted, WithdrawalCompleted, TransferCompleted, HoldPlaced, HoldReleased, HoldCaptured, TransactionReversed, BalanceLow];
-
     /// <summary>The topic announcing a completed movement of <paramref name="type"/>.</summary>
     public static string For(TransactionType type) => type switch
     {
