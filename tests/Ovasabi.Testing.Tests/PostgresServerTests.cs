@@ -61,6 +61,20 @@ public sealed class PostgresServerTests(PostgresServer postgres)
         Assert.Equal("survives a restart", await ScalarAsync<string>(database, "SELECT value FROM kept"));
     }
 
+    [Fact]
+    public async Task Pooled_queries_work_again_after_a_restart_without_handing_out_a_dead_connection()
+    {
+        await using var server = new PostgresServer();
+        await server.InitializeAsync();
+        var database = await server.CreateDatabaseAsync("pooled", Cancellation);
+        Assert.Equal(1, await PostgresServer.ScalarAsync<int>(database, "SELECT 1"));
+
+        await server.StopAsync(Cancellation);
+        await server.StartAsync(Cancellation);
+
+        Assert.Equal(2, await PostgresServer.ScalarAsync<int>(database, "SELECT 2"));
+    }
+
     private static async Task ExecuteAsync(string connectionString, string sql)
     {
         await using var connection = await OpenUnpooledAsync(connectionString);

@@ -34,7 +34,6 @@ public sealed class PostgresServer : ServerFixture
     /// <summary>Superuser connection to the "postgres" database.</summary>
     public string AdminConnectionString => ConnectionString(Host, Port, password, AdminDatabase);
 
-    /// <summary>Creates an empty database with a unique name (prefix + random suffix) and returns its connection string.</summary>
     /// <summary>Runs a query with one result on a database (straight to PostgreSQL, not through an app).</summary>
     public static async Task<T> ScalarAsync<T>(string connectionString, string sql, params (string Name, object Value)[] parameters)
     {
@@ -48,6 +47,14 @@ public sealed class PostgresServer : ServerFixture
         return (T)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>Stops the server and drops this process's idle pooled connections, which would fail on their next use.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        await base.StopAsync(cancellationToken);
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    /// <summary>Creates an empty database with a unique name (prefix + random suffix) and returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string namePrefix, CancellationToken cancellationToken = default)
     {
         var name = UniqueName.Create(namePrefix, '_');

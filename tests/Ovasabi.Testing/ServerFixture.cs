@@ -32,7 +32,7 @@ public abstract class ServerFixture : IAsyncLifetime
     }
 
     /// <summary>Stops the server, keeping its port and scratch directory: PostgreSQL and s3rver keep their data, Redis comes back empty.</summary>
-    public Task StopAsync(CancellationToken cancellationToken = default) => Instance.StopAsync(cancellationToken);
+    public virtual Task StopAsync(CancellationToken cancellationToken = default) => Instance.StopAsync(cancellationToken);
 
     /// <summary>Starts a stopped server again on the same port and data directory.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default) => Instance.StartAsync(cancellationToken);
