@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The local platform behind `make run` / `make stop`: PostgreSQL and Redis under .local/ (data kept between runs),
-# then every app of dapr.yaml with its dev sidecar. Ctrl-C stops everything.
+# The local platform behind `make run` / `make stop`: PostgreSQL, Redis and s3rver under .local/ (data kept between
+# runs), then every app of dapr.yaml with its dev sidecar. Ctrl-C stops everything.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 STATE=${OVASABI_LOCAL_DIR:-$ROOT/.local}
 PG_PORT=5433
 REDIS_PORT=6380
+S3_PORT=4569
+# The bucket of components/blobstore.yaml.
+S3_BUCKET=ovasabi-assets
+S3RVER=$ROOT/.tools/node_modules/.bin/s3rver
 SIDECAR=$ROOT/tools/Ovasabi.DevSidecar/bin/Release/net10.0/dev-sidecar.dll
 RUNNER_PID=$STATE/runner.pid
 
@@ -43,11 +47,33 @@ start_redis() {
   echo "Redis       127.0.0.1:$REDIS_PORT"
 }
 
+s3_answers() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$S3_PORT") 2>/dev/null
+}
+
+start_s3() {
+  mkdir -p "$STATE/s3" "$STATE/logs"
+  if ! s3_answers; then
+    [ -x "$S3RVER" ] || { echo "s3rver not found at $S3RVER: run make deps" >&2; exit 1; }
+    # s3rver cannot daemonise: it runs in the background with its pid kept for `stop`.
+    nohup "$S3RVER" -d "$STATE/s3" -a 127.0.0.1 -p "$S3_PORT" --configure-bucket "$S3_BUCKET" \
+      >"$STATE/logs/s3rver.log" 2>&1 &
+    echo $! > "$STATE/s3rver.pid"
+    local tries=0
+    until s3_answers; do
+      tries=$((tries + 1))
+      if [ "$tries" -gt 100 ]; then echo "s3rver did not start; see $STATE/logs/s3rver.log" >&2; exit 1; fi
+      sleep 0.1
+    done
+  fi
+  echo "s3rver      127.0.0.1:$S3_PORT  (bucket $S3_BUCKET, keys S3RVER/S3RVER)"
+}
+
 create_databases() {
-  # One database per app ID, named after it.
-  for app in $(sed -n 's/^[[:space:]]*-[[:space:]]*appID:[[:space:]]*\([a-z0-9-]*\).*/\1/p' "$ROOT/dapr.yaml"); do
-    if ! psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$app'" | grep -q 1; then
-      psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE \"$app\"" >/dev/null
+  # One database per app ID, named after it, and the analytics binding's (components/analytics.yaml).
+  for db in $(sed -n 's/^[[:space:]]*-[[:space:]]*appID:[[:space:]]*\([a-z0-9-]*\).*/\1/p' "$ROOT/dapr.yaml") analytics; do
+    if ! psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+      psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE \"$db\"" >/dev/null
     fi
   done
 }
@@ -67,6 +93,10 @@ signing_key() {
 stop_backing() {
   local bin; bin=$(pg_bin)
   redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  if [ -f "$STATE/s3rver.pid" ]; then
+    kill -TERM "$(cat "$STATE/s3rver.pid")" 2>/dev/null || true
+    rm -f "$STATE/s3rver.pid"
+  fi
   if [ -f "$STATE/postgres/data/PG_VERSION" ]; then
     as_postgres "$bin/pg_ctl" -D "$STATE/postgres/data" -m fast -w stop >/dev/null 2>&1 || true
   fi
@@ -76,6 +106,7 @@ case "${1:-run}" in
   run)
     start_postgres
     start_redis
+    start_s3
     create_databases
     signing_key
     trap 'stop_backing; rm -f "$RUNNER_PID"' EXIT
