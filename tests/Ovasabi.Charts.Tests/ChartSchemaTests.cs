@@ -1,0 +1,62 @@
+namespace Ovasabi.Charts.Tests;
+
+/// <summary>Wrong values stop `helm template` with a message that names the value, under both Helm majors.</summary>
+public sealed class ChartSchemaTests
+{
+    public static TheoryData<int, string, string[]> WrongValues()
+    {
+        var cases = new (string Set, string[] Message)[]
+        {
+            ("stateStore.type=mongo", ["stateStore", "redis", "postgresql"]),
+            ("apps.finance.replicaz=2", ["replicaz"]),
+            ("appDefaults.replicas=-1", ["replicas"]),
+            ("database.migrations=sometimes", ["migrations", "job", "startup"]),
+            ("image.pullPolicy=Sometimes", ["pullPolicy"]),
+            ("redis.host=redis", ["redis", "host"]),
+            ("apps.finance.uses={mongo}", ["uses"]),
+            ("apps.finance.calls={usr}", ["apps.finance.calls", "\"usr\" is not an app of this chart"]),
+            ("apps.user.calls={user}", ["apps.user.calls", "does not call itself"]),
+            ("security.serviceCallers={nobody}", ["security.serviceCallers", "\"nobody\""]),
+            ("security.bootstrapAdmin.username=admin", ["security.bootstrapAdmin.passwordSecret.name", "required"]),
+        };
+        var data = new TheoryData<int, string, string[]>();
+        foreach (var major in new[] { 3, 4 })
+        {
+            foreach (var (set, message) in cases)
+            {
+                data.Add(major, set, message);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(WrongValues))]
+    public async Task A_wrong_value_fails_helm_template_with_a_message_naming_it(int helm, string set, string[] message)
+    {
+        var result = await Helm.Of(helm).TemplateAsync(null, set);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.All(message, part => Assert.Contains(part, result.Stderr, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Helm.Majors), MemberType = typeof(Helm))]
+    public async Task Without_Dapr_in_the_cluster_the_chart_says_to_install_Dapr_first(int helm)
+    {
+        var result = await Helm.Of(helm).TemplateAsync(null, apis: []);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("install Dapr first", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Helm.Majors), MemberType = typeof(Helm))]
+    public async Task ServiceMonitors_without_the_Prometheus_Operator_API_are_refused_with_a_clear_message(int helm)
+    {
+        var result = await Helm.Of(helm).TemplateAsync(null, apis: ["dapr.io/v1alpha1"], "serviceMonitor.enabled=true");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("monitoring.coreos.com/v1", result.Stderr, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,124 @@
+using System.Text.Json.Nodes;
+using k8s.Models;
+
+namespace Ovasabi.Charts.Tests;
+
+/// <summary>What each value set switches on, under both Helm majors.</summary>
+public sealed class ChartValueSetTests
+{
+    [Theory]
+    [MemberData(nameof(Helm.Majors), MemberType = typeof(Helm))]
+    public async Task Defaults_render_the_built_apps_on_Redis_with_migration_jobs_and_nothing_optional(int helm)
+    {
+        var chart = await Helm.Of(helm).RenderAsync(null);
+
+        Assert.Equal("state.redis", Type(chart, "statestore"));
+        Assert.Equal("state.redis", Type(chart, "sessionstore"));
+        Assert.Equal("pubsub.redis", Type(chart, "pubsub"));
+        Assert.Empty(chart.OfKind("HorizontalPodAutoscaler"));
+        Assert.Empty(chart.OfKind("PodDisruptionBudget"));
+        Assert.Empty(chart.OfKind("NetworkPolicy"));
+        Assert.Empty(chart.OfKind("ServiceMonitor"));
+        Assert.All(chart.Deployments, d => Assert.Equal(1, d.Spec.Replicas));
+        Assert.All(chart.Deployments, d => Assert.Equal("auth,finance", Env(d, "Security__ServiceCallers").Value));
+        // No bootstrap administrator unless asked for.
+        Assert.DoesNotContain(chart.Deployments.Single(d => d.Name() == "user").Spec.Template.Spec.Containers[0].Env, e => e.Name.StartsWith("User__BootstrapAdmin", StringComparison.Ordinal));
+        // The generated signing key is kept on upgrade and uninstall, and only auth's account may read it.
+        var keys = chart.Models<V1Secret>().Single();
+        Assert.Equal("keep", keys.Metadata.Annotations["helm.sh/resource-policy"]);
+        Assert.Single(keys.Data);
+        Assert.Equal(keys.Name(), Env(chart.Deployments.Single(d => d.Name() == "auth"), "Auth__SigningKeys__Secret").Value);
+        var role = chart.Models<V1Role>().Single();
+        Assert.Equal([keys.Name()], role.Rules.Single().ResourceNames);
+        Assert.Equal(["get"], role.Rules.Single().Verbs);
+        Assert.Equal(["auth"], chart.Models<V1RoleBinding>().Single().Subjects.Select(s => s.Name));
+        Assert.All(chart.Deployments, d => Assert.Equal(d.Name() == "auth", d.Spec.Template.Spec.AutomountServiceAccountToken));
+    }
+
+    [Theory]
+    [MemberData(nameof(Helm.Majors), MemberType = typeof(Helm))]
+    public async Task PostgreSQL_state_puts_the_state_and_session_stores_on_PostgreSQL_through_a_secret_and_migrates_at_start(int helm)
+    {
+        var chart = await Helm.Of(helm).RenderAsync(ValueSets.PostgresqlState);
+
+        foreach (var store in new[] { "statestore", "sessionstore" })
+        {
+            Assert.Equal("state.postgresql", Type(chart, store));
+            var connection = Metadata(chart, store, "connectionString");
+            Assert.Equal("ovasabi-state-postgresql", (string?)connection["secretKeyRef"]!["name"]);
+        }
+        Assert.NotEqual((string?)Metadata(chart, "statestore", "tableName")["value"], (string?)Metadata(chart, "sessionstore", "tableName")["value"]);
+        Assert.Equal("pubsub.redis", Type(chart, "pubsub"));
+        Assert.Equal("redis-auth", (string?)Metadata(chart, "pubsub", "redisPassword")["secretKeyRef"]!["name"]);
+        Assert.Equal("true", (string?)Metadata(chart, "pubsub", "enableTLS")["value"]);
+        Assert.Empty(chart.OfKind("Job"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Helm.Majors), MemberType = typeof(Helm))]
+    public async Task High_availability_adds_an_autoscaler_and_a_disruption_budget_per_app_and_leaves_replicas_to_the_autoscaler(int helm)
+    {
+        var chart = await Helm.Of(helm).RenderAsync(ValueSets.HighAvailability);
+
+        var autoscalers = chart.Models<V2HorizontalPodAutoscaler>().ToDictionary(h => h.Name());
+        var budgets = chart.Models<V1PodDisruptionBudget>().ToDictionary(b => b.Name());
+        foreach (var deployment in chart.Deployments)
+        {
+            var app = deployment.Name();
+            Assert.Null(deployment.Spec.Replicas);
+            Assert.Equal(("Deployment", app), (autoscalers[app].Spec.ScaleTargetRef.Kind, autoscalers[app].Spec.ScaleTargetRef.Name));
+            Assert.Equal((3, 10), (autoscalers[app].Spec.MinReplicas, autoscalers[app].Spec.MaxReplicas));
+            Assert.Equal(deployment.Spec.Selector.MatchLabels, budgets[app].Spec.Selector.MatchLabels);
+            Assert.NotEmpty(deployment.Spec.Template.Spec.TopologySpreadConstraints);
+        }
+        // finance overrides the budget: at most one pod down rather than at least two up.
+        Assert.Equal(("1", null), (budgets["finance"].Spec.MaxUnavailable?.Value, budgets["finance"].Spec.MinAvailable?.Value));
+        Assert.Equal((null, "2"), (budgets["user"].Spec.MaxUnavailable?.Value, budgets["user"].Spec.MinAvailable?.Value));
+        Assert.Equal("768Mi", chart.Deployments.Single(d => d.Name() == "finance").Spec.Template.Spec.Containers[0].Resources.Limits["memory"].ToString());
+    }
+
+    [Theory]
+    [MemberData(nameof(Helm.Majors), MemberType = typeof(Helm))]
+    public async Task Network_policies_admit_to_each_sidecar_only_its_callers_monitoring_and_helm_test(int helm)
+    {
+        var chart = await Helm.Of(helm).RenderAsync(ValueSets.NetworkPolicy);
+
+        var policies = chart.Models<V1NetworkPolicy>().ToDictionary(p => p.Name());
+        Assert.Equal(ValueSets.AllApps, policies.Keys.Order(StringComparer.Ordinal));
+        foreach (var (app, policy) in policies)
+        {
+            Assert.Equal(["Ingress"], policy.Spec.PolicyTypes);
+            Assert.Equal(app, policy.Spec.PodSelector.MatchLabels["app.kubernetes.io/name"]);
+            var invocation = policy.Spec.Ingress.Where(rule => rule.Ports.Any(p => p.Port.Value == "50002")).ToList();
+            var callers = ValueSets.CallersOf(app, ValueSets.NetworkPolicy).Append("gateway").ToArray();
+            var from = Assert.Single(Assert.Single(invocation).FromProperty).PodSelector.MatchExpressions.Single();
+            Assert.Equal(("dapr.io/app-id", "In"), (from.Key, from.OperatorProperty));
+            Assert.Equal(callers, from.Values);
+            Assert.Contains(policy.Spec.Ingress, rule => rule.Ports.Any(p => p.Port.Value == "9090") && rule.FromProperty.Any(f => f.NamespaceSelector is not null));
+            Assert.Contains(policy.Spec.Ingress, rule => rule.FromProperty.Any(f => f.PodSelector?.MatchLabels?["app.kubernetes.io/component"] == "helm-test"));
+        }
+
+        var monitors = chart.OfKind("ServiceMonitor").ToList();
+        Assert.Equal(ValueSets.AllApps, monitors.Select(m => m.Name).Order(StringComparer.Ordinal));
+        Assert.All(monitors, m => Assert.Equal(("monitoring.coreos.com/v1", "management", "/metrics", "kube-prometheus-stack"),
+            (m.ApiVersion, (string?)m.Json["spec"]!["endpoints"]![0]!["port"], (string?)m.Json["spec"]!["endpoints"]![0]!["path"], (string?)m.Json["metadata"]!["labels"]!["release"])));
+
+        Assert.Equal("http://minio.storage.svc:9000", (string?)Metadata(chart, "blobstore", "endpoint")["value"]);
+        Assert.Equal("true", (string?)Metadata(chart, "blobstore", "forcePathStyle")["value"]);
+        var user = chart.Deployments.Single(d => d.Name() == "user");
+        Assert.Equal("ovasabi-admin", Env(user, "User__BootstrapAdmin__Username").Value);
+        Assert.Equal("ovasabi-bootstrap-admin", Env(user, "User__BootstrapAdmin__Password").ValueFrom.SecretKeyRef.Name);
+        Assert.All(chart.Deployments, d => Assert.Equal("http://otel-collector.observability.svc:4317", Env(d, "OTEL_EXPORTER_OTLP_ENDPOINT").Value));
+        Assert.All(chart.OfKind("Configuration"), c => Assert.Equal("otel-collector.observability.svc:4317", (string?)c.Json["spec"]!["tracing"]!["otel"]!["endpointAddress"]));
+        // An existing signing-key Secret is used, not generated.
+        Assert.Empty(chart.OfKind("Secret"));
+        Assert.Equal("auth-signing-keys", Env(chart.Deployments.Single(d => d.Name() == "auth"), "Auth__SigningKeys__Secret").Value);
+    }
+
+    private static string? Type(RenderedChart chart, string component) => (string?)chart.Single("Component", component).Json["spec"]!["type"];
+
+    private static JsonObject Metadata(RenderedChart chart, string component, string name) =>
+        chart.Single("Component", component).Json["spec"]!["metadata"]!.AsArray().Select(i => i!.AsObject()).Single(i => (string?)i["name"] == name);
+
+    private static V1EnvVar Env(V1Deployment deployment, string name) => deployment.Spec.Template.Spec.Containers[0].Env.Single(e => e.Name == name);
+}
