@@ -3,6 +3,8 @@
 #   make build  build the solution (warnings are errors)
 #   make test   deps + build + every test
 #   make bench  deps + build + the finance benchmark in Release (BENCH_FLAGS=--quick for a smoke run)
+#   make run    the local platform (tools/local/platform.sh); make stop stops it
+#   make demo   a short scenario against the platform of a running `make run` (DEMO_FLAGS=--help for its options)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -15,11 +17,12 @@ APT_GET     := DEBIAN_FRONTEND=noninteractive apt-get
 SUDO        := $(if $(filter 0,$(shell id -u)),,sudo)
 TEST_FLAGS  ?=
 BENCH_FLAGS ?=
+DEMO_FLAGS  ?=
 
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help deps deps-apt deps-npm build test bench run stop clean
+.PHONY: help deps deps-apt deps-npm build test bench run stop demo clean
 
 help:
 	@echo "make deps   install redis-server, postgresql and s3rver if missing"
@@ -28,6 +31,7 @@ help:
 	@echo "make bench  the finance benchmark against pgbench and redis-benchmark (BENCH_FLAGS='--quick', '--help')"
 	@echo "make run    the platform locally: PostgreSQL, Redis, every app of dapr.yaml with its dev sidecar (Ctrl-C stops)"
 	@echo "make stop   stop what make run started"
+	@echo "make demo   users, sign-in, deposit, transfer, balances, events and audit against a running make run (another terminal)"
 
 deps: deps-apt deps-npm
 
@@ -69,6 +73,12 @@ run: deps build
 
 stop:
 	tools/local/platform.sh stop
+
+# Builds only the demo (and the contracts), so the apps of a running `make run` are left alone.
+demo:
+	@$(DOTNET) build tools/Ovasabi.Demo -c $(CONFIG) -nologo -v q "-clp:ErrorsOnly;NoSummary"
+	@echo "make demo: against the platform of \`make run\` (start it in another terminal first)"
+	@$(DOTNET) tools/Ovasabi.Demo/bin/$(CONFIG)/net10.0/ovasabi-demo.dll $(DEMO_FLAGS)
 
 clean:
 	$(DOTNET) clean ovasabi-dapr.sln -c $(CONFIG) -nologo -v q
