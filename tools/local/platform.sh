@@ -90,6 +90,13 @@ signing_key() {
   fi
 }
 
+stop_runner() {
+  # Stops the apps (the runner signals each and waits) before the backing services they use go away.
+  local pid; pid=$(cat "$RUNNER_PID" 2>/dev/null) || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+}
+
 stop_backing() {
   local bin; bin=$(pg_bin)
   redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
@@ -109,14 +116,16 @@ case "${1:-run}" in
     start_s3
     create_databases
     signing_key
-    trap 'stop_backing; rm -f "$RUNNER_PID"' EXIT
+    # A script's background jobs ignore SIGINT, so Ctrl-C reaches the runner only through these traps.
+    trap 'exit 130' INT TERM
+    trap 'stop_runner; stop_backing; rm -f "$RUNNER_PID"' EXIT
     # The runner prints the table of apps and ports, then their health once every app is ready.
     dotnet "$SIDECAR" run -f "$ROOT/dapr.yaml" &
     echo $! > "$RUNNER_PID"
     wait "$(cat "$RUNNER_PID")"
     ;;
   stop)
-    if [ -f "$RUNNER_PID" ]; then kill -TERM "$(cat "$RUNNER_PID")" 2>/dev/null || true; fi
+    stop_runner
     stop_backing
     ;;
   *)
