@@ -74,9 +74,10 @@ run: deps build
 stop:
 	tools/local/platform.sh stop
 
-# Builds only the demo (and the contracts), so the apps of a running `make run` are left alone.
+# Builds only the demo (and the contracts), so the apps of a running `make run` are left alone; the build's output
+# shows only when it fails.
 demo:
-	@$(DOTNET) build tools/Ovasabi.Demo -c $(CONFIG) -nologo -v q "-clp:ErrorsOnly;NoSummary"
+	@out=$$($(DOTNET) build tools/Ovasabi.Demo -c $(CONFIG) -nologo -v q 2>&1) || { echo "$$out"; exit 1; }
 	@echo "make demo: against the platform of \`make run\` (start it in another terminal first)"
 	@$(DOTNET) tools/Ovasabi.Demo/bin/$(CONFIG)/net10.0/ovasabi-demo.dll $(DEMO_FLAGS)
 
