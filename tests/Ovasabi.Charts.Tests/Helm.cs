@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Ovasabi.Testing;
 
@@ -29,6 +30,8 @@ public sealed class Helm
     }
 
     public int Major { get; }
+
+    private readonly ConcurrentDictionary<string, Task<HelmResult>> renderings = new(StringComparer.Ordinal);
 
     public string Executable { get; }
 
@@ -78,10 +81,11 @@ public sealed class Helm
 
     public Task<HelmResult> LintAsync(string? valueSet) => RunAsync(["lint", "--strict", Chart, .. ValueArguments(valueSet, [])]);
 
-    /// <summary>Renders and parses, failing with Helm's message when it does not render.</summary>
-    public async Task<RenderedChart> RenderAsync(string? valueSet, params string[] sets)
+    /// <summary>Renders a value set and parses it, failing with Helm's message when it does not render; once per value set (tests only read it).</summary>
+    public async Task<RenderedChart> RenderAsync(string? valueSet)
     {
-        var result = await TemplateAsync(valueSet, sets);
+        var rendering = renderings.GetOrAdd(valueSet ?? "", _ => TemplateAsync(valueSet));
+        var result = await rendering;
         Assert.True(result.ExitCode == 0, $"helm {Major} template ({valueSet ?? "defaults"}) failed: {result.Stderr}");
         return RenderedChart.Parse(result.Stdout);
     }
