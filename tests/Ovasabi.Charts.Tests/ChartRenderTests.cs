@@ -70,6 +70,9 @@ public sealed partial class ChartRenderTests
             Assert.Equal("RuntimeDefault", pod.Spec.SecurityContext.SeccompProfile.Type);
             AssertLockedDown(container, app);
             Assert.Contains(container.VolumeMounts, m => m.MountPath == "/tmp");
+            // Only the sidecar holds the app API token, so nothing else reaching the app port can pose as it.
+            var token = container.Env.Single(e => e.Name == "APP_API_TOKEN").ValueFrom.SecretKeyRef;
+            Assert.Equal((annotations["dapr.io/app-token-secret"], "token"), (token.Name, token.Key));
             Assert.Equal(app, pod.Spec.ServiceAccountName);
             Assert.Contains(chart.Models<V1ServiceAccount>(), a => a.Name() == app);
             Assert.Contains(chart.Models<V1Service>(), s => s.Name() == app && s.Spec.Ports.Any(p => p.Name == "management"));
@@ -95,8 +98,8 @@ public sealed partial class ChartRenderTests
                 Assert.True(!item.ContainsKey("value") && item["secretKeyRef"] is JsonObject, $"{component}: metadata {item["name"]} is not a secretKeyRef");
             }
         }
-        // The only Secret the chart writes holds a key it generated itself, never a value given to it.
-        Assert.All(chart.OfKind("Secret"), s => Assert.EndsWith("-auth-signing-keys", s.Name, StringComparison.Ordinal));
+        // The only Secrets the chart writes hold what it generated itself, never a value given to it.
+        Assert.All(chart.OfKind("Secret"), s => Assert.True(s.Name.EndsWith("-auth-signing-keys", StringComparison.Ordinal) || s.Name.EndsWith("-app-api-token", StringComparison.Ordinal), s.Name));
         Assert.DoesNotMatch(PlainTextSecret(), string.Join("\n", chart.Objects.Where(o => o.Kind != "Secret").Select(o => o.Json.ToJsonString())));
     }
 

@@ -24,7 +24,7 @@ public sealed class ChartValueSetTests
         // No bootstrap administrator unless asked for.
         Assert.DoesNotContain(chart.Deployments.Single(d => d.Name() == "user").Spec.Template.Spec.Containers[0].Env, e => e.Name.StartsWith("User__BootstrapAdmin", StringComparison.Ordinal));
         // The generated signing key is kept on upgrade and uninstall, and only auth's account may read it.
-        var keys = chart.Models<V1Secret>().Single();
+        var keys = chart.Models<V1Secret>().Single(s => s.Name().EndsWith("-auth-signing-keys", StringComparison.Ordinal));
         Assert.Equal("keep", keys.Metadata.Annotations["helm.sh/resource-policy"]);
         Assert.Single(keys.Data);
         Assert.Equal(keys.Name(), Env(chart.Deployments.Single(d => d.Name() == "auth"), "Auth__SigningKeys__Secret").Value);
@@ -33,6 +33,11 @@ public sealed class ChartValueSetTests
         Assert.Equal(["get"], role.Rules.Single().Verbs);
         Assert.Equal(["auth"], chart.Models<V1RoleBinding>().Single().Subjects.Select(s => s.Name));
         Assert.All(chart.Deployments, d => Assert.Equal(d.Name() == "auth", d.Spec.Template.Spec.AutomountServiceAccountToken));
+        // The app API token: generated once, random, kept on upgrade.
+        var token = chart.Models<V1Secret>().Single(s => s.Name().EndsWith("-app-api-token", StringComparison.Ordinal));
+        Assert.Equal("keep", token.Metadata.Annotations["helm.sh/resource-policy"]);
+        Assert.True(token.Data["token"].Length >= 32);
+        Assert.All(chart.Deployments, d => Assert.Equal(token.Name(), d.Spec.Template.Metadata.Annotations["dapr.io/app-token-secret"]));
     }
 
     [Theory]
@@ -110,8 +115,9 @@ public sealed class ChartValueSetTests
         Assert.Equal("ovasabi-bootstrap-admin", Env(user, "User__BootstrapAdmin__Password").ValueFrom.SecretKeyRef.Name);
         Assert.All(chart.Deployments, d => Assert.Equal("http://otel-collector.observability.svc:4317", Env(d, "OTEL_EXPORTER_OTLP_ENDPOINT").Value));
         Assert.All(chart.OfKind("Configuration"), c => Assert.Equal("otel-collector.observability.svc:4317", (string?)c.Json["spec"]!["tracing"]!["otel"]!["endpointAddress"]));
-        // An existing signing-key Secret is used, not generated.
+        // Existing signing-key and app-token Secrets are used, not generated.
         Assert.Empty(chart.OfKind("Secret"));
+        Assert.All(chart.Deployments, d => Assert.Equal("ovasabi-app-api-token", d.Spec.Template.Metadata.Annotations["dapr.io/app-token-secret"]));
         Assert.Equal("auth-signing-keys", Env(chart.Deployments.Single(d => d.Name() == "auth"), "Auth__SigningKeys__Secret").Value);
     }
 

@@ -64,6 +64,10 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{ .Values.security.signingKeys.existingSecret | default (printf "%s-auth-signing-keys" .Release.Name) }}
 {{- end }}
 
+{{- define "ovasabi.appApiTokenSecret" -}}
+{{ .Values.security.appApiToken.existingSecret | default (printf "%s-app-api-token" .Release.Name) }}
+{{- end }}
+
 {{/* Restricted pod and container security settings (non-root, read-only root, no privileges). */}}
 {{- define "ovasabi.podSecurityContext" -}}
 runAsNonRoot: true
