@@ -96,8 +96,8 @@ public sealed class ExceptionMappingInterceptor(ServiceOptions options, ServiceM
     }
 
     /// <summary>
-    /// Failures to reach PostgreSQL (refused, reset, shut down, timed out) rather than a bad statement, or to reach the
-    /// Dapr sidecar.
+    /// Failures to reach PostgreSQL (refused, reset, shut down, timed out) rather than a bad statement, to reach the
+    /// Dapr sidecar, or of a component behind it.
     /// </summary>
     public static bool IsUnavailable(Exception error) => error switch
     {
@@ -106,7 +106,10 @@ public sealed class ExceptionMappingInterceptor(ServiceOptions options, ServiceM
         NpgsqlException { InnerException: SocketException or IOException or TimeoutException } => true,
         DbUpdateException { InnerException: { } inner } => IsUnavailable(inner),
         InvalidOperationException { InnerException: { } inner } => IsUnavailable(inner),
-        // The Dapr SDK wraps the transport failure when the sidecar is down (a DaprClient call made by the service).
+        // The Dapr SDK wraps the transport failure when the sidecar is down (a DaprClient call made by the service),
+        // and a building block's failure the sidecar reports: daprd answers Internal when a component's backend fails
+        // (ERR_STATE_GET, ERR_PUBSUB_PUBLISH_MESSAGE, ...), an outage of a dependency, not a bug of this service.
+        DaprException { InnerException: RpcException { StatusCode: StatusCode.Internal } } => true,
         DaprException { InnerException: { } inner } => IsUnavailable(inner),
         RpcException { StatusCode: StatusCode.Unavailable } => true,
         HttpRequestException { InnerException: SocketException } => true,

@@ -133,9 +133,26 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
         await SignInAdminAsync();
     }
 
-    /// <summary>Signs the bootstrap administrator in (again: e.g. after a Redis without persistence lost every session).</summary>
-    public async Task SignInAdminAsync() =>
-        Admin = await AuthClient().LoginAsync(new LoginRequest { Login = AdminUsername, Password = AdminPassword });
+    /// <summary>
+    /// Signs the bootstrap administrator in (again: e.g. after a Redis without persistence lost every session), retrying
+    /// while the platform answers Unavailable, as a Redis that just came back may still be out of the sidecar's reach.
+    /// </summary>
+    public async Task SignInAdminAsync()
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                Admin = await AuthClient().LoginAsync(new LoginRequest { Login = AdminUsername, Password = AdminPassword });
+                return;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && DateTime.UtcNow < until)
+            {
+                await Task.Delay(250);
+            }
+        }
+    }
 
     /// <summary>Starts a sidecar for the auth app after <see cref="AuthSidecar"/> was stopped, on the same ports (e.g. to re-read the secret file).</summary>
     public async Task RestartAuthSidecarAsync()

@@ -128,7 +128,7 @@ public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<Out
     }
 
     [Fact]
-    public async Task Changes_made_while_Redis_is_down_are_served_from_the_database_and_published_once_Redis_returns()
+    public async Task Changes_made_while_Redis_is_down_are_served_from_the_database_and_published_once_Redis_returns_and_sign_in_is_Unavailable_meanwhile()
     {
         var before = await platform.Users.CreateUserAsync(UserPlatform.NewUser(), cancellationToken: Cancel);
         await platform.EventsAsync("user.user.created", before.UserId, timeout: EventTimeout);
@@ -150,6 +150,11 @@ public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<Out
             Assert.Equal(created, await platform.Users.GetUserAsync(new GetUserRequest { UserId = created.UserId }, cancellationToken: Cancel));
             Assert.Equal(updated, await platform.Users.GetUserAsync(new GetUserRequest { UserId = before.UserId }, cancellationToken: Cancel));
             Assert.Empty(await platform.Subscriber.SettleAsync(r => r.Kind == "event" && About(r.Event, created.UserId), Settle));
+            // Signing in needs the session store: the sidecar reports the store's failure, and the platform answers
+            // Unavailable (retry later), not Internal (a bug).
+            var signIn = await Assert.ThrowsAsync<RpcException>(() => platform.AuthClient().LoginAsync(
+                new Auth.V1.LoginRequest { Login = UserPlatform.AdminUsername, Password = UserPlatform.AdminPassword }, cancellationToken: Cancel).ResponseAsync);
+            Assert.Equal(StatusCode.Unavailable, signIn.StatusCode);
         }
         finally
         {
