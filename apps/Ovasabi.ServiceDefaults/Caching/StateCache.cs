@@ -24,6 +24,15 @@ public sealed class StateCache(DaprClient dapr, ServiceOptions options, ServiceM
     private readonly ConcurrentDictionary<string, long> _staleKeys = new(StringComparer.Ordinal);
     private long _failures;
 
+    // A reader that loaded a value before a write committed must not store it after the write's invalidation, or the
+    // entry would hold the replaced value until its TTL. Keys fall into stripes; an invalidation bumps its stripe's
+    // generation, and a fill stores only if the generation is the one it saw before loading, checked and stored under
+    // the stripe's lock, so the store lands either before the invalidation (which then deletes it) or not at all.
+    // This closes the race within one replica; across replicas a fill can still land after another's invalidation.
+    private const int Stripes = 64;
+    private readonly SemaphoreSlim[] _fillLocks = Enumerable.Range(0, Stripes).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+    private readonly long[] _generations = new long[Stripes];
+
     public string Key(string entity, string id, string? attribute = null) =>
         attribute is null ? $"{options.Name}:{entity}:{id}" : $"{options.Name}:{entity}:{id}:{attribute}";
 
@@ -47,18 +56,44 @@ public sealed class StateCache(DaprClient dapr, ServiceOptions options, ServiceM
             return cached;
         }
         metrics.CacheLookup(entity, "miss");
+        var stripe = Stripe(key);
+        var generation = Volatile.Read(ref _generations[stripe]);
         var loaded = await load(cancellationToken);
         if (loaded is not null)
         {
-            await TryAsync<object?>(entity, "set", async ct =>
+            await _fillLocks[stripe].WaitAsync(cancellationToken);
+            try
             {
-                await dapr.SaveByteStateAsync(options.StateStoreName, key, System.Text.Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(loaded)),
-                    metadata: new Dictionary<string, string> { ["ttlInSeconds"] = ((int)ttl.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture) },
-                    cancellationToken: ct);
-                return null;
-            }, cancellationToken);
+                if (Volatile.Read(ref _generations[stripe]) == generation)
+                {
+                    await TryAsync<object?>(entity, "set", async ct =>
+                    {
+                        await dapr.SaveByteStateAsync(options.StateStoreName, key, System.Text.Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(loaded)),
+                            metadata: new Dictionary<string, string> { ["ttlInSeconds"] = ((int)ttl.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                            cancellationToken: ct);
+                        return null;
+                    }, cancellationToken);
+                }
+            }
+            finally
+            {
+                _fillLocks[stripe].Release();
+            }
         }
         return loaded;
+    }
+
+    private static int Stripe(string key) => (int)((uint)StringComparer.Ordinal.GetHashCode(key) % Stripes);
+
+    /// <summary>Makes fills of <paramref name="keys"/> that loaded before now skip their store (see <see cref="_generations"/>).</summary>
+    private async Task BumpGenerationsAsync(IEnumerable<string> keys, CancellationToken cancellationToken)
+    {
+        foreach (var stripe in keys.Select(Stripe).Distinct())
+        {
+            await _fillLocks[stripe].WaitAsync(cancellationToken);
+            Interlocked.Increment(ref _generations[stripe]);
+            _fillLocks[stripe].Release();
+        }
     }
 
     /// <summary>
@@ -157,6 +192,7 @@ public sealed class StateCache(DaprClient dapr, ServiceOptions options, ServiceM
     public async Task InvalidateAsync(string entity, IEnumerable<string> keys, CancellationToken cancellationToken)
     {
         var list = keys.ToList();
+        await BumpGenerationsAsync(list, cancellationToken);
         await RetryStaleAsync(entity, cancellationToken);
         if (!await DeleteAsync(entity, list, cancellationToken))
         {

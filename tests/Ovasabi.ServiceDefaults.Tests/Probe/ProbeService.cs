@@ -132,6 +132,7 @@ public sealed class ProbeService(ProbeDbContext db, StateCache cache, LoadCounte
         {
             loads.Increment(request.ItemId);
             var item = await db.Items.AsNoTracking().Include(i => i.Master).SingleOrDefaultAsync(i => i.Master.Uuid == id, ct);
+            await Task.Delay(request.LoadDelayMs, ct);
             return item is null ? null : ToProto(item, "");
         }, context.CancellationToken);
         return new CachedItem

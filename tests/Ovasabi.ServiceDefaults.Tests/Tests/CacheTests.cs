@@ -55,6 +55,21 @@ public sealed class CacheTests(ProbePlatform platform, RedisServer redis)
     }
 
     [Fact]
+    public async Task A_reader_that_loaded_before_a_write_does_not_store_the_replaced_value_after_the_writes_invalidation()
+    {
+        var item = await CreateAsync();
+        // The slow reader loads version 1 at once, then holds it while the write commits and invalidates.
+        var slow = platform.Probe.Probe.GetItemAsync(new GetItemRequest { ItemId = item.ItemId, TtlSeconds = 300, LoadDelayMs = 1_500 }, cancellationToken: Cancel);
+        await Task.Delay(500, Cancel);
+        var renamed = await platform.Probe.Probe.RenameItemAsync(new RenameItemRequest { ItemId = item.ItemId, Name = Names.Unique("renamed"), ReadVersion = item.Version }, cancellationToken: Cancel);
+
+        Assert.Equal(item.Version, (await slow).Item.Version);
+        var read = await GetAsync(item.ItemId);
+        Assert.Equal(renamed.Version, read.Item.Version);
+        Assert.Equal(renamed.Name, read.Item.Name);
+    }
+
+    [Fact]
     public async Task A_write_that_invalidates_after_commit_is_read_back_fresh()
     {
         var item = await CreateAsync();
