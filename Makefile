@@ -78,8 +78,13 @@ build:
 # A test run starts hundreds of short-lived .NET processes (apps, sidecars); tiered PGO's instrumented code costs them
 # about 30 % more CPU (measured on the finance tests) and pays off only in long-running ones, so tests run without it.
 test: export DOTNET_TieredPGO := 0
+# The whole output is also kept in TestResults/test.log; a failed run ends by repeating each failed test with its
+# message, so the tail that CI shows names them.
 test: deps build
-	$(DOTNET) test --solution ovasabi-dapr.sln -c $(CONFIG) --no-build $(TEST_FLAGS)
+	@mkdir -p TestResults; set -o pipefail; \
+	$(DOTNET) test --solution ovasabi-dapr.sln -c $(CONFIG) --no-build $(TEST_FLAGS) 2>&1 | tee TestResults/test.log \
+	|| { rc=$$?; echo "== failed tests (whole output: TestResults/test.log) =="; \
+	     grep -A8 '^failed ' TestResults/test.log | cut -c1-400 | head -150; exit $$rc; }
 
 # Always Release (a Debug build would measure the debugger-friendly code); the apps and sidecars it starts are the
 # Release builds too.

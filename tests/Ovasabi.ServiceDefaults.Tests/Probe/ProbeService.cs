@@ -34,14 +34,30 @@ public sealed record ProbeTopics(string Prefix)
     public IReadOnlyList<string> Allowed => [ItemCreated, Signal, SignalDeadLetter, Note, Counted];
 }
 
-/// <summary>How often the cache loader ran, per item (singleton, so tests see loads across calls).</summary>
+/// <summary>
+/// How often the cache loader ran, per item, and cues that order a load against a write without sleeping (singleton, so
+/// tests see them across calls).
+/// </summary>
 public sealed class LoadCounter
 {
     private readonly ConcurrentDictionary<string, int> _loads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _loaded = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _renamed = new(StringComparer.Ordinal);
 
     public int Increment(string itemId) => _loads.AddOrUpdate(itemId, 1, (_, n) => n + 1);
 
     public int Of(string itemId) => _loads.GetValueOrDefault(itemId);
+
+    public void MarkLoaded(string itemId) => Cue(_loaded, itemId).TrySetResult();
+
+    public Task Loaded(string itemId, CancellationToken ct) => Cue(_loaded, itemId).Task.WaitAsync(ct);
+
+    public void MarkRenamed(string itemId) => Cue(_renamed, itemId).TrySetResult();
+
+    public Task Renamed(string itemId, CancellationToken ct) => Cue(_renamed, itemId).Task.WaitAsync(ct);
+
+    private static TaskCompletionSource Cue(ConcurrentDictionary<string, TaskCompletionSource> cues, string itemId) =>
+        cues.GetOrAdd(itemId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 }
 
 /// <summary>The probe's API: each RPC uses one thing the library gives an app, the way an app uses it.</summary>
@@ -119,6 +135,7 @@ public sealed class ProbeService(ProbeDbContext db, StateCache cache, LoadCounte
         item.Master.Name = item.Name = request.Name;
         await db.SaveChangesAsync(context.CancellationToken);
         await cache.InvalidateAsync(Entity, [cache.Key(Entity, request.ItemId)], context.CancellationToken);
+        loads.MarkRenamed(request.ItemId);
         return ToProto(item, "");
     }
 
@@ -132,7 +149,12 @@ public sealed class ProbeService(ProbeDbContext db, StateCache cache, LoadCounte
         {
             loads.Increment(request.ItemId);
             var item = await db.Items.AsNoTracking().Include(i => i.Master).SingleOrDefaultAsync(i => i.Master.Uuid == id, ct);
-            await Task.Delay(request.LoadDelayMs, ct);
+            loads.MarkLoaded(request.ItemId);
+            if (request.HoldUntilRenamed)
+            {
+                await loads.Renamed(request.ItemId, ct);
+            }
+
             return item is null ? null : ToProto(item, "");
         }, context.CancellationToken);
         return new CachedItem
@@ -140,6 +162,13 @@ public sealed class ProbeService(ProbeDbContext db, StateCache cache, LoadCounte
             Item = found ?? throw new NotFoundException(Entity, request.ItemId),
             Loads = loads.Of(request.ItemId),
         };
+    }
+
+    [Anonymous]
+    public override async Task<Empty> AwaitLoad(GetItemRequest request, ServerCallContext context)
+    {
+        await loads.Loaded(request.ItemId, context.CancellationToken);
+        return new Empty();
     }
 
     [Anonymous]

@@ -58,9 +58,9 @@ public sealed class CacheTests(ProbePlatform platform, RedisServer redis)
     public async Task A_reader_that_loaded_before_a_write_does_not_store_the_replaced_value_after_the_writes_invalidation()
     {
         var item = await CreateAsync();
-        // The slow reader loads version 1 at once, then holds it while the write commits and invalidates.
-        var slow = platform.Probe.Probe.GetItemAsync(new GetItemRequest { ItemId = item.ItemId, TtlSeconds = 300, LoadDelayMs = 1_500 }, cancellationToken: Cancel);
-        await Task.Delay(500, Cancel);
+        // The slow reader loads version 1, then holds it until the write has committed and invalidated.
+        var slow = platform.Probe.Probe.GetItemAsync(new GetItemRequest { ItemId = item.ItemId, TtlSeconds = 300, HoldUntilRenamed = true }, cancellationToken: Cancel);
+        await platform.Probe.Probe.AwaitLoadAsync(new GetItemRequest { ItemId = item.ItemId }, cancellationToken: Cancel);
         var renamed = await platform.Probe.Probe.RenameItemAsync(new RenameItemRequest { ItemId = item.ItemId, Name = Names.Unique("renamed"), ReadVersion = item.Version }, cancellationToken: Cancel);
 
         Assert.Equal(item.Version, (await slow).Item.Version);
