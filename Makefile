@@ -84,7 +84,7 @@ test: deps build
 	@mkdir -p TestResults; set -o pipefail; \
 	$(DOTNET) test --solution ovasabi-dapr.sln -c $(CONFIG) --no-build $(TEST_FLAGS) 2>&1 | tee TestResults/test.log \
 	|| { rc=$$?; echo "== failed tests (whole output: TestResults/test.log) =="; \
-	     grep -A8 '^failed ' TestResults/test.log | cut -c1-400 | head -150; exit $$rc; }
+	     grep -A30 '^failed ' TestResults/test.log | cut -c1-400 | head -200; exit $$rc; }
 
 # Always Release (a Debug build would measure the debugger-friendly code); the apps and sidecars it starts are the
 # Release builds too.

@@ -103,7 +103,10 @@ internal static class Scenario
                 a => a.Count == 2 ? "one row per movement, none for the replay" : throw new DemoCheckException($"expected 2 rows, found {a.Count}"));
             foreach (var row in audit)
             {
-                var changes = row.Accounts.Select(a => $"{steps.Label(a.UserId)} {Eur(a.Before)} → {Eur(a.After)}");
+                // The snapshot lists accounts in lock order (by account id), which differs from run to run.
+                var changes = row.Accounts.Select(a => (Label: steps.Label(a.UserId), a.Before, a.After))
+                    .OrderBy(a => a.Label, StringComparer.Ordinal)
+                    .Select(a => $"{a.Label} {Eur(a.Before)} → {Eur(a.After)}");
                 steps.Detail($"{row.Action,-9} by {steps.Labelled(row.Actor),-15} {string.Join(", ", changes)}");
             }
         }
