@@ -46,7 +46,7 @@ public static class ProbeApp
         var topics = new ProbeTopics(builder.Configuration[TopicPrefixSetting] ?? Name);
         builder.Services
             .AddSingleton(topics)
-            .AddSingleton<LoadCounter>()
+            .AddSingleton<ItemLoads>()
             .AddSingleton<DeliveryCounter>()
             .AddEventHandler<Signal, SignalHandler>(topics.Signal, deadLetterTopic: topics.SignalDeadLetter)
             .AddEventHandler<Note, NoteHandler>(topics.Note);

@@ -38,7 +38,7 @@ public sealed record ProbeTopics(string Prefix)
 /// How often the cache loader ran, per item, and cues that order a load against a write without sleeping (singleton, so
 /// tests see them across calls).
 /// </summary>
-public sealed class LoadCounter
+public sealed class ItemLoads
 {
     private readonly ConcurrentDictionary<string, int> _loads = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _loaded = new(StringComparer.Ordinal);
@@ -61,7 +61,7 @@ public sealed class LoadCounter
 }
 
 /// <summary>The probe's API: each RPC uses one thing the library gives an app, the way an app uses it.</summary>
-public sealed class ProbeService(ProbeDbContext db, StateCache cache, LoadCounter loads, ProbeTopics topics, DaprClient dapr, ServiceOptions options)
+public sealed class ProbeService(ProbeDbContext db, StateCache cache, ItemLoads loads, ProbeTopics topics, DaprClient dapr, ServiceOptions options)
     : V1.Probe.ProbeBase
 {
     public const string Entity = "item";
