@@ -91,7 +91,7 @@ internal static class Benchmark
     private static async Task<(LoadResult Result, AppProfile Profile)> TransfersAsync(BenchPlatform platform, string[] accounts, BenchOptions options, CancellationToken cancellationToken)
     {
         Log($"transfers: {options.Concurrency} clients, {options.Warmup.TotalSeconds:0} s warm-up, {options.Duration.TotalSeconds:0} s measured");
-        var finance = platform.FinanceAsService();
+        var finance = platform.FinanceAsAdmin();
         // A few transfers one at a time first, so the path is compiled and connected before the clock runs.
         for (var i = 0; i < Math.Min(accounts.Length, 10); i++)
         {
@@ -151,7 +151,7 @@ internal static class Benchmark
     private static async Task<(LoadResult Result, AppProfile Profile, double? HitRatio)> CachedBalancesAsync(BenchPlatform platform, string[] accounts, BenchOptions options, CancellationToken cancellationToken)
     {
         Log($"cached GetBalance: {options.Concurrency} clients, {options.Warmup.TotalSeconds:0} s warm-up, {options.Duration.TotalSeconds:0} s measured");
-        var finance = platform.FinanceAsService();
+        var finance = platform.FinanceAsAdmin();
         GetBalanceRequest Request(string account) => new() { UserId = account, CurrencyCode = BenchOptions.Currency };
         // Every account read once, so each balance is in the cache before the warm-up even starts.
         foreach (var account in accounts)

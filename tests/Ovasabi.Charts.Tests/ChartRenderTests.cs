@@ -99,7 +99,7 @@ public sealed partial class ChartRenderTests
             }
         }
         // The only Secrets the chart writes hold what it generated itself, never a value given to it.
-        Assert.All(chart.OfKind("Secret"), s => Assert.True(s.Name.EndsWith("-auth-signing-keys", StringComparison.Ordinal) || s.Name.EndsWith("-app-api-token", StringComparison.Ordinal), s.Name));
+        Assert.All(chart.OfKind("Secret"), s => Assert.True(s.Name.EndsWith("-auth-signing-keys", StringComparison.Ordinal) || s.Name.Contains("-app-api-token-", StringComparison.Ordinal), s.Name));
         Assert.DoesNotMatch(PlainTextSecret(), string.Join("\n", chart.Objects.Where(o => o.Kind != "Secret").Select(o => o.Json.ToJsonString())));
     }
 
@@ -133,21 +133,43 @@ public sealed partial class ChartRenderTests
 
     [Theory]
     [MemberData(nameof(ValueSets.WithBothHelms), MemberType = typeof(ValueSets))]
-    public async Task Each_app_may_be_invoked_only_by_its_declared_callers_through_Dapr_access_control(int helm, string? valueSet)
+    public async Task Each_app_admits_through_Dapr_access_control_exactly_the_calls_the_access_table_grants(int helm, string? valueSet)
     {
         var chart = await Helm.Of(helm).RenderAsync(valueSet);
-        var external = valueSet == ValueSets.NetworkPolicy ? new[] { "gateway" } : [];
+        var enabled = ValueSets.EnabledApps(valueSet);
+        var external = ValueSets.ExternalCallers(valueSet);
+        string[] callers = [.. ValueSets.AllApps, .. AccessTable.AppIds, "gateway", "stranger"];
 
+        var wrong = new List<string>();
         foreach (var deployment in chart.Deployments)
         {
             var app = deployment.Name();
-            var configuration = chart.Single("Configuration", deployment.Spec.Template.Metadata.Annotations["dapr.io/config"]).Json["spec"]!;
-            var accessControl = configuration["accessControl"]!;
+            var accessControl = chart.Single("Configuration", deployment.Spec.Template.Metadata.Annotations["dapr.io/config"]).Json["spec"]!["accessControl"]!;
             Assert.Equal("deny", (string?)accessControl["defaultAction"]);
-            var policies = accessControl["policies"]!.AsArray().Select(p => p!.AsObject()).ToList();
-            Assert.Equal(ValueSets.CallersOf(app, valueSet).Concat(external), policies.Select(p => (string)p["appId"]!));
-            Assert.All(policies, p => Assert.Equal(("allow", "platform"), ((string?)p["defaultAction"], (string?)p["namespace"])));
-            Assert.NotNull(configuration["tracing"]?["samplingRate"]);
+            Assert.All(accessControl["policies"]!.AsArray(), p => Assert.Equal(("deny", "platform"), ((string?)p!["defaultAction"], (string?)p["namespace"])));
+            foreach (var caller in callers.Distinct())
+            {
+                var allowed = AccessTable.Allowed(app, caller, enabled, external);
+                wrong.AddRange(AccessTable.AllOperations.Where(op => AccessTable.Admits(accessControl, caller, op) != allowed.Contains(op))
+                    .Select(op => $"{app} {(allowed.Contains(op) ? "denies" : "admits")} {caller} {op}"));
+            }
+        }
+
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+    }
+
+    [Theory]
+    [MemberData(nameof(ValueSets.WithBothHelms), MemberType = typeof(ValueSets))]
+    public async Task Sidecars_sample_traces_only_when_an_exporter_endpoint_is_set(int helm, string? valueSet)
+    {
+        var chart = await Helm.Of(helm).RenderAsync(valueSet);
+
+        foreach (var configuration in chart.OfKind("Configuration"))
+        {
+            var tracing = configuration.Json["spec"]!["tracing"]!;
+            var exported = tracing["otel"]?["endpointAddress"] is not null;
+            Assert.Equal(valueSet == ValueSets.NetworkPolicy, exported);
+            Assert.Equal(exported ? "1" : "0", (string?)tracing["samplingRate"]);
         }
     }
 

@@ -14,9 +14,9 @@ public sealed class ChartSchemaTests
             ("image.pullPolicy=Sometimes", ["pullPolicy"]),
             ("redis.host=redis", ["redis", "host"]),
             ("apps.finance.uses={mongo}", ["uses"]),
-            ("apps.finance.calls={usr}", ["apps.finance.calls", "\"usr\" is not an app of this chart"]),
-            ("apps.user.calls={user}", ["apps.user.calls", "does not call itself"]),
-            ("security.serviceCallers={nobody}", ["security.serviceCallers", "\"nobody\""]),
+            // Whom an app may call comes from the access table, never from values.
+            ("apps.finance.calls={notification}", ["calls"]),
+            ("security.serviceCallers={finance}", ["serviceCallers"]),
             ("security.bootstrapAdmin.username=admin", ["security.bootstrapAdmin.passwordSecret.name", "required"]),
         };
         var data = new TheoryData<int, string, string[]>();

@@ -20,7 +20,6 @@ public sealed class ChartValueSetTests
         Assert.Empty(chart.OfKind("NetworkPolicy"));
         Assert.Empty(chart.OfKind("ServiceMonitor"));
         Assert.All(chart.Deployments, d => Assert.Equal(1, d.Spec.Replicas));
-        Assert.All(chart.Deployments, d => Assert.Equal("auth,finance", Env(d, "Security__ServiceCallers").Value));
         // No bootstrap administrator unless asked for.
         Assert.DoesNotContain(chart.Deployments.Single(d => d.Name() == "user").Spec.Template.Spec.Containers[0].Env, e => e.Name.StartsWith("User__BootstrapAdmin", StringComparison.Ordinal));
         // The generated signing key is kept on upgrade and uninstall, and only auth's account may read it.
@@ -33,12 +32,23 @@ public sealed class ChartValueSetTests
         Assert.Equal(["get"], role.Rules.Single().Verbs);
         Assert.Equal(["auth"], chart.Models<V1RoleBinding>().Single().Subjects.Select(s => s.Name));
         Assert.All(chart.Deployments, d => Assert.Equal(d.Name() == "auth", d.Spec.Template.Spec.AutomountServiceAccountToken));
-        // The app API token: generated once, random, kept on upgrade.
-        var token = chart.Models<V1Secret>().Single(s => s.Name().EndsWith("-app-api-token", StringComparison.Ordinal));
-        Assert.Equal("keep", token.Metadata.Annotations["helm.sh/resource-policy"]);
-        Assert.True(token.Data["token"].Length >= 32);
-        Assert.All(chart.Deployments, d => Assert.Equal(token.Name(), d.Spec.Template.Metadata.Annotations["dapr.io/app-token-secret"]));
+        // One app API token per app: generated once, random, kept on upgrade; the app's sidecar presents it and only that app requires it.
+        var tokens = chart.Models<V1Secret>().Where(s => s.Name().Contains("-app-api-token-", StringComparison.Ordinal)).ToDictionary(s => s.Name());
+        Assert.Equal(ValueSets.BuiltApps.Select(app => $"ovasabi-app-api-token-{app}"), tokens.Keys.Order(StringComparer.Ordinal));
+        Assert.All(tokens.Values, token => Assert.Equal("keep", token.Metadata.Annotations["helm.sh/resource-policy"]));
+        Assert.All(tokens.Values, token => Assert.True(token.Data["token"].Length >= 32));
+        Assert.Equal(tokens.Count, tokens.Values.Select(t => Convert.ToBase64String(t.Data["token"])).Distinct().Count());
+        AssertEachAppHasItsOwnToken(chart, "ovasabi-app-api-token");
     }
+
+    /// <summary>Each app's sidecar presents, and each app requires, the token of the Secret named after that app.</summary>
+    private static void AssertEachAppHasItsOwnToken(RenderedChart chart, string prefix) =>
+        Assert.All(chart.Deployments, d =>
+        {
+            var secret = $"{prefix}-{d.Name()}";
+            Assert.Equal(secret, d.Spec.Template.Metadata.Annotations["dapr.io/app-token-secret"]);
+            Assert.Equal((secret, "token"), (Env(d, "APP_API_TOKEN").ValueFrom.SecretKeyRef.Name, Env(d, "APP_API_TOKEN").ValueFrom.SecretKeyRef.Key));
+        });
 
     [Theory]
     [MemberData(nameof(Helm.Majors), MemberType = typeof(Helm))]
@@ -95,7 +105,7 @@ public sealed class ChartValueSetTests
             Assert.Equal(["Ingress"], policy.Spec.PolicyTypes);
             Assert.Equal(app, policy.Spec.PodSelector.MatchLabels["app.kubernetes.io/name"]);
             var invocation = policy.Spec.Ingress.Where(rule => rule.Ports.Any(p => p.Port.Value == "50002")).ToList();
-            var callers = ValueSets.CallersOf(app, ValueSets.NetworkPolicy).Append("gateway").ToArray();
+            var callers = ValueSets.CallersOf(app, ValueSets.NetworkPolicy).Concat(ValueSets.ExternalCallers(ValueSets.NetworkPolicy)).ToArray();
             var from = Assert.Single(Assert.Single(invocation).FromProperty).PodSelector.MatchExpressions.Single();
             Assert.Equal(("dapr.io/app-id", "In"), (from.Key, from.OperatorProperty));
             Assert.Equal(callers, from.Values);
@@ -117,7 +127,7 @@ public sealed class ChartValueSetTests
         Assert.All(chart.OfKind("Configuration"), c => Assert.Equal("otel-collector.observability.svc:4317", (string?)c.Json["spec"]!["tracing"]!["otel"]!["endpointAddress"]));
         // Existing signing-key and app-token Secrets are used, not generated.
         Assert.Empty(chart.OfKind("Secret"));
-        Assert.All(chart.Deployments, d => Assert.Equal("ovasabi-app-api-token", d.Spec.Template.Metadata.Annotations["dapr.io/app-token-secret"]));
+        AssertEachAppHasItsOwnToken(chart, "ovasabi-app-api-token");
         Assert.Equal("auth-signing-keys", Env(chart.Deployments.Single(d => d.Name() == "auth"), "Auth__SigningKeys__Secret").Value);
     }
 

@@ -33,7 +33,7 @@ public sealed class LocalPlatformTests
     public void Dapr_yaml_runs_every_app_of_the_repository_over_gRPC_with_its_own_ports_and_valid_resources()
     {
         var dapr = DaprYaml;
-        var apps = dapr["apps"]!.AsArray().Select(a => a!.AsObject()).ToList();
+        var apps = dapr["apps"]!.AsArray().Select(a => a!.AsObject()).Where(a => a["command"] is not null).ToList();
         // An app's folder is its app ID (lower case) holding <app ID>.csproj; Ovasabi.ServiceDefaults is the shared library.
         var appFolders = Directory.GetDirectories(Path.Combine(Helm.Root, "apps"))
             .Where(d => Path.GetFileName(d).All(char.IsAsciiLetterLower) && File.Exists(Path.Combine(d, Path.GetFileName(d) + ".csproj")))
@@ -41,6 +41,7 @@ public sealed class LocalPlatformTests
 
         Assert.Equal(appFolders, apps.Select(a => (string)a["appID"]!).Order(StringComparer.Ordinal));
         Assert.Equal("grpc", (string?)dapr["common"]!["appProtocol"]);
+        Assert.Equal("127.0.0.1", (string?)dapr["common"]!["env"]!["Service__ListenAddress"]);
         foreach (var app in apps)
         {
             var id = (string)app["appID"]!;
@@ -48,26 +49,55 @@ public sealed class LocalPlatformTests
             Assert.Contains($"{id}.dll", app["command"]!.AsArray().Select(c => (string)c!).Last(), StringComparison.Ordinal);
             Assert.True(app["appProtocol"] is null || (string?)app["appProtocol"] == "grpc", id);
         }
-        var ports = apps.SelectMany(a => new[] { a["appPort"], a["daprHTTPPort"], a["daprGRPCPort"], a["metricsPort"], a["env"]!["MANAGEMENT_PORT"] })
-            .Select(p => p!.ToString()).ToList();
+        var all = dapr["apps"]!.AsArray().Select(a => a!.AsObject()).ToList();
+        var ports = all.SelectMany(a => new[] { a["appPort"], a["daprHTTPPort"], a["daprGRPCPort"], a["metricsPort"], a["env"]?["MANAGEMENT_PORT"] })
+            .Where(p => p is not null).Select(p => p!.ToString()).ToList();
         Assert.Equal(ports.Count, ports.Distinct().Count());
+        // The clients' way in: a sidecar without an app.
+        var gateway = Assert.Single(all, a => (string?)a["appID"] == "gateway");
+        Assert.Null(gateway["command"]);
 
         Assert.All(dapr["common"]!["resourcesPaths"]!.AsArray(), p => Assert.True(Directory.Exists(Path.Combine(Helm.Root, (string)p!)), $"resources path {p}"));
-        var configuration = YamlJson.LoadAll(File.ReadAllText(Path.Combine(Helm.Root, (string)dapr["common"]!["configFilePath"]!))).Single();
+        var configuration = LocalConfiguration(dapr);
         Assert.Equal("Configuration", (string?)configuration["kind"]);
         Assert.Empty(DaprCrdSchemas.Validate(configuration));
     }
 
     [Fact]
-    public async Task The_chart_enables_exactly_the_local_apps_and_trusts_the_same_service_callers()
+    public async Task The_chart_enables_exactly_the_apps_the_local_platform_runs()
     {
         var chart = await Helm.V4.RenderAsync(null);
-        var dapr = DaprYaml;
 
-        Assert.Equal(dapr["apps"]!.AsArray().Select(a => (string)a!["appID"]!).Order(StringComparer.Ordinal), chart.Deployments.Select(d => d.Name()).Order(StringComparer.Ordinal));
-        var local = (string?)dapr["common"]!["env"]!["Security__ServiceCallers"];
-        Assert.All(chart.Deployments, d => Assert.Equal(local, d.Spec.Template.Spec.Containers[0].Env.Single(e => e.Name == "Security__ServiceCallers").Value));
+        Assert.Equal(DaprYaml["apps"]!.AsArray().Where(a => a!["command"] is not null).Select(a => (string)a!["appID"]!).Order(StringComparer.Ordinal),
+            chart.Deployments.Select(d => d.Name()).Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public void The_local_access_control_admits_exactly_what_the_access_table_grants_with_the_gateway_as_external_caller()
+    {
+        var accessControl = LocalConfiguration(DaprYaml)["spec"]!["accessControl"]!;
+        var local = DaprYaml["apps"]!.AsArray().Where(a => a!["command"] is not null).Select(a => (string)a!["appID"]!).ToList();
+        string[] callers = [.. local, .. AccessTable.AppIds, "gateway", "stranger"];
+
+        var wrong = new List<string>();
+        foreach (var app in local)
+        {
+            foreach (var caller in callers.Distinct())
+            {
+                var allowed = AccessTable.Allowed(app, caller, local, ["gateway"]);
+                // One policy list serves every callee: an operation another app serves must never reach this one, so
+                // only this app's operations and the shared infrastructure ones are compared.
+                var relevant = AccessTable.AllOperations.Where(op => AccessTable.ServedBy(op) is null || AccessTable.ServedBy(op) == app);
+                wrong.AddRange(relevant.Where(op => AccessTable.Admits(accessControl, caller, op) != allowed.Contains(op))
+                    .Select(op => $"{app} {(allowed.Contains(op) ? "denies" : "admits")} {caller} {op}"));
+            }
+        }
+
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+    }
+
+    private static JsonObject LocalConfiguration(JsonObject dapr) =>
+        YamlJson.LoadAll(File.ReadAllText(Path.Combine(Helm.Root, (string)dapr["common"]!["configFilePath"]!))).Single();
 
     [Fact]
     public async Task Local_components_have_the_chart_components_names_types_and_scopes_so_an_app_never_changes_between_laptop_and_cluster()

@@ -13,23 +13,14 @@ public static class ValueSets
 
     public static readonly string[] AllApps = ["asset", "auth", "broadcast", "campaign", "finance", "notification", "quotes", "referral", "user"];
 
-    /// <summary>Who calls whom (the platform's dependency graph, written out here independently of the chart).</summary>
-    public static readonly IReadOnlyDictionary<string, string[]> Calls = new Dictionary<string, string[]>
-    {
-        ["finance"] = ["user", "notification"],
-        ["auth"] = ["user"],
-        ["asset"] = ["user"],
-        ["broadcast"] = ["user"],
-        ["quotes"] = ["user"],
-        ["campaign"] = ["user", "notification"],
-        ["referral"] = ["user", "notification"],
-    };
-
     public static string[] EnabledApps(string? valueSet) => valueSet == NetworkPolicy ? AllApps : BuiltApps;
 
-    /// <summary>The enabled apps that may invoke <paramref name="app"/>, in name order.</summary>
+    /// <summary>The app IDs outside the chart allowed in (appDefaults.externalCallers).</summary>
+    public static string[] ExternalCallers(string? valueSet) => valueSet == NetworkPolicy ? ["gateway"] : [];
+
+    /// <summary>The enabled apps the access table lets invoke <paramref name="app"/>, in name order.</summary>
     public static string[] CallersOf(string app, string? valueSet) =>
-        EnabledApps(valueSet).Where(caller => Calls.TryGetValue(caller, out var callees) && callees.Contains(app)).Order(StringComparer.Ordinal).ToArray();
+        EnabledApps(valueSet).Where(caller => AccessTable.Allowed(app, caller, EnabledApps(valueSet), []).Count > 0).Order(StringComparer.Ordinal).ToArray();
 
     public static TheoryData<int, string?> WithBothHelms()
     {

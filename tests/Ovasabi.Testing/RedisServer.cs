@@ -36,6 +36,19 @@ public sealed class RedisServer : ServerFixture
         }
     }
 
+    // Redis has 16 databases; 0 is every test's default, the rest are handed out once each.
+    private int _lastDatabase;
+
+    /// <summary>
+    /// A database number no one else on this server uses (1-15), for a platform that must not see the keys and streams
+    /// of another one sharing the server (Dapr components take it as <c>redisDB</c>).
+    /// </summary>
+    public int NewDatabase()
+    {
+        var number = Interlocked.Increment(ref _lastDatabase);
+        return number < 16 ? number : throw new InvalidOperationException($"all 15 spare databases of the Redis server {Endpoint} are in use: give the platform a server of its own");
+    }
+
     /// <summary>A new multiplexer to this server; the caller disposes it.</summary>
     public async Task<IConnectionMultiplexer> ConnectAsync() => await ConnectionMultiplexer.ConnectAsync(Endpoint);
 

@@ -20,8 +20,8 @@ internal sealed class DemoCommand
 {
     private const string LocalPostgres = "Host=127.0.0.1;Port=5433;Username=postgres;Database=";
 
-    private readonly Option<string> sidecar = Setting("--sidecar", "http://127.0.0.1:50101",
-        "gRPC endpoint of the Dapr sidecar every call goes through (dapr-app-id names the app); not one whose app ID the apps trust as a service caller");
+    private readonly Option<string> sidecar = Setting("--sidecar", "http://127.0.0.1:50100",
+        "gRPC endpoint of the Dapr sidecar every call goes through (dapr-app-id names the app): the gateway's, the clients' way in");
     private readonly Option<string> userAppId = Setting("--user-app-id", "user", "App ID of the user service");
     private readonly Option<string> authAppId = Setting("--auth-app-id", "auth", "App ID of the auth service");
     private readonly Option<string> financeAppId = Setting("--finance-app-id", "finance", "App ID of the finance service");

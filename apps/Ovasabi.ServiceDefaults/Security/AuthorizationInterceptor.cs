@@ -12,11 +12,11 @@ using Ovasabi.ServiceDefaults.Hosting;
 namespace Ovasabi.ServiceDefaults.Security;
 
 /// <summary>
-/// Establishes who calls (a verified access token, a trusted service by its Dapr app ID, or nobody) and enforces what
-/// each RPC declares with <see cref="PermissionAttribute"/>, <see cref="AnonymousAttribute"/> or
-/// <see cref="AuthenticatedAttribute"/>. An RPC of the app that declares nothing is refused, so a forgotten
-/// declaration fails closed. gRPC health and reflection are open; Dapr's AppCallback is for the sidecar.
-/// A singleton (registered in DI), so the rules resolved per method are kept.
+/// Establishes who calls (a verified access token, another app of the access table by its Dapr app ID, or nobody) and
+/// enforces what each RPC declares with <see cref="PermissionAttribute"/>, <see cref="AnonymousAttribute"/> or
+/// <see cref="AuthenticatedAttribute"/>, and what the access table lets each app call. An RPC of the app that declares
+/// nothing is refused, so a forgotten declaration fails closed. gRPC health and reflection are open; Dapr's
+/// AppCallback is only for the app's own sidecar. A singleton (registered in DI), so the rules resolved per method are kept.
 /// </summary>
 public sealed class AuthorizationInterceptor(AccessTokenValidator tokens, SecurityOptions security, ServiceOptions service, ILogger<AuthorizationInterceptor> logger) : Interceptor
 {
@@ -59,7 +59,10 @@ public sealed class AuthorizationInterceptor(AccessTokenValidator tokens, Securi
         }
         switch (rule.Kind)
         {
-            case RuleKind.Health or RuleKind.Open or RuleKind.Sidecar:
+            case RuleKind.Health or RuleKind.Open:
+                return;
+            case RuleKind.Sidecar:
+                RequireOwnSidecar(context);
                 return;
             case RuleKind.Anonymous:
                 context.SetCaller(await CallerOrAnonymousAsync(context));
@@ -71,7 +74,18 @@ public sealed class AuthorizationInterceptor(AccessTokenValidator tokens, Securi
         var caller = await CallerAsync(context);
         if (caller.Kind == CallerKind.Anonymous)
         {
-            throw new UnauthenticatedException("this call needs an access token (authorization: Bearer <token>) or a trusted service caller", "AUTHENTICATION_REQUIRED");
+            throw new UnauthenticatedException("this call needs an access token (authorization: Bearer <token>) or an app the access table lets call it", "AUTHENTICATION_REQUIRED");
+        }
+        if (caller.Kind == CallerKind.App)
+        {
+            // An app may call only the RPCs the access table lists for it, and then acts for any user.
+            if (!AccessPolicy.AppMayCall(caller.AppId!, context.Method))
+            {
+                logger.LogInformation("{Actor} denied {Method}: not in the access table", caller.Actor, context.Method);
+                throw new PermissionDeniedException($"{caller.Actor} may not call {context.Method}");
+            }
+            context.SetCaller(caller with { Permission = rule.Permission?.Name });
+            return;
         }
         context.SetCaller(caller);
         if (rule.Kind == RuleKind.Authenticated || Permits(rule.Permission!, caller, request))
@@ -80,6 +94,19 @@ public sealed class AuthorizationInterceptor(AccessTokenValidator tokens, Securi
         }
         logger.LogInformation("{Actor} denied {Permission} on {Method}", caller.Actor, rule.Permission!.Name, context.Method);
         throw new PermissionDeniedException($"{caller.Actor} lacks permission {rule.Permission.Name}");
+    }
+
+    /// <summary>
+    /// Dapr delivers events, binding events and job callbacks from the app's own sidecar, which stamps no caller. A call
+    /// of AppCallback that another app sent through its sidecar by gRPC proxying carries the caller's and the callee's
+    /// app IDs (every sidecar on the way sets them): it would let any app forge events, so it is refused.
+    /// </summary>
+    private static void RequireOwnSidecar(ServerCallContext context)
+    {
+        if (context.RequestHeaders.GetValue("dapr-caller-app-id") is not null || context.RequestHeaders.GetValue("dapr-callee-app-id") is not null)
+        {
+            throw new PermissionDeniedException($"{context.Method} is accepted only from the app's own sidecar, not proxied from another app");
+        }
     }
 
     private static bool Permits(PermissionAttribute permission, Caller caller, IMessage? request)
@@ -125,8 +152,9 @@ public sealed class AuthorizationInterceptor(AccessTokenValidator tokens, Securi
             }
             return await tokens.ValidateAsync(authorization[scheme.Length..].Trim(), context.CancellationToken);
         }
+        // The app's own ID never counts: a client calling through the app's own sidecar gets it.
         var appId = context.RequestHeaders.GetValue("dapr-caller-app-id");
-        return appId is not null && appId != service.Name && security.ServiceCallers.Contains(appId) ? Caller.ForService(appId) : Caller.Anonymous;
+        return appId is not null && appId != service.Name && AccessPolicy.Apps.ContainsKey(appId) ? Caller.ForApp(appId, null) : Caller.Anonymous;
     }
 
     /// <summary>

@@ -7,25 +7,32 @@ public enum CallerKind
 {
     Anonymous,
     User,
-    Service,
+    App,
 }
 
-/// <summary>Who is calling: a signed-in user (from a verified access token), another ovasabi service, or nobody.</summary>
-public sealed record Caller(CallerKind Kind, string? UserId, IReadOnlyList<string> Roles, string? SessionId = null, string? AppId = null, string? TokenId = null)
+/// <summary>
+/// Who is calling: a signed-in user (from a verified access token), another app of the platform acting as itself (by
+/// the Dapr app ID its sidecar stamps), or nobody.
+/// </summary>
+/// <param name="Permission">For an app: the permission of the RPC the access table lets it call now, which it holds for any user.</param>
+public sealed record Caller(
+    CallerKind Kind, string? UserId, IReadOnlyList<string> Roles, string? SessionId = null, string? AppId = null, string? TokenId = null, string? Permission = null)
 {
     public static Caller Anonymous { get; } = new(CallerKind.Anonymous, null, []);
 
-    public static Caller ForService(string appId) => new(CallerKind.Service, null, [AccessPolicy.Service], AppId: appId);
+    public static Caller ForApp(string appId, string? permission) => new(CallerKind.App, null, [], AppId: appId, Permission: permission);
 
     /// <summary>For logs and audit rows: <c>user:&lt;id&gt;</c>, <c>service:&lt;app-id&gt;</c> or <c>anonymous</c>.</summary>
     public string Actor => Kind switch
     {
         CallerKind.User => $"user:{UserId}",
-        CallerKind.Service => $"service:{AppId}",
+        CallerKind.App => $"service:{AppId}",
         _ => "anonymous",
     };
 
-    public bool Allows(string permission, string? ownerUserId) => AccessPolicy.Allows(Roles, permission, UserId, ownerUserId);
+    public bool Allows(string permission, string? ownerUserId) => Kind == CallerKind.App
+        ? string.Equals(permission, Permission, StringComparison.Ordinal)
+        : AccessPolicy.Allows(Roles, permission, UserId, ownerUserId);
 }
 
 public static class CallerExtensions
@@ -61,5 +68,17 @@ public static class CallerExtensions
     {
         var caller = context.GetCaller();
         return caller.Allows(permission, ownerUserId) ? caller : throw new PermissionDeniedException($"{caller.Actor} may not {permission} here");
+    }
+
+    /// <summary>
+    /// Fails unless the caller may act on an account holding <paramref name="targetRoles"/>: a user whose roles rank
+    /// below the account's may not (support acting on an administrator). Apps act for the platform and pass.
+    /// </summary>
+    public static void EnsureOutranks(this Caller caller, IEnumerable<string> targetRoles)
+    {
+        if (caller.Kind == CallerKind.User && !AccessPolicy.Outranks(caller.Roles, targetRoles))
+        {
+            throw new PermissionDeniedException($"{caller.Actor} may not act on an account with a more privileged role");
+        }
     }
 }

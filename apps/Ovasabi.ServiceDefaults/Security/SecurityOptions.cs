@@ -25,12 +25,6 @@ public sealed record SecurityOptions
     public string SessionStoreName { get; init; } = "sessionstore";
 
     /// <summary>
-    /// Dapr app IDs whose calls (told by the <c>dapr-caller-app-id</c> their sidecar sets) act with the service role.
-    /// Empty: no service callers. The app's own ID never counts: a client calling through the app's own sidecar gets it.
-    /// </summary>
-    public IReadOnlySet<string> ServiceCallers { get; init; } = new HashSet<string>(StringComparer.Ordinal);
-
-    /// <summary>
     /// Dapr's <c>APP_API_TOKEN</c>: when set, every call except gRPC health must carry it as <c>dapr-api-token</c>,
     /// proving it came through the sidecar (so <c>dapr-caller-app-id</c> can be believed).
     /// </summary>
@@ -55,18 +49,12 @@ public sealed record SecurityOptions
             Audience = section["Audience"] ?? defaults.Audience,
             AuthAppId = section["AuthAppId"] ?? defaults.AuthAppId,
             SessionStoreName = section["SessionStoreName"] ?? defaults.SessionStoreName,
-            ServiceCallers = List(section.GetSection("ServiceCallers")).ToHashSet(StringComparer.Ordinal),
             AppApiToken = string.IsNullOrEmpty(configuration["APP_API_TOKEN"]) ? null : configuration["APP_API_TOKEN"],
             ClockSkew = Seconds(section["ClockSkewSeconds"]) ?? defaults.ClockSkew,
             KeyRefreshInterval = Seconds(section["KeyRefreshSeconds"]) ?? defaults.KeyRefreshInterval,
             KeyRefetchDelay = Seconds(section["KeyRefetchSeconds"]) ?? defaults.KeyRefetchDelay,
         };
     }
-
-    /// <summary>A comma-separated value (handy in env) or an array section.</summary>
-    private static IEnumerable<string> List(IConfigurationSection section) =>
-        (section.Value is { } value ? value.Split(',') : section.GetChildren().Select(c => c.Value ?? ""))
-        .Select(v => v.Trim()).Where(v => v.Length > 0);
 
     private static TimeSpan? Seconds(string? value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) ? TimeSpan.FromSeconds(seconds) : null;

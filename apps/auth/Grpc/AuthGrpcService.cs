@@ -138,6 +138,7 @@ public sealed class AuthGrpcService(
         {
             throw new NotFoundException("session", request.SessionId);
         }
+        await EnsureOutranksAsync(context.GetCaller(), session.UserId, context.CancellationToken);
         await sessions.RevokeAsync([session], "revoked", context.CancellationToken);
         await db.SaveChangesAsync(context.CancellationToken);
         return new Empty();
@@ -147,6 +148,7 @@ public sealed class AuthGrpcService(
     public override async Task<RevokeAllSessionsResponse> RevokeAllSessions(RevokeAllSessionsRequest request, ServerCallContext context)
     {
         var userId = TargetUser(request.UserId, context.GetCaller());
+        await EnsureOutranksAsync(context.GetCaller(), userId, context.CancellationToken);
         var live = await sessions.LiveAsync(userId, context.CancellationToken);
         await sessions.RevokeAsync(live, "revoke_all", context.CancellationToken);
         await db.SaveChangesAsync(context.CancellationToken);
@@ -240,6 +242,27 @@ public sealed class AuthGrpcService(
         if (state.LockedUntil is { } until && state.Failures == guard.MaxFailures)
         {
             logger.LogWarning("Sign-in locked until {Until} after {Failures} failures (lock {Lock}) from {Address}", until, state.Failures, state.Locks, client.Address);
+        }
+    }
+
+    /// <summary>
+    /// A user acting on another user's sessions must rank at least as high (support does not end an administrator's
+    /// sessions); the account's roles come from the user service.
+    /// </summary>
+    private async Task EnsureOutranksAsync(Caller caller, Guid userId, CancellationToken cancellationToken)
+    {
+        if (caller.Kind != CallerKind.User || string.Equals(caller.UserId, userId.ToString(), StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+        try
+        {
+            var user = await users.GetUserAsync(new GetUserRequest { UserId = userId.ToString() }, cancellationToken: cancellationToken);
+            caller.EnsureOutranks(user.Roles);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            // A deleted account's sessions may be ended by anyone allowed to end sessions.
         }
     }
 

@@ -86,6 +86,29 @@ public sealed class UserAccounts(UserDbContext db, StateCache cache, PasswordHas
         return user;
     }
 
+    /// <summary>
+    /// Fails when deleting <paramref name="user"/> or taking its admin role would leave the platform without an active
+    /// administrator (nobody could then give the role again). Call inside the transaction that makes the change: it takes
+    /// a lock that serialises such changes, so two administrators cannot each remove the other at the same moment.
+    /// </summary>
+    public async Task EnsureAnotherAdministratorAsync(UserRecord user, CancellationToken cancellationToken)
+    {
+        if (user.Roles.All(r => r.Role != Roles.Admin))
+        {
+            return;
+        }
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({AdministratorsLock})", cancellationToken);
+        var others = await db.Users.CountAsync(u => u.Id != user.Id && u.State == UserState.Active && u.Roles.Any(r => r.Role == Roles.Admin), cancellationToken);
+        if (others == 0)
+        {
+            throw new FailedPreconditionException(
+                "the last active administrator cannot be deleted or lose the admin role: make another administrator first", "LAST_ADMINISTRATOR");
+        }
+    }
+
+    // An arbitrary key of this database's advisory locks, for changes to who administers the platform.
+    private const long AdministratorsLock = 0x7573_6572_6164_6d;
+
     /// <summary>Loads a live user for a change; <paramref name="expectedVersion"/> 0 skips the version check.</summary>
     public async Task<UserRecord> LoadForChangeAsync(Guid id, long expectedVersion, CancellationToken cancellationToken)
     {

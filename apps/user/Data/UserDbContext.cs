@@ -73,6 +73,23 @@ public sealed class UserPreferenceRecord
     public required string Value { get; set; }
 }
 
+/// <summary>
+/// An account the start-up bootstrap created as the platform's first administrator, by the username and email it was
+/// configured with. Only such an account is ever made administrator by the bootstrap, and one deleted later is not
+/// created again. No foreign key: the record outlives the account's erasure, so the name cannot be re-registered and
+/// promoted.
+/// </summary>
+public sealed class BootstrapAdminRecord
+{
+    public required string UsernameKey { get; set; }
+
+    public required string EmailKey { get; set; }
+
+    public Guid UserId { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
 public sealed class UserDbContext(DbContextOptions<UserDbContext> options) : ServiceDbContext(options)
 {
     public DbSet<UserRecord> Users => Set<UserRecord>();
@@ -80,6 +97,8 @@ public sealed class UserDbContext(DbContextOptions<UserDbContext> options) : Ser
     public DbSet<UserRoleRecord> UserRoles => Set<UserRoleRecord>();
 
     public DbSet<UserPreferenceRecord> Preferences => Set<UserPreferenceRecord>();
+
+    public DbSet<BootstrapAdminRecord> BootstrapAdmins => Set<BootstrapAdminRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -121,6 +140,13 @@ public sealed class UserDbContext(DbContextOptions<UserDbContext> options) : Ser
             preference.Property(p => p.Key).HasMaxLength(64);
             preference.Property(p => p.Value).HasMaxLength(256);
             preference.HasOne<UserRecord>().WithMany().HasForeignKey(p => p.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<BootstrapAdminRecord>(bootstrap =>
+        {
+            bootstrap.ToTable("service_user_bootstrap_admin");
+            bootstrap.HasKey(b => b.UsernameKey);
+            bootstrap.Property(b => b.UsernameKey).HasMaxLength(64);
+            bootstrap.Property(b => b.EmailKey).HasMaxLength(254);
         });
     }
 }

@@ -1,28 +1,22 @@
 using System.Collections.Frozen;
+using Ovasabi.ServiceDefaults.Security;
 
 namespace Ovasabi.User.Domain;
 
 /// <summary>A role the platform knows, as listed by ListRoleCatalog.</summary>
 public sealed record RoleDefinition(string Name, string Description);
 
-/// <summary>The role catalogue and the rules for giving a user roles.</summary>
+/// <summary>The role catalogue (the access table's roles, protos/ovasabi/access.yaml) and the rules for giving a user roles.</summary>
 public static class Roles
 {
-    public const string Admin = "admin";
-    public const string Support = "support";
-    public const string User = "user";
-    public const string Service = "service";
+    public const string Admin = AccessPolicy.Admin;
+    public const string Support = AccessPolicy.Support;
+    public const string User = AccessPolicy.User;
 
     /// <summary>Room for roles added to the catalogue later; a user with more than this is a mistake, not a need.</summary>
     public const int MaxRolesPerUser = 10;
 
-    public static IReadOnlyList<RoleDefinition> Catalog { get; } =
-    [
-        new(Admin, "Administers the platform, including users and their roles."),
-        new(Support, "Customer support staff who help users with their accounts."),
-        new(User, "An ordinary account holder."),
-        new(Service, "A machine identity for another ovasabi service, not a person."),
-    ];
+    public static IReadOnlyList<RoleDefinition> Catalog { get; } = [.. AccessPolicy.Roles.Select(r => new RoleDefinition(r.Name, r.Description))];
 
     private static readonly FrozenSet<string> Names = Catalog.Select(r => r.Name).ToFrozenSet(StringComparer.Ordinal);
 

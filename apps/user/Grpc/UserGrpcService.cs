@@ -116,6 +116,7 @@ public sealed class UserGrpcService(UserDbContext db, UserAccounts accounts, Sta
         validator.MaxLength("reason", request.Reason, 500);
         validator.ThrowIfInvalid();
         var user = await accounts.LoadForChangeAsync(id, request.ExpectedVersion, context.CancellationToken);
+        context.GetCaller().EnsureOutranks(user.Roles.Select(r => r.Role));
         if (user.State == UserState.Suspended)
         {
             // Suspending twice changes nothing, so a retried call is harmless.
@@ -133,6 +134,7 @@ public sealed class UserGrpcService(UserDbContext db, UserAccounts accounts, Sta
     {
         var id = RequireId(request.UserId);
         var user = await accounts.LoadForChangeAsync(id, request.ExpectedVersion, context.CancellationToken);
+        context.GetCaller().EnsureOutranks(user.Roles.Select(r => r.Role));
         if (user.State == UserState.Active)
         {
             return user.ToProto();
@@ -152,10 +154,11 @@ public sealed class UserGrpcService(UserDbContext db, UserAccounts accounts, Sta
                        .FirstOrDefaultAsync(u => u.Master.Uuid == id && (request.HardDelete || u.State != UserState.Deleted), context.CancellationToken)
                    ?? throw new NotFoundException(Entity, request.UserId);
         var deleted = new UserDeleted { UserId = id.ToString(), HardDelete = request.HardDelete, OccurredAt = UserAccounts.Now() };
+        await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
+        await accounts.EnsureAnotherAdministratorAsync(user, context.CancellationToken);
         if (request.HardDelete)
         {
             // GDPR erasure: the rows go, and the event log keeps only that something happened to this user ID.
-            await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
             // Events not published yet are withheld rather than redacted: the outbox would otherwise still announce the
             // erased data, or send payloads that are no valid event, under ids consumers may have seen with the real
             // content. (A row the dispatcher is publishing is locked; once it is stamped it is redacted below.)
@@ -166,7 +169,6 @@ public sealed class UserGrpcService(UserDbContext db, UserAccounts accounts, Sta
             db.Masters.Remove(user.Master);
             db.AddEvent(UserTopics.Deleted, deleted);
             await accounts.SaveAsync(context.CancellationToken);
-            await transaction.CommitAsync(context.CancellationToken);
         }
         else
         {
@@ -175,6 +177,7 @@ public sealed class UserGrpcService(UserDbContext db, UserAccounts accounts, Sta
             user.Master.IsActive = false;
             await accounts.CommitChangeAsync(user, UserTopics.Deleted, _ => deleted, context.CancellationToken);
         }
+        await transaction.CommitAsync(context.CancellationToken);
         await accounts.InvalidateAsync(id, context.CancellationToken);
         return new Empty();
     }
@@ -280,9 +283,15 @@ public sealed class UserGrpcService(UserDbContext db, UserAccounts accounts, Sta
         var assigned = user.Roles.FirstOrDefault(r => r.Role == role);
         if (assigned is not null)
         {
+            await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
+            if (role == Roles.Admin)
+            {
+                await accounts.EnsureAnotherAdministratorAsync(user, context.CancellationToken);
+            }
             user.Roles.Remove(assigned);
             await accounts.CommitChangeAsync(user, UserTopics.RoleRemoved,
                 _ => new RoleRemoved { UserId = id.ToString(), Role = role, OccurredAt = UserAccounts.Now() }, context.CancellationToken);
+            await transaction.CommitAsync(context.CancellationToken);
         }
         return RolesOf(user);
     }

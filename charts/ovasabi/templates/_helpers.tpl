@@ -33,13 +33,37 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- toYaml $app -}}
 {{- end }}
 
-{{/* The enabled apps that call app .name, as JSON: its only allowed invokers. */}}
+{{/* The platform's access table (files/access.yaml, a link to protos/ovasabi/access.yaml), as YAML (use with fromYaml). */}}
+{{- define "ovasabi.access" -}}
+{{ .Files.Get "files/access.yaml" }}
+{{- end }}
+
+{{/*
+The enabled apps that may call app .name and the RPCs each may call (operation names /package.Service/Method), as a
+JSON object: what the access table lets each app call among the gRPC services .name serves. With the externalCallers,
+its only invokers.
+*/}}
 {{- define "ovasabi.callers" -}}
-{{- $callers := list -}}
-{{- range $caller := include "ovasabi.enabledApps" .root | fromJsonArray }}
-{{- if has $.name (get $.root.Values.apps $caller).calls }}{{ $callers = append $callers $caller }}{{ end }}
+{{- $access := include "ovasabi.access" .root | fromYaml -}}
+{{- $serves := (get $access.apps .name | default dict).serves | default list -}}
+{{- $enabled := include "ovasabi.enabledApps" .root | fromJsonArray -}}
+{{- $callers := dict -}}
+{{- range $caller, $entry := $access.apps }}
+{{- if and (has $caller $enabled) (ne $caller $.name) }}
+{{- $operations := list }}
+{{- range $entry.calls }}{{ if has (first (splitList "/" .)) $serves }}{{ $operations = append $operations (printf "/%s" .) }}{{ end }}{{ end }}
+{{- if $operations }}{{ $_ := set $callers $caller $operations }}{{ end }}
+{{- end }}
 {{- end -}}
 {{- $callers | toJson -}}
+{{- end }}
+
+{{/* What an external caller (values externalCallers, e.g. an API gateway) reaches on app .name: its gRPC services, health and reflection, never Dapr's AppCallback. */}}
+{{- define "ovasabi.externalOperations" -}}
+{{- $access := include "ovasabi.access" .root | fromYaml -}}
+{{- $operations := list -}}
+{{- range (get $access.apps .name | default dict).serves }}{{ $operations = append $operations (printf "/%s/*" .) }}{{ end -}}
+{{- concat $operations (list "/grpc.health.v1.Health/*" "/grpc.reflection.v1.ServerReflection/*" "/grpc.reflection.v1alpha.ServerReflection/*") | toJson -}}
 {{- end }}
 
 {{/* The enabled apps that use optional component .name, as JSON: its scopes. */}}
@@ -64,8 +88,9 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{ .Values.security.signingKeys.existingSecret | default (printf "%s-auth-signing-keys" .Release.Name) }}
 {{- end }}
 
+{{/* The Secret holding app .name's API token (key token): one per app, so no pod can pose as another app's sidecar. */}}
 {{- define "ovasabi.appApiTokenSecret" -}}
-{{ .Values.security.appApiToken.existingSecret | default (printf "%s-app-api-token" .Release.Name) }}
+{{ printf "%s-%s" (.root.Values.security.appApiToken.existingSecretPrefix | default (printf "%s-app-api-token" .root.Release.Name)) .name }}
 {{- end }}
 
 {{/* Restricted pod and container security settings (non-root, read-only root, no privileges). */}}

@@ -7,7 +7,7 @@ using static Ovasabi.Testing.Rpc;
 namespace Ovasabi.Auth.Tests.Tests;
 
 /// <summary>
-/// Authorize, as another service asks it: whether a token's holder may do a permission on a user's resource, by
+/// Authorize, asked by an administrator (no app of the access table is granted it yet): whether a token's holder may do a permission on a user's resource, by
 /// the roles the holder has now and by ownership; a token that does not verify is an answer (not allowed, with the
 /// reason), not an error.
 /// </summary>
@@ -15,7 +15,7 @@ namespace Ovasabi.Auth.Tests.Tests;
 public sealed class AuthorizeTests(AuthPlatform platform)
 {
     private Task<AuthorizeResponse> AuthorizeAsync(string accessToken, string permission, string resource = "") =>
-        platform.AuthClientAsService().AuthorizeAsync(new AuthorizeRequest { AccessToken = accessToken, Permission = permission, Resource = resource }, cancellationToken: Cancel).ResponseAsync;
+        platform.AuthClient(platform.Admin.AccessToken).AuthorizeAsync(new AuthorizeRequest { AccessToken = accessToken, Permission = permission, Resource = resource }, cancellationToken: Cancel).ResponseAsync;
 
     [Fact]
     public async Task A_plain_user_may_read_their_own_profile_but_not_another_users_nor_suspend_anyone()

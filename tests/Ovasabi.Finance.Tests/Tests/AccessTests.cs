@@ -7,8 +7,9 @@ using static Ovasabi.Testing.Rpc;
 namespace Ovasabi.Finance.Tests.Tests;
 
 /// <summary>
-/// Who may move and see whose money: users their own (no deposits to themselves), support reads everything, services
-/// and administrators post for anyone, only administrators reverse, nobody anonymous.
+/// Who may move and see whose money: users their own (no deposits to themselves), support reads everything,
+/// administrators post and reverse for anyone, no other app may touch money (the access table grants none), nobody
+/// anonymous.
 /// </summary>
 public sealed class AccessTests(SharedFinancePlatform platform)
 {
@@ -38,7 +39,7 @@ public sealed class AccessTests(SharedFinancePlatform platform)
     {
         var (sender, receiver) = (await platform.NewUserIdAsync(), await platform.SignUpAsync());
         await platform.FundAsync(sender, 5_00);
-        var transfer = await platform.FinanceAsService().TransferAsync(new TransferRequest { IdempotencyKey = Key(), FromUserId = sender, ToUserId = receiver.Id, Amount = Eur(1_00) }, cancellationToken: Cancel);
+        var transfer = await platform.FinanceAsAdmin().TransferAsync(new TransferRequest { IdempotencyKey = Key(), FromUserId = sender, ToUserId = receiver.Id, Amount = Eur(1_00) }, cancellationToken: Cancel);
         var finance = platform.FinanceClient(receiver.AccessToken);
 
         Assert.Equal(transfer, await finance.GetTransactionAsync(new GetTransactionRequest { TransactionId = transfer.TransactionId }, cancellationToken: Cancel));
@@ -58,7 +59,7 @@ public sealed class AccessTests(SharedFinancePlatform platform)
         await FailsAsync(StatusCode.PermissionDenied, () => finance.ListTransactionsAsync(new ListTransactionsRequest { UserId = victim }, cancellationToken: Cancel));
         await FailsAsync(StatusCode.PermissionDenied, () => finance.GetStatementAsync(new GetStatementRequest { UserId = victim, CurrencyCode = "EUR" }, cancellationToken: Cancel));
         await FailsAsync(StatusCode.NotFound, () => finance.GetTransactionAsync(new GetTransactionRequest { TransactionId = deposit.TransactionId }, cancellationToken: Cancel));
-        Assert.Equal(10_00, (await platform.FinanceAsService().GetBalanceAsync(new GetBalanceRequest { UserId = victim, CurrencyCode = "EUR" }, cancellationToken: Cancel)).Available.MinorUnits);
+        Assert.Equal(10_00, (await platform.FinanceAsAdmin().GetBalanceAsync(new GetBalanceRequest { UserId = victim, CurrencyCode = "EUR" }, cancellationToken: Cancel)).Available.MinorUnits);
     }
 
     [Fact]
@@ -66,7 +67,7 @@ public sealed class AccessTests(SharedFinancePlatform platform)
     {
         var user = await platform.SignUpAsync();
         var deposit = await platform.FundAsync(user.Id, 10_00);
-        var hold = await platform.FinanceAsService().HoldAsync(new HoldRequest { IdempotencyKey = Key(), UserId = user.Id, Amount = Eur(1_00) }, cancellationToken: Cancel);
+        var hold = await platform.FinanceAsAdmin().HoldAsync(new HoldRequest { IdempotencyKey = Key(), UserId = user.Id, Amount = Eur(1_00) }, cancellationToken: Cancel);
         var finance = platform.FinanceClient(user.AccessToken);
 
         await FailsAsync(StatusCode.PermissionDenied, () => finance.DepositAsync(new DepositRequest { IdempotencyKey = Key(), Amount = Eur(1_00) }, cancellationToken: Cancel));
@@ -92,13 +93,15 @@ public sealed class AccessTests(SharedFinancePlatform platform)
     }
 
     [Fact]
-    public async Task A_service_posts_for_anyone_but_may_not_reverse_and_an_administrator_may()
+    public async Task Another_app_may_not_deposit_or_reverse_and_an_administrator_may()
     {
         var user = await platform.NewUserIdAsync();
         var deposit = await platform.FundAsync(user, 3_00);
+        var asAuth = await platform.FinanceClientAsAsync(platform.AuthAppId);
 
-        await FailsAsync(StatusCode.PermissionDenied, () => platform.FinanceAsService().ReverseAsync(new ReverseRequest { IdempotencyKey = Key(), TransactionId = deposit.TransactionId }, cancellationToken: Cancel));
-        var admin = platform.FinanceClient(platform.Admin.AccessToken);
+        await FailsAsync(StatusCode.PermissionDenied, () => asAuth.DepositAsync(new DepositRequest { IdempotencyKey = Key(), UserId = user, Amount = Eur(9_000_00) }, cancellationToken: Cancel));
+        await FailsAsync(StatusCode.PermissionDenied, () => asAuth.ReverseAsync(new ReverseRequest { IdempotencyKey = Key(), TransactionId = deposit.TransactionId }, cancellationToken: Cancel));
+        var admin = platform.FinanceAsAdmin();
         await admin.DepositAsync(new DepositRequest { IdempotencyKey = Key(), UserId = user, Amount = Eur(1_00) }, cancellationToken: Cancel);
         await admin.ReverseAsync(new ReverseRequest { IdempotencyKey = Key(), TransactionId = deposit.TransactionId }, cancellationToken: Cancel);
 

@@ -27,7 +27,7 @@ public sealed class ConcurrencyTests(SharedFinancePlatform platform)
     {
         var users = await Task.WhenAll(Enumerable.Range(0, Accounts).Select(_ => platform.NewUserIdAsync()));
         await Task.WhenAll(users.Select(u => platform.FundAsync(u, Funding)));
-        var finance = platform.FinanceAsService();
+        var finance = platform.FinanceAsAdmin();
         var completed = new ConcurrentBag<Transaction>();
         var refused = 0;
         var unexpected = new ConcurrentBag<string>();

@@ -10,8 +10,8 @@ public sealed class DemoTests(SharedFinancePlatform platform)
 {
     private Dictionary<string, string> Options() => new()
     {
-        // The subscriber's sidecar: an app ID the services do not trust as a service caller, as `make run`'s user sidecar.
-        ["--sidecar"] = $"http://127.0.0.1:{platform.SubscriberSidecar.GrpcPort}",
+        // The gateway's sidecar, as `make run`'s: the clients' way in, which acts only with the users' tokens.
+        ["--sidecar"] = $"http://127.0.0.1:{platform.GatewaySidecar.GrpcPort}",
         ["--user-app-id"] = platform.UserAppId,
         ["--auth-app-id"] = platform.AuthAppId,
         ["--finance-app-id"] = platform.FinanceAppId,

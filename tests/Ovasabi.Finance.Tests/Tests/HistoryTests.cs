@@ -9,7 +9,7 @@ namespace Ovasabi.Finance.Tests.Tests;
 /// <summary>Transaction history in pages with filters, and statements with opening and closing balances.</summary>
 public sealed class HistoryTests(SharedFinancePlatform platform)
 {
-    private FinanceService.FinanceServiceClient Finance => platform.FinanceAsService();
+    private FinanceService.FinanceServiceClient Finance => platform.FinanceAsAdmin();
 
     private static Money Eur(long minorUnits) => new() { CurrencyCode = "EUR", MinorUnits = minorUnits };
 

@@ -8,7 +8,7 @@ namespace Ovasabi.Finance.Tests.Tests;
 /// <summary>Retries with an idempotency key: the first answer again, money moved once, also when the retries race.</summary>
 public sealed class IdempotencyTests(SharedFinancePlatform platform)
 {
-    private FinanceService.FinanceServiceClient Finance => platform.FinanceAsService();
+    private FinanceService.FinanceServiceClient Finance => platform.FinanceAsAdmin();
 
     private static Money Eur(long minorUnits) => new() { CurrencyCode = "EUR", MinorUnits = minorUnits };
 

@@ -10,7 +10,7 @@ namespace Ovasabi.Finance.Tests.Tests;
 /// <summary>Each movement's happy path and its refusals, through the finance app's sidecar as a trusted service.</summary>
 public sealed class MovementTests(SharedFinancePlatform platform)
 {
-    private FinanceService.FinanceServiceClient Finance => platform.FinanceAsService();
+    private FinanceService.FinanceServiceClient Finance => platform.FinanceAsAdmin();
 
     private static Money Eur(long minorUnits) => new() { CurrencyCode = "EUR", MinorUnits = minorUnits };
 

@@ -25,7 +25,7 @@ public sealed class OutageTests(OutagePlatform platform) : IClassFixture<OutageP
     {
         var users = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => platform.NewUserIdAsync()));
         await Task.WhenAll(users.Select(u => platform.FundAsync(u, 100_00)));
-        var finance = platform.FinanceAsService();
+        var finance = platform.FinanceAsAdmin();
         var statuses = new ConcurrentDictionary<StatusCode, int>();
         var answers = new ConcurrentDictionary<string, Transaction>();
         using var stop = new CancellationTokenSource();
@@ -93,7 +93,7 @@ public sealed class OutageTests(OutagePlatform platform) : IClassFixture<OutageP
     {
         var (from, to) = (await platform.NewUserIdAsync(), await platform.NewUserIdAsync());
         await platform.FundAsync(from, 10_00);
-        var finance = platform.FinanceAsService();
+        var finance = platform.FinanceAsAdmin();
         await finance.GetBalanceAsync(new GetBalanceRequest { UserId = from, CurrencyCode = "EUR" }, cancellationToken: Cancel);
 
         await platform.Redis.StopAsync(Cancel);
@@ -115,7 +115,7 @@ public sealed class OutageTests(OutagePlatform platform) : IClassFixture<OutageP
         await platform.SignInAdminAsync();
 
         await platform.Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Topic == "finance.transfer.completed" && r.Event.Data.ToStringUtf8().Contains(transfer.TransactionId, StringComparison.Ordinal), timeout: EventTimeout);
-        Assert.Equal(6_00, (await finance.GetBalanceAsync(new GetBalanceRequest { UserId = from, CurrencyCode = "EUR" }, cancellationToken: Cancel)).Available.MinorUnits);
+        Assert.Equal(6_00, (await platform.FinanceAsAdmin().GetBalanceAsync(new GetBalanceRequest { UserId = from, CurrencyCode = "EUR" }, cancellationToken: Cancel)).Available.MinorUnits);
         await EventuallyAsync(() => platform.FinanceScalarAsync<long>("SELECT count(*) FROM service_event WHERE published_at IS NULL"), n => n == 0, what: "unpublished outbox rows");
     }
 }

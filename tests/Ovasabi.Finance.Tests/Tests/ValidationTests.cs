@@ -9,7 +9,7 @@ namespace Ovasabi.Finance.Tests.Tests;
 /// <summary>Bad input to every movement: the precise status, the offending field named, and no money moved.</summary>
 public sealed class ValidationTests(SharedFinancePlatform platform)
 {
-    private FinanceService.FinanceServiceClient Finance => platform.FinanceAsService();
+    private FinanceService.FinanceServiceClient Finance => platform.FinanceAsAdmin();
 
     private static string Key() => Guid.NewGuid().ToString();
 
@@ -117,13 +117,13 @@ public sealed class ValidationTests(SharedFinancePlatform platform)
     }
 
     [Fact]
-    public async Task A_malformed_user_id_is_InvalidArgument_and_a_service_must_name_the_user()
+    public async Task A_malformed_user_id_is_InvalidArgument()
     {
         await InvalidAsync("user_id", () => Finance.DepositAsync(new DepositRequest
         {
             IdempotencyKey = Key(), UserId = "not-a-uuid", Amount = new Money { CurrencyCode = "EUR", MinorUnits = 1_00 },
         }, cancellationToken: Cancel));
-        await InvalidAsync("user_id", () => Finance.GetBalanceAsync(new GetBalanceRequest { CurrencyCode = "EUR" }, cancellationToken: Cancel));
+        await InvalidAsync("user_id", () => Finance.GetBalanceAsync(new GetBalanceRequest { UserId = "not-a-uuid", CurrencyCode = "EUR" }, cancellationToken: Cancel));
     }
 
     [Fact]

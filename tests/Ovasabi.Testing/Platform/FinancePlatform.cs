@@ -7,9 +7,9 @@ using Ovasabi.Testing.Sidecars;
 namespace Ovasabi.Testing.Platform;
 
 /// <summary>
-/// The identity platform plus the finance app with its own database and sidecar. The user app trusts finance as a
-/// service caller (finance checks users through it); the subscriber receives every finance event. Tests post money as
-/// the trusted service (<see cref="FinanceAsService"/>) or as signed-in users (<see cref="FinanceClient"/>).
+/// The identity platform plus the finance app with its own database, sidecar and app API token. Tests move money as
+/// the administrator (<see cref="FinanceAsAdmin"/>), as signed-in users (<see cref="FinanceClient"/>) or as another app
+/// (<see cref="FinanceClientAsAsync"/>); the subscriber receives every finance event.
 /// </summary>
 public class FinancePlatform(PostgresServer postgres, RedisServer redis, bool ownsServers = false) : IdentityPlatform(postgres, redis, ownsServers)
 {
@@ -19,7 +19,7 @@ public class FinancePlatform(PostgresServer postgres, RedisServer redis, bool ow
         "finance.hold.released", "finance.hold.captured", "finance.transaction.reversed", "finance.balance.low",
     ];
 
-    public string FinanceAppId { get; } = UniqueName.Create("finance");
+    public string FinanceAppId => "finance";
 
     public string FinanceDatabase { get; private set; } = "";
 
@@ -29,52 +29,50 @@ public class FinancePlatform(PostgresServer postgres, RedisServer redis, bool ow
 
     public override IEnumerable<string> Topics => [.. base.Topics, .. FinanceTopics];
 
-    protected override Dictionary<string, string?> UserSettings()
-    {
-        var settings = base.UserSettings();
-        settings["Security__ServiceCallers"] += "," + FinanceAppId;
-        return settings;
-    }
+    protected override IEnumerable<string> RunningApps => [.. base.RunningApps, FinanceAppId];
 
     /// <summary>The finance app's environment beyond its ports; override to change limits.</summary>
     protected virtual Dictionary<string, string?> FinanceSettings() => new()
     {
         ["ConnectionStrings__Database"] = FinanceDatabase,
         ["Service__MigrateOnStartup"] = "true",
-        ["Security__AuthAppId"] = AuthAppId,
-        ["Security__ServiceCallers"] = ServiceAppId,
-        ["Finance__UserAppId"] = UserAppId,
     };
 
     protected override async Task StartAsync()
     {
         await base.StartAsync();
         FinanceDatabase = await Postgres.CreateDatabaseAsync("finance");
-        var launch = new SidecarLaunch(FinanceAppId, Resources.Directory) { AppPort = FreePort.Next() };
+        var launch = AppLaunch(FinanceAppId);
         FinanceSidecar = Own(await SidecarProcess.StartAsync(launch));
-        FinanceApp = Own(await AppProcess.StartAsync("finance", launch.AppPort, FinanceSidecar, FinanceSettings()));
+        FinanceApp = Own(await AppProcess.StartAsync(FinanceAppId, launch.AppPort, FinanceSidecar, AppEnvironment(FinanceAppId, FinanceSettings())));
         await FinanceSidecar.WaitReadyAsync();
     }
+
+    public override Task<SidecarProcess> SidecarOfAsync(string appId) =>
+        appId == FinanceAppId ? Task.FromResult(FinanceSidecar) : base.SidecarOfAsync(appId);
 
     /// <summary>Stops the finance app and starts it again alike; waits until it is ready.</summary>
     public async Task RestartFinanceAppAsync()
     {
         await FinanceApp.StopAsync();
-        FinanceApp = Own(await AppProcess.StartAsync("finance", FinanceSidecar.Launch.AppPort, FinanceSidecar, FinanceSettings()));
+        FinanceApp = Own(await AppProcess.StartAsync(FinanceAppId, FinanceSidecar.Launch.AppPort, FinanceSidecar, AppEnvironment(FinanceAppId, FinanceSettings())));
     }
 
-    /// <summary>The finance API through the subscriber's sidecar, as <paramref name="accessToken"/>'s holder (anonymous when null).</summary>
-    public FinanceService.FinanceServiceClient FinanceClient(string? accessToken = null) => new(Invoker(FinanceAppId, SubscriberSidecar, accessToken));
+    /// <summary>The finance API through the gateway, as <paramref name="accessToken"/>'s holder (anonymous when null).</summary>
+    public FinanceService.FinanceServiceClient FinanceClient(string? accessToken = null) => new(Invoker(FinanceAppId, GatewaySidecar, accessToken));
 
-    /// <summary>The finance API called by a trusted service (through the service caller's sidecar, no token).</summary>
-    public FinanceService.FinanceServiceClient FinanceAsService() => new(Invoker(FinanceAppId, ServiceSidecar, null));
+    /// <summary>The finance API as the bootstrap administrator (who may post deposits and holds for anyone).</summary>
+    public FinanceService.FinanceServiceClient FinanceAsAdmin() => FinanceClient(Admin.AccessToken);
+
+    /// <summary>The finance API called by app <paramref name="appId"/> as itself (through its sidecar, no token).</summary>
+    public async Task<FinanceService.FinanceServiceClient> FinanceClientAsAsync(string appId) => new(Invoker(FinanceAppId, await SidecarOfAsync(appId), null));
 
     /// <summary>A new active user (not signed in); returns its ID.</summary>
     public async Task<string> NewUserIdAsync() => (await CreateAccountAsync()).User.UserId;
 
-    /// <summary>Deposits <paramref name="minorUnits"/> for <paramref name="userId"/> as the trusted service.</summary>
+    /// <summary>Deposits <paramref name="minorUnits"/> for <paramref name="userId"/> as the administrator.</summary>
     public async Task<Transaction> FundAsync(string userId, long minorUnits, string currency = "EUR") =>
-        await FinanceAsService().DepositAsync(new DepositRequest
+        await FinanceAsAdmin().DepositAsync(new DepositRequest
         {
             IdempotencyKey = Guid.NewGuid().ToString(),
             UserId = userId,

@@ -10,10 +10,13 @@ using Ovasabi.User.V1;
 namespace Ovasabi.Testing.Platform;
 
 /// <summary>
-/// The user and auth apps as they run for real, each with its own PostgreSQL database and dev sidecar, sharing Redis
-/// state, sessions and pub/sub; a subscriber app whose sidecar is the tests' way in (as another service's would be),
-/// and a sidecar whose app ID both apps trust as a service caller. A bootstrap administrator exists; tests sign in
+/// The user and auth apps as they run for real: their production app IDs, each with its own PostgreSQL database, dev
+/// sidecar and app API token, the sidecars loading the local platform's access control (components/config.yaml),
+/// sharing Redis state, sessions and pub/sub (a Redis database of the platform's own). Tests call in through a
+/// <c>gateway</c> sidecar, as clients reach the platform, and as another app through that app's sidecar
+/// (<see cref="SidecarOfAsync"/>); a subscriber app receives the events. A bootstrap administrator exists; tests sign in
 /// as whom they need. Subclasses change the apps' settings through <see cref="UserSettings"/> and <see cref="AuthSettings"/>.
+/// The platform keeps a name-resolution database of its own, so platforms running side by side never reach each other.
 /// </summary>
 /// <param name="postgres">The PostgreSQL server the apps' databases are created on.</param>
 /// <param name="redis">The Redis server behind state, sessions and pub/sub.</param>
@@ -24,23 +27,31 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
     public const string AdminEmail = "platform-admin@example.com";
     public const string AdminPassword = "bootstrap admin passphrase";
 
-    /// <summary>Dapr app IDs, unique per fixture so parallel test classes never reach each other's apps.</summary>
-    public string UserAppId { get; } = UniqueName.Create("user");
+    /// <summary>The app ID of the platform's way in (an API gateway's sidecar): it reaches every app and acts only with a user's token.</summary>
+    public const string GatewayAppId = "gateway";
 
-    public string AuthAppId { get; } = UniqueName.Create("auth");
+    private readonly Dictionary<string, Task<SidecarProcess>> _callerSidecars = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _appApiTokens = new(StringComparer.Ordinal);
 
-    /// <summary>The app ID the apps trust as another ovasabi service (dapr-caller-app-id).</summary>
-    public string ServiceAppId { get; } = UniqueName.Create("svc");
+    public string UserAppId => "user";
+
+    public string AuthAppId => "auth";
 
     public PostgresServer Postgres => postgres;
 
     public RedisServer Redis => redis;
+
+    /// <summary>The Redis database (redisDB) of the platform's state, sessions and pub/sub.</summary>
+    public int RedisDatabase { get; private set; }
 
     public string UserDatabase { get; private set; } = "";
 
     public string AuthDatabase { get; private set; } = "";
 
     public SigningKeyFile SigningKeys { get; private set; } = null!;
+
+    /// <summary>The name-resolution database of the platform's sidecars.</summary>
+    public string NameResolution { get; private set; } = "";
 
     public SidecarProcess UserSidecar { get; private set; } = null!;
 
@@ -50,15 +61,22 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
 
     public AppProcess AuthApp { get; private set; } = null!;
 
-    /// <summary>Receives every event of <see cref="Topics"/>; its sidecar carries the tests' calls.</summary>
+    /// <summary>Receives every event of <see cref="Topics"/>.</summary>
     public CallbackApp Subscriber { get; private set; } = null!;
 
     public SidecarProcess SubscriberSidecar { get; private set; } = null!;
 
-    public SidecarProcess ServiceSidecar { get; private set; } = null!;
+    /// <summary>The sidecar clients call in through (<see cref="GatewayAppId"/>).</summary>
+    public SidecarProcess GatewaySidecar { get; private set; } = null!;
 
     /// <summary>The bootstrap administrator's tokens (signed in at start).</summary>
     public TokenPair Admin { get; private set; } = null!;
+
+    /// <summary>Each running app's API token (APP_API_TOKEN), which its sidecar presents and it requires.</summary>
+    public IReadOnlyDictionary<string, string> AppApiTokens => _appApiTokens;
+
+    /// <summary>The apps this platform runs; every other app of the access table is only a sidecar, for calls made as that app.</summary>
+    protected virtual IEnumerable<string> RunningApps => [UserAppId, AuthAppId];
 
     public virtual IEnumerable<string> Topics =>
     [
@@ -71,8 +89,6 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
     {
         ["ConnectionStrings__Database"] = UserDatabase,
         ["Service__MigrateOnStartup"] = "true",
-        ["Security__AuthAppId"] = AuthAppId,
-        ["Security__ServiceCallers"] = $"{AuthAppId},{ServiceAppId}",
         ["User__BootstrapAdmin__Username"] = AdminUsername,
         ["User__BootstrapAdmin__Email"] = AdminEmail,
         ["User__BootstrapAdmin__Password"] = AdminPassword,
@@ -83,14 +99,39 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
     {
         ["ConnectionStrings__Database"] = AuthDatabase,
         ["Service__MigrateOnStartup"] = "true",
-        ["Security__AuthAppId"] = AuthAppId,
-        ["Security__ServiceCallers"] = ServiceAppId,
-        ["Auth__UserAppId"] = UserAppId,
         ["Auth__AccessTokenLifetime"] = "00:30:00",
         ["Auth__SigningKeys__RefreshInterval"] = "00:00:01",
         ["Auth__RateLimits__PerAccount"] = "100000",
         ["Auth__RateLimits__PerAddress"] = "100000",
     };
+
+    /// <summary>The local platform's sidecar configuration, with the access control the access table asks for.</summary>
+    public static string AccessControlConfig => Path.Combine(RepositoryRoot.Find()!, "components", "config.yaml");
+
+    /// <summary>How to start a running app's sidecar: the platform's resources, access control and name resolution, and a new app API token.</summary>
+    protected SidecarLaunch AppLaunch(string appId)
+    {
+        var token = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+        _appApiTokens[appId] = token;
+        return new SidecarLaunch(appId, Resources.Directory)
+        {
+            AppPort = FreePort.Next(),
+            ConfigFile = AccessControlConfig,
+            NameResolutionDatabase = NameResolution,
+            Environment = new Dictionary<string, string?> { ["APP_API_TOKEN"] = token },
+        };
+    }
+
+    /// <summary>A sidecar of the platform for a caller without an app, or for a test app on <paramref name="appPort"/>.</summary>
+    protected SidecarLaunch CallerLaunch(string appId, int appPort = 0) =>
+        new(appId, Resources.Directory) { AppPort = appPort, NameResolutionDatabase = NameResolution };
+
+    /// <summary>A running app's environment: its settings and the token its sidecar presents.</summary>
+    protected Dictionary<string, string?> AppEnvironment(string appId, Dictionary<string, string?> settings)
+    {
+        settings["APP_API_TOKEN"] = _appApiTokens[appId];
+        return settings;
+    }
 
     protected override async Task StartAsync()
     {
@@ -103,14 +144,17 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
         }
         var databases = await Task.WhenAll(postgres.CreateDatabaseAsync("user"), postgres.CreateDatabaseAsync("auth"));
         (UserDatabase, AuthDatabase) = (databases[0], databases[1]);
+        RedisDatabase = redis.NewDatabase();
+        NameResolution = NewFolder().PathOf("nameresolution.db");
         SigningKeys = new SigningKeyFile(NewFolder().PathOf("signing-keys.json")).Add("2026-01-01");
-        Resources.RedisState("statestore", redis)
-            .RedisState("sessionstore", redis, new Dictionary<string, string> { ["keyPrefix"] = "name" })
-            .RedisPubSub("pubsub", redis)
+        var redisDb = new Dictionary<string, string> { ["redisDB"] = RedisDatabase.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        Resources.RedisState("statestore", redis, redisDb)
+            .RedisState("sessionstore", redis, new Dictionary<string, string>(redisDb) { ["keyPrefix"] = "name" })
+            .RedisPubSub("pubsub", redis, redisDb)
             .Component("secretstore", "secretstores.local.file", new Dictionary<string, string> { ["secretsFile"] = SigningKeys.Path, ["multiValued"] = "true" });
 
-        var userLaunch = new SidecarLaunch(UserAppId, Resources.Directory) { AppPort = FreePort.Next() };
-        var authLaunch = new SidecarLaunch(AuthAppId, Resources.Directory) { AppPort = FreePort.Next() };
+        var userLaunch = AppLaunch(UserAppId);
+        var authLaunch = AppLaunch(AuthAppId);
         Subscriber = Own(await CallbackApp.StartAsync(UniqueName.Create("events"), app =>
         {
             foreach (var topic in Topics)
@@ -122,15 +166,55 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
         var sidecars = Own(await Task.WhenAll(
             SidecarProcess.StartAsync(userLaunch),
             SidecarProcess.StartAsync(authLaunch),
-            SidecarProcess.StartAsync(new SidecarLaunch(Subscriber.AppId, Resources.Directory) { AppPort = Subscriber.Port }),
-            SidecarProcess.StartAsync(new SidecarLaunch(ServiceAppId, Resources.Directory))));
-        (UserSidecar, AuthSidecar, SubscriberSidecar, ServiceSidecar) = (sidecars[0], sidecars[1], sidecars[2], sidecars[3]);
+            SidecarProcess.StartAsync(CallerLaunch(Subscriber.AppId, Subscriber.Port)),
+            SidecarProcess.StartAsync(CallerLaunch(GatewayAppId))));
+        (UserSidecar, AuthSidecar, SubscriberSidecar, GatewaySidecar) = (sidecars[0], sidecars[1], sidecars[2], sidecars[3]);
         var apps = await Task.WhenAll(
-            AppProcess.StartAsync("user", userLaunch.AppPort, UserSidecar, UserSettings()),
-            AppProcess.StartAsync("auth", authLaunch.AppPort, AuthSidecar, AuthSettings()));
+            AppProcess.StartAsync(UserAppId, userLaunch.AppPort, UserSidecar, AppEnvironment(UserAppId, UserSettings())),
+            AppProcess.StartAsync(AuthAppId, authLaunch.AppPort, AuthSidecar, AppEnvironment(AuthAppId, AuthSettings())));
         (UserApp, AuthApp) = (Own(apps[0]), Own(apps[1]));
         await Task.WhenAll(sidecars.Select(sidecar => sidecar.WaitReadyAsync()));
         await SignInAdminAsync();
+    }
+
+    /// <summary>
+    /// The sidecar through which a call acts as app <paramref name="appId"/> (it stamps the caller's app ID): a running
+    /// app's own, or, for an app this platform does not run, a sidecar of its own started on first use.
+    /// </summary>
+    public virtual Task<SidecarProcess> SidecarOfAsync(string appId)
+    {
+        if (appId == UserAppId)
+        {
+            return Task.FromResult(UserSidecar);
+        }
+        if (appId == AuthAppId)
+        {
+            return Task.FromResult(AuthSidecar);
+        }
+        if (RunningApps.Contains(appId))
+        {
+            throw new InvalidOperationException($"{GetType().Name} runs {appId} but does not say which sidecar is its own");
+        }
+        lock (_callerSidecars)
+        {
+            if (!_callerSidecars.TryGetValue(appId, out var sidecar))
+            {
+                sidecar = StartCallerAsync(appId);
+                _callerSidecars[appId] = sidecar;
+            }
+            return sidecar;
+        }
+    }
+
+    private async Task<SidecarProcess> StartCallerAsync(string appId)
+    {
+        var sidecar = await SidecarProcess.StartAsync(CallerLaunch(appId));
+        lock (_callerSidecars)
+        {
+            Own(sidecar);
+        }
+        await sidecar.WaitReadyAsync();
+        return sidecar;
     }
 
     /// <summary>
@@ -166,7 +250,7 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
     public async Task RestartUserAppAsync()
     {
         await UserApp.StopAsync();
-        UserApp = Own(await AppProcess.StartAsync("user", UserSidecar.Launch.AppPort, UserSidecar, UserSettings()));
+        UserApp = Own(await AppProcess.StartAsync(UserAppId, UserSidecar.Launch.AppPort, UserSidecar, AppEnvironment(UserAppId, UserSettings())));
     }
 
     /// <summary>Starts a sidecar for the user app after <see cref="UserSidecar"/> was stopped, on the same ports the running app talks to.</summary>
@@ -176,20 +260,32 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
         await UserSidecar.WaitReadyAsync();
     }
 
-    /// <summary>The user API through the subscriber's sidecar, as <paramref name="accessToken"/>'s holder (anonymous when null).</summary>
-    public UserService.UserServiceClient UserClient(string? accessToken = null) => new(Invoker(UserAppId, SubscriberSidecar, accessToken));
+    /// <summary>The user API through the gateway, as <paramref name="accessToken"/>'s holder (anonymous when null).</summary>
+    public UserService.UserServiceClient UserClient(string? accessToken = null) => new(Invoker(UserAppId, GatewaySidecar, accessToken));
 
-    /// <summary>The auth API through the subscriber's sidecar, as <paramref name="accessToken"/>'s holder (anonymous when null).</summary>
-    public AuthService.AuthServiceClient AuthClient(string? accessToken = null) => new(Invoker(AuthAppId, SubscriberSidecar, accessToken));
+    /// <summary>The auth API through the gateway, as <paramref name="accessToken"/>'s holder (anonymous when null).</summary>
+    public AuthService.AuthServiceClient AuthClient(string? accessToken = null) => new(Invoker(AuthAppId, GatewaySidecar, accessToken));
 
-    /// <summary>The user API called by a trusted service (through the service caller's sidecar, no token).</summary>
-    public UserService.UserServiceClient UserClientAsService() => new(Invoker(UserAppId, ServiceSidecar, null));
+    /// <summary>The user API called by app <paramref name="appId"/> as itself (through its sidecar, no token).</summary>
+    public async Task<UserService.UserServiceClient> UserClientAsAsync(string appId) => new(Invoker(UserAppId, await SidecarOfAsync(appId), null));
 
-    public AuthService.AuthServiceClient AuthClientAsService() => new(Invoker(AuthAppId, ServiceSidecar, null));
+    /// <summary>The auth API called by app <paramref name="appId"/> as itself (through its sidecar, no token).</summary>
+    public async Task<AuthService.AuthServiceClient> AuthClientAsAsync(string appId) => new(Invoker(AuthAppId, await SidecarOfAsync(appId), null));
 
-    /// <summary>A client of an app's own gRPC port, bypassing every sidecar.</summary>
-    public CallInvoker Direct(AppProcess app, string? accessToken = null) =>
-        WithToken(_invokers.GetOrAdd(("", app.GrpcPort), key => GrpcChannel.ForAddress($"http://127.0.0.1:{key.Item2}").CreateCallInvoker()), accessToken);
+    /// <summary>
+    /// A client of an app's own gRPC port, bypassing every sidecar, presenting the app's API token as its sidecar does
+    /// (<paramref name="appApiToken"/>: another token, or "" for none).
+    /// </summary>
+    public CallInvoker Direct(AppProcess app, string? accessToken = null, string? appApiToken = null)
+    {
+        var invoker = _invokers.GetOrAdd(("", app.GrpcPort), key => GrpcChannel.ForAddress($"http://127.0.0.1:{key.Item2}").CreateCallInvoker());
+        var token = appApiToken ?? _appApiTokens[app.AppId];
+        return WithToken(token.Length == 0 ? invoker : invoker.Intercept(metadata =>
+        {
+            metadata.Add("dapr-api-token", token);
+            return metadata;
+        }), accessToken);
+    }
 
     /// <summary>A new user with <paramref name="roles"/> besides "user", not signed in yet: its record and password.</summary>
     public async Task<(Ovasabi.User.V1.User User, string Password)> CreateAccountAsync(params string[] roles)
@@ -219,7 +315,10 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
     // One channel per app and sidecar port for the fixture's life; tokens are added per call.
     private readonly ConcurrentDictionary<(string, int), CallInvoker> _invokers = new();
 
-    protected CallInvoker Invoker(string appId, SidecarProcess sidecar, string? accessToken) =>
+    protected CallInvoker Invoker(string appId, SidecarProcess sidecar, string? accessToken) => InvokerVia(sidecar, appId, accessToken);
+
+    /// <summary>Calls of app <paramref name="appId"/> through <paramref name="sidecar"/> (dapr-app-id), as <paramref name="accessToken"/>'s holder when given.</summary>
+    public CallInvoker InvokerVia(SidecarProcess sidecar, string appId, string? accessToken) =>
         WithToken(_invokers.GetOrAdd((appId, sidecar.GrpcPort), key => DaprClient.CreateInvocationInvoker(key.Item1, $"http://127.0.0.1:{key.Item2}")), accessToken);
 
     private static CallInvoker WithToken(CallInvoker invoker, string? accessToken) =>

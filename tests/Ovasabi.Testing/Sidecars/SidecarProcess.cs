@@ -16,6 +16,12 @@ public sealed record SidecarLaunch(string AppId, string ResourcesDirectory)
     public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
 
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+
+    /// <summary>
+    /// The name-resolution database the sidecar registers in and resolves from: sidecars find only those sharing it.
+    /// Defaults to one per test run; a platform that runs the real app IDs keeps one of its own.
+    /// </summary>
+    public string NameResolutionDatabase { get; init; } = SidecarProcess.NameResolutionDatabase;
 }
 
 /// <summary>The ports a sidecar is told to serve on; all picked by the test process so sidecars started side by side cannot collide.</summary>
@@ -93,7 +99,7 @@ public sealed class SidecarProcess : IAsyncDisposable
             WorkingDirectory = launch.ResourcesDirectory,
             Environment = new Dictionary<string, string?>(launch.Environment)
             {
-                ["DAPR_DEV_NAME_RESOLUTION_DB"] = NameResolutionDatabase,
+                ["DAPR_DEV_NAME_RESOLUTION_DB"] = launch.NameResolutionDatabase,
                 ["DOTNET_gcServer"] = "0",
             },
         };
@@ -135,7 +141,7 @@ public sealed class SidecarProcess : IAsyncDisposable
     public static async Task<SidecarProcess> StartWithArgumentsAsync(SidecarLaunch launch, SidecarPorts ports, IEnumerable<string> arguments,
         CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(NameResolutionDatabase)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(launch.NameResolutionDatabase)!);
         var process = ManagedProcess.Start(Command(launch, arguments), logLines: 2000);
         var sidecar = new SidecarProcess(process, launch, ports);
         try

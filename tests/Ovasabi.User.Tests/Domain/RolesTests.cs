@@ -5,9 +5,10 @@ namespace Ovasabi.User.Tests.Domain;
 public sealed class RolesTests
 {
     [Fact]
-    public void The_catalogue_is_admin_support_user_service_each_with_a_one_line_description()
+    public void The_catalogue_is_the_access_tables_admin_support_and_user_each_with_a_one_line_description()
     {
-        Assert.Equal(["admin", "support", "user", "service"], Roles.Catalog.Select(r => r.Name));
+        // No "service" role: other apps act by grants of their own in the access table, never as a user with a role.
+        Assert.Equal(["admin", "support", "user"], Roles.Catalog.Select(r => r.Name));
         Assert.All(Roles.Catalog, r =>
         {
             Assert.False(string.IsNullOrWhiteSpace(r.Description));
@@ -19,7 +20,6 @@ public sealed class RolesTests
     [InlineData("admin")]
     [InlineData("support")]
     [InlineData("user")]
-    [InlineData("service")]
     public void Catalogued_roles_are_known(string role)
     {
         Assert.True(Roles.IsKnown(role));
@@ -29,6 +29,7 @@ public sealed class RolesTests
     [InlineData("Admin")] // role names are exact identifiers
     [InlineData(" admin")]
     [InlineData("superuser")]
+    [InlineData("service")]
     [InlineData("")]
     [InlineData(null)]
     public void Anything_else_is_unknown(string? role)
@@ -39,7 +40,7 @@ public sealed class RolesTests
     [Fact]
     public void Assigning_an_unknown_role_names_the_known_ones()
     {
-        Assert.Equal("must be one of admin, support, user, service", Roles.ValidateAssignment([], "root"));
+        Assert.Equal("must be one of admin, support, user", Roles.ValidateAssignment([], "root"));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Ovasabi.Testing;
 using Ovasabi.Testing.Sidecars;
 using Ovasabi.User.V1;
+using static Ovasabi.Testing.Rpc;
 
 namespace Ovasabi.User.Tests.Service;
 
@@ -41,7 +42,8 @@ public sealed class BootstrapAdminPlatform(PostgresServer postgres, RedisServer 
 
 /// <summary>
 /// The bootstrap administrator: created at start-up as CreateUser and AssignRole would, left alone on restarts, created
-/// once by replicas starting together, and refused (the app exits) when configured in part or against the rules.
+/// once by replicas starting together, never an account it did not create, never again once deleted, and refused (the
+/// app exits) when configured in part, against the rules or onto someone else's account.
 /// </summary>
 public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClassFixture<BootstrapAdminPlatform>
 {
@@ -87,25 +89,71 @@ public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClas
         Assert.Contains("exists with the admin role; nothing to do", platform.App.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Username")]
+    [InlineData("Email")]
+    public async Task An_account_the_bootstrap_did_not_create_is_never_promoted_and_the_app_stops_naming_the_key(string key)
+    {
+        // Registered before the operator turned the bootstrap on, as anyone may register.
+        var request = UserPlatform.NewUser();
+        var squatter = await Users.CreateUserAsync(request, cancellationToken: Cancel);
+        var settings = key == "Username"
+            ? BootstrapAdminPlatform.Settings(request.Username, $"{Guid.NewGuid():N}@example.com", "a password never applied")
+            : BootstrapAdminPlatform.Settings("admin-" + Guid.NewGuid().ToString("N")[..8], request.Email, "a password never applied");
+
+        var (code, output) = await RunUntilExitAsync(settings);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains($"(User:BootstrapAdmin:{key}) belongs to an account the bootstrap did not create, which is never made an administrator", output, StringComparison.Ordinal);
+        Assert.Equal(["user"], (await Users.ListUserRolesAsync(new ListUserRolesRequest { UserId = squatter.UserId }, cancellationToken: Cancel)).Roles);
+        Assert.Equal(["user.user.created"], (await platform.OutboxRowsAsync(squatter.UserId)).Select(r => r.Topic));
+    }
+
     [Fact]
-    public async Task An_existing_user_named_by_the_configuration_gets_the_admin_role_and_keeps_its_password()
+    public async Task An_existing_administrator_with_the_configured_username_and_email_is_adopted_unchanged()
     {
         var request = UserPlatform.NewUser();
         var existing = await Users.CreateUserAsync(request, cancellationToken: Cancel);
+        await Users.AssignRoleAsync(new AssignRoleRequest { UserId = existing.UserId, Role = "admin" }, cancellationToken: Cancel);
+        var version = (await Users.GetUserAsync(new GetUserRequest { UserId = existing.UserId }, cancellationToken: Cancel)).Audit.Version;
 
-        await using (await StartAnotherAppAsync(BootstrapAdminPlatform.Settings(request.Username, "someone.else@example.com", "a password never applied")))
+        await using (var replica = await StartAnotherAppAsync(BootstrapAdminPlatform.Settings(request.Username, request.Email, "a password never applied")))
         {
+            Assert.Contains("Adopted the existing administrator", replica.Output, StringComparison.Ordinal);
         }
 
-        var roles = await Users.ListUserRolesAsync(new ListUserRolesRequest { UserId = existing.UserId }, cancellationToken: Cancel);
-        Assert.Equal(["admin", "user"], roles.Roles);
-        await Users.VerifyCredentialsAsync(new VerifyCredentialsRequest { Login = request.Username, Password = request.Password }, cancellationToken: Cancel);
-        var error = await Assert.ThrowsAsync<RpcException>(async () => await Users.VerifyCredentialsAsync(
-            new VerifyCredentialsRequest { Login = request.Username, Password = "a password never applied" }, cancellationToken: Cancel));
-        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
         var user = await Users.GetUserAsync(new GetUserRequest { UserId = existing.UserId }, cancellationToken: Cancel);
-        Assert.Equal(request.Email, user.Email);
-        Assert.Equal(["user.user.created", "user.role.assigned"], (await platform.OutboxRowsAsync(existing.UserId)).Select(r => r.Topic));
+        Assert.Equal(["admin", "user"], user.Roles);
+        Assert.Equal(version, user.Audit.Version);
+        await FailsAsync(StatusCode.Unauthenticated, () => Users.VerifyCredentialsAsync(new VerifyCredentialsRequest { Login = request.Username, Password = "a password never applied" }, cancellationToken: Cancel));
+    }
+
+    [Fact]
+    public async Task The_bootstrap_administrator_gets_the_role_back_but_once_deleted_it_is_not_created_again_nor_its_name_promoted()
+    {
+        var username = "admin-" + Guid.NewGuid().ToString("N")[..8];
+        var settings = BootstrapAdminPlatform.Settings(username, username + "@example.com", "created by the bootstrap");
+        await (await StartAnotherAppAsync(settings)).DisposeAsync();
+        var created = await Users.GetUserAsync(new GetUserRequest { Username = username }, cancellationToken: Cancel);
+
+        // Demoted by another administrator: the next start gives the role back.
+        await Users.RemoveRoleAsync(new RemoveRoleRequest { UserId = created.UserId, Role = "admin" }, cancellationToken: Cancel);
+        await (await StartAnotherAppAsync(settings)).DisposeAsync();
+        Assert.Equal(["admin", "user"], (await Users.ListUserRolesAsync(new ListUserRolesRequest { UserId = created.UserId }, cancellationToken: Cancel)).Roles);
+
+        // Soft-deleted: the app still starts, and nothing is created again.
+        await Users.DeleteUserAsync(new DeleteUserRequest { UserId = created.UserId }, cancellationToken: Cancel);
+        await using (var replica = await StartAnotherAppAsync(settings))
+        {
+            Assert.Contains("was deleted; it is not created again", replica.Output, StringComparison.Ordinal);
+        }
+        await FailsAsync(StatusCode.NotFound, () => Users.GetUserAsync(new GetUserRequest { Username = username }, cancellationToken: Cancel));
+
+        // Erased, then the name registered by someone else: still started, the newcomer stays a plain user.
+        await Users.DeleteUserAsync(new DeleteUserRequest { UserId = created.UserId, HardDelete = true }, cancellationToken: Cancel);
+        var newcomer = await Users.CreateUserAsync(new CreateUserRequest { Username = username, Email = username + "@example.com", Password = "correct horse battery" }, cancellationToken: Cancel);
+        await (await StartAnotherAppAsync(settings)).DisposeAsync();
+        Assert.Equal(["user"], (await Users.ListUserRolesAsync(new ListUserRolesRequest { UserId = newcomer.UserId }, cancellationToken: Cancel)).Roles);
     }
 
     [Fact]

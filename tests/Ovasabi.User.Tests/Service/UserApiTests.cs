@@ -274,11 +274,11 @@ public sealed class UserApiTests(SharedUserPlatform platform)
     }
 
     [Fact]
-    public async Task ListRoleCatalog_lists_admin_support_user_and_service_with_descriptions()
+    public async Task ListRoleCatalog_lists_admin_support_and_user_with_descriptions()
     {
         var catalog = await Users.ListRoleCatalogAsync(new Empty(), cancellationToken: Cancel);
 
-        Assert.Equal(["admin", "support", "user", "service"], catalog.Roles.Select(r => r.Name));
+        Assert.Equal(["admin", "support", "user"], catalog.Roles.Select(r => r.Name));
         Assert.All(catalog.Roles, r => Assert.False(string.IsNullOrWhiteSpace(r.Description)));
     }
 

@@ -58,7 +58,7 @@ public class UserPlatform : IdentityPlatform
     public Task RestartSidecarAsync() => RestartUserSidecarAsync();
 
     /// <summary>The user app's environment (database, migrations, security, bootstrap administrator), for another instance of it.</summary>
-    public Dictionary<string, string?> AppEnvironment() => UserSettings();
+    public Dictionary<string, string?> AppEnvironment() => AppEnvironment(UserAppId, UserSettings());
 
     /// <summary>Stops the user app and starts it again alike (same port, same environment); waits until it is ready.</summary>
     public Task RestartAppAsync() => RestartUserAppAsync();
@@ -74,7 +74,7 @@ public class UserPlatform : IdentityPlatform
     public async Task<string?> CachedProfileAsync(string userId)
     {
         await using var connection = await Redis.ConnectAsync();
-        var value = await connection.GetDatabase().HashGetAsync($"{AppId}||user:user:{userId}:profile", "data");
+        var value = await connection.GetDatabase(RedisDatabase).HashGetAsync($"{AppId}||user:user:{userId}:profile", "data");
         return value.IsNull ? null : value.ToString();
     }
 

@@ -161,6 +161,33 @@ namespace Ovasabi.User.Data.Migrations
                     b.ToTable("service_event", (string)null);
                 });
 
+            modelBuilder.Entity("Ovasabi.User.Data.BootstrapAdminRecord", b =>
+                {
+                    b.Property<string>("UsernameKey")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("username_key");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("EmailKey")
+                        .IsRequired()
+                        .HasMaxLength(254)
+                        .HasColumnType("character varying(254)")
+                        .HasColumnName("email_key");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("UsernameKey")
+                        .HasName("pk_service_user_bootstrap_admin");
+
+                    b.ToTable("service_user_bootstrap_admin", (string)null);
+                });
+
             modelBuilder.Entity("Ovasabi.User.Data.UserPreferenceRecord", b =>
                 {
                     b.Property<long>("UserId")
