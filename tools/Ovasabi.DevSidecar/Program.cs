@@ -35,9 +35,13 @@ root.SetAction(async (parse, cancellationToken) =>
 });
 
 var runFile = new Option<string>("--run-file", "-f") { Description = "A Dapr multi-app run file (dapr.yaml), or the folder holding it", Required = true };
-var run = new Command("run", "Start every app of a dapr.yaml with its own sidecar, like `dapr run -f`") { runFile };
+var appApiTokens = new Option<bool>("--app-api-tokens")
+{
+    Description = "Give each app and its sidecar an APP_API_TOKEN of their own, generated for this run (not in the Dapr CLI, whose daprd processes share one exported token)",
+};
+var run = new Command("run", "Start every app of a dapr.yaml with its own sidecar, like `dapr run -f`") { runFile, appApiTokens };
 run.SetAction(async (parse, cancellationToken) => await Startup.RunUntilCancelledAsync(
-    () => new MultiAppRunner(RunFile.Load(parse.GetRequiredValue(runFile)), Console.Out).RunAsync(cancellationToken), cancellationToken));
+    () => new MultiAppRunner(RunFile.Load(parse.GetRequiredValue(runFile)), Console.Out, parse.GetValue(appApiTokens)).RunAsync(cancellationToken), cancellationToken));
 root.Subcommands.Add(run);
 
 // SIGTERM and SIGINT stop the sidecars gracefully (leave name resolution, stop consuming) and the process exits as

@@ -70,8 +70,8 @@ start_s3() {
 }
 
 create_databases() {
-  # One database per app ID, named after it, and the analytics binding's (components/analytics.yaml).
-  for db in $(sed -n 's/^[[:space:]]*-[[:space:]]*appID:[[:space:]]*\([a-z0-9-]*\).*/\1/p' "$ROOT/dapr.yaml") analytics; do
+  # The database each app of dapr.yaml names in its connection string, and the analytics binding's (components/analytics.yaml).
+  for db in $(sed -n 's/.*Database=\([a-z0-9_-]*\).*/\1/p' "$ROOT/dapr.yaml") analytics; do
     if ! psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
       psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE \"$db\"" >/dev/null
     fi
@@ -119,8 +119,10 @@ case "${1:-run}" in
     # A script's background jobs ignore SIGINT, so Ctrl-C reaches the runner only through these traps.
     trap 'exit 130' INT TERM
     trap 'stop_runner; stop_backing; rm -f "$RUNNER_PID"' EXIT
-    # The runner prints the table of apps and ports, then their health once every app is ready.
-    dotnet "$SIDECAR" run -f "$ROOT/dapr.yaml" &
+    # The runner prints the table of apps and ports, then their health once every app is ready. Each app and its
+    # sidecar get an app API token of their own for this run; the sidecars find each other through a
+    # name-resolution file of this platform's own.
+    DAPR_DEV_NAME_RESOLUTION_DB="$STATE/nameresolution.db" dotnet "$SIDECAR" run -f "$ROOT/dapr.yaml" --app-api-tokens &
     echo $! > "$RUNNER_PID"
     wait "$(cat "$RUNNER_PID")"
     ;;

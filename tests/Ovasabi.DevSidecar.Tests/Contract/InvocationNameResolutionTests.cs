@@ -146,4 +146,28 @@ public sealed class InvocationNameResolutionTests(NameResolutionSidecars fixture
         var newAddress = Assert.Single(await NameResolutionSidecars.RegisteredAddressesAsync(fixture.DatabaseFile, fixture.CalleeApp.AppId));
         Assert.NotEqual(oldAddress, newAddress);
     }
+
+    [Fact]
+    public async Task Without_a_Configuration_or_variable_naming_the_file_a_sidecar_registers_under_the_users_own_dot_dapr_never_in_a_shared_folder()
+    {
+        var home = Directory.CreateTempSubdirectory("ovasabi-home-");
+        try
+        {
+            var launch = new SidecarLaunch(UniqueName.Create("nr-default"), fixture.Resources.Directory)
+            {
+                NameResolutionDatabase = "",
+                Environment = new Dictionary<string, string?> { ["HOME"] = home.FullName },
+            };
+            await using var sidecar = await SidecarProcess.StartAsync(launch, Cancel);
+
+            var file = Path.Combine(home.FullName, ".dapr", "dev-sidecar-nameresolution.db");
+            Assert.Single(await NameResolutionSidecars.RegisteredAddressesAsync(file, launch.AppId));
+            Assert.Empty(await NameResolutionSidecars.RegisteredAddressesAsync(SidecarProcess.NameResolutionDatabase, launch.AppId));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            home.Delete(recursive: true);
+        }
+    }
 }

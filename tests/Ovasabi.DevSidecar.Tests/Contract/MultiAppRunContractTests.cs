@@ -122,6 +122,48 @@ public sealed class MultiAppRunContractTests
     }
 
     [Fact]
+    public async Task With_app_api_tokens_each_app_and_its_sidecar_share_a_token_of_their_own_for_this_run()
+    {
+        using var run = new RunFolder();
+        await using var first = await CallbackApp.StartAsync($"first-{Guid.NewGuid():N}"[..14]);
+        await using var second = await CallbackApp.StartAsync($"second-{Guid.NewGuid():N}"[..15]);
+        int firstHttp = FreePort.Next(), secondHttp = FreePort.Next();
+        run.AppDirectory(first.AppId);
+        run.AppDirectory(second.AppId);
+        // The app processes only print the token they got; the test apps above serve the app ports.
+        run.Write($"""
+            version: 1
+            common:
+              appProtocol: grpc
+              command: ["sh", "-c", "echo token=$APP_API_TOKEN; sleep 600"]
+            apps:
+              - appDirPath: ./{first.AppId}
+                appPort: {first.Port}
+                daprHTTPPort: {firstHttp}
+              - appDirPath: ./{second.AppId}
+                appPort: {second.Port}
+                daprHTTPPort: {secondHttp}
+            """);
+        await using var runner = ManagedProcess.Start(SidecarProcess.Command(new SidecarLaunch("run-file", run.Directory), ["run", "-f", run.RunFile, "--app-api-tokens"]));
+        using var http = new HttpClient();
+        await runner.WaitUntilReadyAsync(async ct => await IsReadyAsync(http, firstHttp, ct) && await IsReadyAsync(http, secondHttp, ct), Patience, Cancel);
+
+        var tokens = new List<string>();
+        foreach (var (app, port) in new[] { (first, firstHttp), (second, secondHttp) })
+        {
+            var log = await EventuallyAsync(() => run.Log(app.AppId, app.AppId, "app") is { } text && text.Contains("token=", StringComparison.Ordinal) ? text : null);
+            var token = log.Split('\n').Select(l => l.Trim()).First(l => l.StartsWith("token=", StringComparison.Ordinal))["token=".Length..];
+            using var response = await http.PostAsync($"http://127.0.0.1:{port}/v1.0/invoke/{app.AppId}/method/hello", new StringContent("{}"), Cancel);
+            var received = Assert.Single(await app.WaitForAsync(r => r.Kind == "invoke"));
+            Assert.Matches("^[0-9A-F]{64}$", token);
+            Assert.Equal(token, received.Headers["dapr-api-token"]);
+            tokens.Add(token);
+        }
+
+        Assert.NotEqual(tokens[0], tokens[1]);
+    }
+
+    [Fact]
     public async Task A_run_file_app_without_a_command_gets_its_sidecar_only_as_with_the_Dapr_CLI()
     {
         using var run = new RunFolder();

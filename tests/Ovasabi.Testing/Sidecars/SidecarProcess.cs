@@ -19,7 +19,8 @@ public sealed record SidecarLaunch(string AppId, string ResourcesDirectory)
 
     /// <summary>
     /// The name-resolution database the sidecar registers in and resolves from: sidecars find only those sharing it.
-    /// Defaults to one per test run; a platform that runs the real app IDs keeps one of its own.
+    /// Defaults to one per test run; a platform that runs the real app IDs keeps one of its own; empty leaves the
+    /// sidecar to its own default.
     /// </summary>
     public string NameResolutionDatabase { get; init; } = SidecarProcess.NameResolutionDatabase;
 }
@@ -141,7 +142,10 @@ public sealed class SidecarProcess : IAsyncDisposable
     public static async Task<SidecarProcess> StartWithArgumentsAsync(SidecarLaunch launch, SidecarPorts ports, IEnumerable<string> arguments,
         CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(launch.NameResolutionDatabase)!);
+        if (launch.NameResolutionDatabase.Length > 0)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(launch.NameResolutionDatabase)!);
+        }
         var process = ManagedProcess.Start(Command(launch, arguments), logLines: 2000);
         var sidecar = new SidecarProcess(process, launch, ports);
         try

@@ -8,7 +8,11 @@ namespace Ovasabi.DevSidecar.Cli;
 /// <c>dev-sidecar run -f dapr.yaml</c>: what <c>dapr run -f</c> does, with every sidecar hosted in this process.
 /// Logs go to <c>&lt;appDir&gt;/.dapr/logs/&lt;appId&gt;_{app,daprd}_&lt;timestamp&gt;.log</c> as the Dapr CLI writes them.
 /// </summary>
-public sealed class MultiAppRunner(IReadOnlyList<RunApp> apps, TextWriter console)
+/// <param name="appApiTokens">
+/// Give each app with a command, and its sidecar, an APP_API_TOKEN of their own, new for this run (an option of ours:
+/// the Dapr CLI passes its own environment to every daprd, so with it all apps share one exported token).
+/// </param>
+public sealed class MultiAppRunner(IReadOnlyList<RunApp> apps, TextWriter console, bool appApiTokens = false)
 {
     private readonly List<(RunApp App, SidecarHost Sidecar, SidecarLogging Logging)> _sidecars = [];
     private readonly List<(RunApp App, Process Process, StreamWriter? Log)> _processes = [];
@@ -23,6 +27,10 @@ public sealed class MultiAppRunner(IReadOnlyList<RunApp> apps, TextWriter consol
             {
                 var logs = Directory.CreateDirectory(Path.Combine(app.AppDirectory, ".dapr", "logs")).FullName;
                 var options = Options(app);
+                if (appApiTokens && app.Command.Count > 0)
+                {
+                    options = options with { AppApiToken = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) };
+                }
                 var daprdDestination = app.Merged.DaprdLogDestination ?? "file";
                 var logging = SidecarLogging.Create(app.AppId, options.LogLevel, options.LogAsJson,
                     daprdDestination == "console" ? null : Path.Combine(logs, $"{app.AppId}_daprd_{stamp}.log"));
@@ -107,6 +115,10 @@ public sealed class MultiAppRunner(IReadOnlyList<RunApp> apps, TextWriter consol
         foreach (var (key, value) in app.Environment)
         {
             start.Environment[key] = value;
+        }
+        if (appApiTokens)
+        {
+            start.Environment["APP_API_TOKEN"] = sidecar.AppApiToken;
         }
         var destination = app.Merged.AppLogDestination ?? "fileAndConsole";
         var log = destination == "console" ? null : new StreamWriter(logFile, append: true) { AutoFlush = true };

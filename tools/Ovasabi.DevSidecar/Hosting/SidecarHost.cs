@@ -35,10 +35,15 @@ public sealed class SidecarHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    /// <summary>The default location of the shared name-resolution database when the Configuration names none.</summary>
+    /// <summary>
+    /// The default location of the shared name-resolution database when the Configuration names none: under the user's
+    /// own ~/.dapr (like the Dapr CLI's files), never a shared folder such as /tmp, where another local user could add
+    /// entries and receive the calls meant for an app.
+    /// </summary>
     public static string DefaultNameResolutionPath =>
-        Environment.GetEnvironmentVariable("DAPR_DEV_NAME_RESOLUTION_DB")
-        ?? Path.Combine(Path.GetTempPath(), "ovasabi-dapr", "nameresolution.db");
+        Environment.GetEnvironmentVariable("DAPR_DEV_NAME_RESOLUTION_DB") is { Length: > 0 } path
+            ? path
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dapr", "dev-sidecar-nameresolution.db");
 
     /// <exception cref="ResourceException">a resource, configuration or component is refused</exception>
     /// <exception cref="ComponentConfigurationException">a component's metadata is refused</exception>
