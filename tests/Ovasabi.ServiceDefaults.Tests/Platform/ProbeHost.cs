@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Ovasabi.ServiceDefaults.Hosting;
 using Ovasabi.ServiceDefaults.Tests.Probe;
 using Ovasabi.Testing;
+using Ovasabi.Testing.Sidecars;
 using GrpcHealth = Grpc.Health.V1.Health;
 
 namespace Ovasabi.ServiceDefaults.Tests.Platform;

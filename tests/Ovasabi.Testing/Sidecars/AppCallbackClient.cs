@@ -3,7 +3,7 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 
-namespace Ovasabi.ServiceDefaults.Tests.Platform;
+namespace Ovasabi.Testing.Sidecars;
 
 /// <summary>
 /// A client of Dapr's AppCallback service (Dapr.Protos ships only its server side): calls an app the way its sidecar
