@@ -116,16 +116,24 @@ public sealed class ExceptionMappingInterceptor(ServiceOptions options, ServiceM
         _ => false,
     };
 
+    /// <summary>
+    /// The most of a message or a field violation's description an error carries. Messages may quote what a caller
+    /// sent (an ID, a code); cut short, no input can grow an error past what proxies pass on (gRPC trailers are headers).
+    /// </summary>
+    public const int MaxMessageLength = 512;
+
     private RpcException Rich(StatusCode code, string message, string reason, IReadOnlyList<FieldViolation> violations)
     {
-        var status = new Google.Rpc.Status { Code = (int)code, Message = message };
+        var status = new Google.Rpc.Status { Code = (int)code, Message = Short(message) };
         status.Details.Add(Any.Pack(new ErrorInfo { Domain = $"{options.Name}.ovasabi", Reason = reason }));
         if (violations.Count > 0)
         {
             var badRequest = new BadRequest();
-            badRequest.FieldViolations.AddRange(violations.Select(v => new BadRequest.Types.FieldViolation { Field = v.Field, Description = v.Description }));
+            badRequest.FieldViolations.AddRange(violations.Take(50).Select(v => new BadRequest.Types.FieldViolation { Field = Short(v.Field), Description = Short(v.Description) }));
             status.Details.Add(Any.Pack(badRequest));
         }
         return status.ToRpcException();
     }
+
+    private static string Short(string text) => text.Length <= MaxMessageLength ? text : text[..(MaxMessageLength - 1)] + "…";
 }

@@ -34,7 +34,15 @@ public sealed class InvalidArgumentException : ServiceException
 }
 
 public sealed class NotFoundException(string entity, string id)
-    : ServiceException(StatusCode.NotFound, $"{entity} {id} not found", entity.ToUpperInvariant() + "_NOT_FOUND");
+    : ServiceException(StatusCode.NotFound, $"{entity} {ErrorText.Quote(id)} not found", entity.ToUpperInvariant() + "_NOT_FOUND");
+
+/// <summary>How an error message quotes what a caller sent: at most a short prefix, so no input makes an error large.</summary>
+public static class ErrorText
+{
+    public const int MaxQuoted = 64;
+
+    public static string Quote(string input) => input.Length <= MaxQuoted ? input : input[..MaxQuoted] + "…";
+}
 
 /// <summary>AlreadyExists, naming the field whose value is taken.</summary>
 public sealed class AlreadyExistsException(string field, string message)

@@ -43,10 +43,12 @@ public static class ServiceHosting
         });
         builder.AddServiceTelemetry(options);
 
-        // Errors are mapped around the authorization check, so its refusals get their codes too.
+        // Errors are mapped around the request limits and the authorization check, so their refusals get codes too;
+        // the limits come first, before anything reads a field.
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<ExceptionMappingInterceptor>();
+            grpc.Interceptors.Add<RequestLimits>();
             grpc.Interceptors.Add<AuthorizationInterceptor>();
         });
         services.AddServiceSecurity(builder.Configuration);

@@ -57,7 +57,7 @@ public sealed class Currencies
         }
         if (!Iso4217.ContainsKey(code))
         {
-            validator.Add(field, $"'{code}' is not an ISO 4217 currency code (upper case, e.g. EUR)");
+            validator.Add(field, $"'{ErrorText.Quote(code)}' is not an ISO 4217 currency code (upper case, e.g. EUR)");
             return null;
         }
         return _offered.TryGetValue(code, out var currency) ? currency

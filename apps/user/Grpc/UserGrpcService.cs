@@ -66,7 +66,7 @@ public sealed class UserGrpcService(UserDbContext db, UserAccounts accounts, Sta
         validator.Check("update_mask", paths.Count > 0, "name at least one field to change");
         for (var i = 0; i < paths.Count; i++)
         {
-            validator.Check($"update_mask.paths[{i}]", UpdatablePaths.Contains(paths[i]), $"'{paths[i]}' cannot be updated (allowed: {string.Join(", ", UpdatablePaths)})");
+            validator.Check($"update_mask.paths[{i}]", UpdatablePaths.Contains(paths[i]), $"'{ErrorText.Quote(paths[i])}' cannot be updated (allowed: {string.Join(", ", UpdatablePaths)})");
         }
         validator.ThrowIfInvalid();
 
