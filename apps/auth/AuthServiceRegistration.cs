@@ -28,6 +28,7 @@ public static class AuthServiceRegistration
         services.AddServiceClient<UserService.UserServiceClient>(options.UserAppId);
         services.AddEventHandler<UserSuspended, UserLifecycleHandlers>("user.user.suspended");
         services.AddEventHandler<UserDeleted, UserLifecycleHandlers>("user.user.deleted");
+        services.AddEventHandler<PasswordChanged, UserLifecycleHandlers>("user.password.changed");
         return services;
     }
 

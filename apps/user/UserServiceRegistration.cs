@@ -8,15 +8,23 @@ namespace Ovasabi.User;
 public static class UserServiceRegistration
 {
     /// <summary>
-    /// What the user service adds to the shared defaults: password hashing, list paging, the account writes, and the
+    /// What the user service adds to the shared defaults: password hashing (bounded), rate limits, list paging, the account writes, and the
     /// bootstrap administrator when it is configured. Call after AddServiceDefaults: hosted services start in
     /// registration order, and the bootstrap must start after the sidecar answers.
     /// </summary>
     /// <exception cref="InvalidOperationException">The bootstrap administrator is configured only in part.</exception>
     public static IServiceCollection AddUserService(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddOptions<PasswordHashingOptions>().BindConfiguration(PasswordHashingOptions.Section)
+            .Validate(o => o.MaxConcurrent > 0 && o.MaxQueued >= 0, $"{PasswordHashingOptions.Section}: MaxConcurrent must be positive and MaxQueued not negative")
+            .ValidateOnStart();
+        services.AddOptions<UserRateLimitOptions>().BindConfiguration(UserRateLimitOptions.Section)
+            .Validate(o => o.SignUpsPerAddress > 0 && o.PasswordChangesPerAccount > 0 && o.Window > TimeSpan.Zero, $"{UserRateLimitOptions.Section}: limits and the window must be positive")
+            .ValidateOnStart();
         services
             .AddSingleton<PasswordHasher>()
+            .AddSingleton<PasswordHashingGate>()
+            .AddSingleton<UserRateLimits>()
             .AddSingleton(UserPaging.FromConfiguration(configuration))
             .AddScoped<UserAccounts>();
         if (BootstrapAdminSettings.From(configuration) is { } admin)

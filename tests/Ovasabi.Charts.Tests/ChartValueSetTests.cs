@@ -15,6 +15,9 @@ public sealed class ChartValueSetTests
         Assert.Equal("state.redis", Type(chart, "statestore"));
         Assert.Equal("state.redis", Type(chart, "sessionstore"));
         Assert.Equal("pubsub.redis", Type(chart, "pubsub"));
+        // Redis takes a password by default, from a Secret (the Bitnami chart's), never from values.
+        Assert.All(new[] { "statestore", "sessionstore", "pubsub" }, component =>
+            Assert.Equal(("redis", "redis-password"), ((string?)Metadata(chart, component, "redisPassword")["secretKeyRef"]!["name"], (string?)Metadata(chart, component, "redisPassword")["secretKeyRef"]!["key"])));
         Assert.Empty(chart.OfKind("HorizontalPodAutoscaler"));
         Assert.Empty(chart.OfKind("PodDisruptionBudget"));
         Assert.Empty(chart.OfKind("NetworkPolicy"));

@@ -13,11 +13,8 @@ namespace Ovasabi.ServiceDefaults.Caching;
 /// entry has an explicit TTL (<c>ttlInSeconds</c>), writers invalidate after they commit. The cache only ever makes a
 /// request faster: when the state store or the sidecar fails, the value comes from the database and the failure is logged.
 /// </summary>
-public sealed class StateCache(DaprClient dapr, ServiceOptions options, ServiceMetrics metrics, ILogger<StateCache> logger)
+public sealed class StateCache(DaprClient dapr, ServiceOptions options, ServiceMetrics metrics, StateStoreBreaker breaker, ILogger<StateCache> logger)
 {
-    // A cache that answers slower than this is treated as down for this request.
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
-
     // Keys whose invalidation failed (sidecar or store out of reach): their entries may still hold what a committed
     // write replaced, and would be served for the rest of their TTL. Until a retried delete succeeds they are neither
     // read nor filled. The value tells a key that failed again during a retry from the one the retry removed.
@@ -229,13 +226,12 @@ public sealed class StateCache(DaprClient dapr, ServiceOptions options, ServiceM
             return true;
         }, cancellationToken) is not null;
 
+    /// <summary>One cache operation through the store's breaker (slow or down: the request goes on without the cache).</summary>
     private async Task<T?> TryAsync<T>(string entity, string operation, Func<CancellationToken, Task<T?>> action, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(Timeout);
         try
         {
-            return await action(timeout.Token);
+            return await breaker.ExecuteAsync(options.StateStoreName, async ct => await action(ct), cancellationToken);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {

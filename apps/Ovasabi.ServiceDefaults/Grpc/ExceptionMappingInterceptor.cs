@@ -112,6 +112,8 @@ public sealed class ExceptionMappingInterceptor(ServiceOptions options, ServiceM
         DaprException { InnerException: RpcException { StatusCode: StatusCode.Internal } } => true,
         DaprException { InnerException: { } inner } => IsUnavailable(inner),
         RpcException { StatusCode: StatusCode.Unavailable } => true,
+        // A state store's breaker is open, or a call to it timed out (Caching.StateStoreBreaker).
+        Polly.CircuitBreaker.BrokenCircuitException or Polly.Timeout.TimeoutRejectedException => true,
         HttpRequestException { InnerException: SocketException } => true,
         _ => false,
     };

@@ -11,7 +11,10 @@ using Ovasabi.ServiceDefaults.Data;
 
 namespace Ovasabi.ServiceDefaults.Health;
 
-/// <summary>/healthz (the process answers) and /readyz (PostgreSQL and the Dapr sidecar answer) on the management port.</summary>
+/// <summary>
+/// /healthz (the process answers) and /readyz (PostgreSQL and the Dapr sidecar answer) on the management port. Each
+/// check reports a status and a short fixed description; why a check failed is logged, never served.
+/// </summary>
 public static class HealthEndpoints
 {
     public const string ReadyTag = "ready";
@@ -57,7 +60,8 @@ public sealed class DatabaseHealthCheck<TDb>(IServiceScopeFactory scopes) : IHea
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy(e.Message);
+            // /readyz answers anyone: the reason goes to the log (the health check service logs the exception), not out.
+            return HealthCheckResult.Unhealthy("unreachable", e);
         }
     }
 }
@@ -77,7 +81,7 @@ public sealed class SidecarHealthCheck(IHttpClientFactory clients, IConfiguratio
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy($"sidecar unreachable at {endpoint}: {e.Message}");
+            return HealthCheckResult.Unhealthy("unreachable", e);
         }
     }
 }

@@ -75,6 +75,11 @@ public static class ServiceHosting
             .UseSnakeCaseNamingConvention()
             .AddInterceptors(provider.GetRequiredService<OutboxSignal>()));
         services.AddHostedService<OutboxDispatcher<TDb>>();
+        services.AddOptions<StateStoreBreakerOptions>().BindConfiguration(StateStoreBreakerOptions.Section)
+            .Validate(o => o.CallTimeout > TimeSpan.Zero && o.FailureRatio is > 0 and <= 1 && o.MinimumThroughput >= 2 && o.SamplingDuration > TimeSpan.Zero && o.BreakDuration > TimeSpan.Zero,
+                $"{StateStoreBreakerOptions.Section}: the durations must be positive, FailureRatio in (0, 1] and MinimumThroughput at least 2")
+            .ValidateOnStart();
+        services.AddSingleton<StateStoreBreaker>();
         services.AddSingleton<StateCache>();
         return builder;
     }

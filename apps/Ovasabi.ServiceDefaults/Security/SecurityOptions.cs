@@ -30,6 +30,12 @@ public sealed record SecurityOptions
     /// </summary>
     public string? AppApiToken { get; init; }
 
+    /// <summary>
+    /// Proxies in front of the platform that append the client's address to <c>x-forwarded-for</c> (the edge: 1). The
+    /// client's address is the entry the outermost one appended; 0 ignores the header.
+    /// </summary>
+    public int TrustedProxyHops { get; init; } = 1;
+
     /// <summary>Tolerance for clocks that disagree when checking <c>exp</c> and <c>nbf</c>.</summary>
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -50,6 +56,9 @@ public sealed record SecurityOptions
             AuthAppId = section["AuthAppId"] ?? defaults.AuthAppId,
             SessionStoreName = section["SessionStoreName"] ?? defaults.SessionStoreName,
             AppApiToken = string.IsNullOrEmpty(configuration["APP_API_TOKEN"]) ? null : configuration["APP_API_TOKEN"],
+            TrustedProxyHops = section["TrustedProxyHops"] is not { } hops ? defaults.TrustedProxyHops
+                : int.TryParse(hops, NumberStyles.Integer, CultureInfo.InvariantCulture, out var count) && count >= 0 ? count
+                : throw new InvalidOperationException("Security:TrustedProxyHops must be a whole number, 0 or more"),
             ClockSkew = Seconds(section["ClockSkewSeconds"]) ?? defaults.ClockSkew,
             KeyRefreshInterval = Seconds(section["KeyRefreshSeconds"]) ?? defaults.KeyRefreshInterval,
             KeyRefetchDelay = Seconds(section["KeyRefetchSeconds"]) ?? defaults.KeyRefetchDelay,

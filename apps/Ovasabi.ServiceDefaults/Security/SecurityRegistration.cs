@@ -16,6 +16,11 @@ public static class SecurityRegistration
         var options = SecurityOptions.From(configuration);
         services.AddSingleton(options);
         services.AddSingleton<SessionRegistry>();
+        services.AddOptions<LockoutOptions>().BindConfiguration(LockoutOptions.Section)
+            .Validate(o => o.MaxFailures > 0 && o.BaseBackoff > TimeSpan.Zero && o.MaxBackoff >= o.BaseBackoff && o.Memory > TimeSpan.Zero,
+                $"{LockoutOptions.Section}: MaxFailures and the durations must be positive, MaxBackoff at least BaseBackoff")
+            .ValidateOnStart();
+        services.AddSingleton<SignInLockout>();
         services.AddSingleton<AccessTokenValidator>();
         services.AddSingleton<AuthorizationInterceptor>();
         services.AddServiceClient<AuthService.AuthServiceClient>(options.AuthAppId);

@@ -3,6 +3,7 @@ using Dapr;
 using Dapr.Client;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using Ovasabi.ServiceDefaults.Caching;
 using Ovasabi.ServiceDefaults.Grpc;
 
 namespace Ovasabi.ServiceDefaults.Security;
@@ -14,20 +15,20 @@ public sealed record SessionEntry(string UserId, DateTimeOffset ExpiresAt);
 /// Live sessions in the shared Dapr state store: the auth service writes them (with a TTL ending with the session),
 /// every app reads them when it checks an access token, so a revoked session ends its access tokens at the next call.
 /// </summary>
-public sealed class SessionRegistry(DaprClient dapr, SecurityOptions options, ILogger<SessionRegistry> logger)
+public sealed class SessionRegistry(DaprClient dapr, SecurityOptions options, StateStoreBreaker breaker, ILogger<SessionRegistry> logger)
 {
     public static string Key(string sessionId) => $"auth:session:{sessionId}";
 
     public async Task SaveAsync(string sessionId, SessionEntry entry, CancellationToken cancellationToken)
     {
         var ttl = Math.Max(1, (int)Math.Ceiling((entry.ExpiresAt - DateTimeOffset.UtcNow).TotalSeconds));
-        await dapr.SaveStateAsync(options.SessionStoreName, Key(sessionId), entry,
+        await breaker.ExecuteAsync(options.SessionStoreName, async ct => await dapr.SaveStateAsync(options.SessionStoreName, Key(sessionId), entry,
             metadata: new Dictionary<string, string> { ["ttlInSeconds"] = ttl.ToString(CultureInfo.InvariantCulture) },
-            cancellationToken: cancellationToken);
+            cancellationToken: ct), cancellationToken);
     }
 
-    public Task RemoveAsync(string sessionId, CancellationToken cancellationToken) =>
-        dapr.DeleteStateAsync(options.SessionStoreName, Key(sessionId), cancellationToken: cancellationToken);
+    public async Task RemoveAsync(string sessionId, CancellationToken cancellationToken) =>
+        await breaker.ExecuteAsync(options.SessionStoreName, async ct => await dapr.DeleteStateAsync(options.SessionStoreName, Key(sessionId), cancellationToken: ct), cancellationToken);
 
     /// <summary>
     /// Whether the session is live for the user; null when the store cannot be reached. A misconfigured store (e.g.
@@ -37,7 +38,8 @@ public sealed class SessionRegistry(DaprClient dapr, SecurityOptions options, IL
     {
         try
         {
-            var entry = await dapr.GetStateAsync<SessionEntry?>(options.SessionStoreName, Key(sessionId), cancellationToken: cancellationToken);
+            var entry = await breaker.ExecuteAsync(options.SessionStoreName,
+                async ct => await dapr.GetStateAsync<SessionEntry?>(options.SessionStoreName, Key(sessionId), cancellationToken: ct), cancellationToken);
             return entry is not null && string.Equals(entry.UserId, userId, StringComparison.OrdinalIgnoreCase) && entry.ExpiresAt > DateTimeOffset.UtcNow;
         }
         // The sidecar out of reach, or the store behind it failing (daprd answers Internal then); a store that does not

@@ -15,15 +15,7 @@ public sealed class AuthOptions
     /// <summary>The absolute end of a session, however often it is refreshed.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromDays(30);
 
-    /// <summary>
-    /// Proxies in front of the platform that append the client's address to <c>x-forwarded-for</c> (the edge: 1). The
-    /// address is the entry the outermost one appended; 0 ignores the header.
-    /// </summary>
-    public int TrustedProxyHops { get; set; } = 1;
-
     public SigningKeyOptions SigningKeys { get; set; } = new();
-
-    public LockoutOptions Lockout { get; set; } = new();
 
     public RateLimitOptions RateLimits { get; set; } = new();
 }
@@ -41,20 +33,6 @@ public sealed class SigningKeyOptions
 
     /// <summary>How often the secret is read again, to pick up a rotation.</summary>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
-}
-
-public sealed class LockoutOptions
-{
-    /// <summary>Failed sign-ins in a row that lock an account.</summary>
-    public int MaxFailures { get; set; } = 5;
-
-    /// <summary>The first lock's length; each further lock doubles it, up to <see cref="MaxBackoff"/>.</summary>
-    public TimeSpan BaseBackoff { get; set; } = TimeSpan.FromSeconds(30);
-
-    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(15);
-
-    /// <summary>How long failure counters are kept after the last failure.</summary>
-    public TimeSpan Memory { get; set; } = TimeSpan.FromDays(1);
 }
 
 /// <summary>Sign-in and refresh attempts per sliding window, per account and per client address (per replica).</summary>

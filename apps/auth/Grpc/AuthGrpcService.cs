@@ -16,10 +16,11 @@ public sealed class AuthGrpcService(
     AuthDbContext db,
     Sessions sessions,
     SignInGuard guard,
+    SignInLockout lockout,
+    SecurityOptions security,
     SigningKeyRing keys,
     AccessTokenValidator validator,
     UserService.UserServiceClient users,
-    AuthOptions options,
     ILogger<AuthGrpcService> logger) : AuthService.AuthServiceBase
 {
     // One answer for a wrong password, an unknown login and a locked account, so none can be told apart.
@@ -35,9 +36,9 @@ public sealed class AuthGrpcService(
         // Counters belong to the account, however it is named (username or email), and to the login as typed when
         // no account has that name, so unknown logins lock just the same.
         var accountId = await AccountIdAsync(request.Login, context.CancellationToken);
-        var loginKey = SignInGuard.LockoutKey(accountId, request.Login);
+        var loginKey = SignInLockout.Key(accountId, request.Login);
         guard.AdmitAccount(loginKey);
-        var locked = await guard.IsLockedAsync(loginKey, context.CancellationToken);
+        var locked = await lockout.IsLockedAsync(loginKey, context.CancellationToken);
         // Checked even when locked, so a locked account answers no faster than a wrong password; not recorded as a sign-in then.
         var verified = await VerifyAsync(request, checkOnly: locked, context.CancellationToken);
         if (locked || verified.Outcome != Outcome.Verified)
@@ -50,7 +51,7 @@ public sealed class AuthGrpcService(
             }
             throw new UnauthenticatedException(InvalidLogin, "INVALID_CREDENTIALS");
         }
-        await guard.ClearAsync(loginKey, context.CancellationToken);
+        await lockout.ClearAsync(loginKey, context.CancellationToken);
         return await sessions.StartAsync(Guid.Parse(verified.UserId!), verified.Roles, client, context.CancellationToken);
     }
 
@@ -229,7 +230,7 @@ public sealed class AuthGrpcService(
 
     private async Task RecordFailureAsync(string login, string loginKey, string? userId, string reason, ClientInfo client, CancellationToken cancellationToken)
     {
-        var state = await guard.RecordFailureAsync(loginKey, cancellationToken);
+        var state = await lockout.RecordFailureAsync(loginKey, cancellationToken);
         db.AddEvent(AuthTopics.LoginFailed, new LoginFailed
         {
             Login = login.Length > 254 ? login[..254] : login,
@@ -239,7 +240,7 @@ public sealed class AuthGrpcService(
             OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
         });
         await db.SaveChangesAsync(cancellationToken);
-        if (state.LockedUntil is { } until && state.Failures == guard.MaxFailures)
+        if (state.LockedUntil is { } until && state.Failures == lockout.MaxFailures)
         {
             logger.LogWarning("Sign-in locked until {Until} after {Failures} failures (lock {Lock}) from {Address}", until, state.Failures, state.Locks, client.Address);
         }
@@ -289,17 +290,5 @@ public sealed class AuthGrpcService(
         return id;
     }
 
-    /// <summary>
-    /// The client's address: the <c>x-forwarded-for</c> entry appended by the outermost of
-    /// <see cref="AuthOptions.TrustedProxyHops"/> trusted proxies (entries before it are the client's to invent; behind
-    /// Dapr the peer is always the sidecar), else the peer.
-    /// </summary>
-    private ClientInfo Client(ServerCallContext context)
-    {
-        var forwarded = (context.RequestHeaders.GetValue("x-forwarded-for") ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var address = forwarded.Length == 0 || options.TrustedProxyHops == 0
-            ? context.GetHttpContext().Connection.RemoteIpAddress?.ToString() ?? "unknown"
-            : forwarded[Math.Max(0, forwarded.Length - options.TrustedProxyHops)];
-        return new ClientInfo(address.Length > 64 ? address[..64] : address, context.RequestHeaders.GetValue("user-agent"));
-    }
+    private ClientInfo Client(ServerCallContext context) => new(ClientAddress.Of(context, security), context.RequestHeaders.GetValue("user-agent"));
 }

@@ -19,7 +19,7 @@ namespace Ovasabi.User.Accounts;
 /// (optimistic concurrency on <c>master</c>), writes its event into the outbox in the same transaction, and invalidates
 /// the cached profile once committed.
 /// </summary>
-public sealed class UserAccounts(UserDbContext db, StateCache cache, PasswordHasher hasher)
+public sealed class UserAccounts(UserDbContext db, StateCache cache, PasswordHasher hasher, PasswordHashingGate hashing)
 {
     public const string Entity = "user";
 
@@ -39,6 +39,7 @@ public sealed class UserAccounts(UserDbContext db, StateCache cache, PasswordHas
         validator.ThrowIfInvalid();
 
         var username = Usernames.Normalize(request.Username);
+        var passwordHash = await hashing.RunAsync(() => hasher.Hash(request.Password), cancellationToken);
         var master = new MasterRecord { Type = Entity, Name = username };
         var user = new UserRecord
         {
@@ -47,7 +48,7 @@ public sealed class UserAccounts(UserDbContext db, StateCache cache, PasswordHas
             UsernameKey = Usernames.Canonical(request.Username),
             Email = Emails.Normalize(request.Email),
             EmailKey = Emails.Canonical(request.Email),
-            PasswordHash = hasher.Hash(request.Password),
+            PasswordHash = passwordHash,
             Roles = [new UserRoleRecord { Role = Roles.User, AssignedAt = DateTimeOffset.UtcNow }],
         };
         foreach (var field in ProfileRules.Fields)

@@ -10,4 +10,5 @@ public static class UserTopics
     public const string RoleAssigned = "user.role.assigned";
     public const string RoleRemoved = "user.role.removed";
     public const string PreferencesUpdated = "user.preferences.updated";
+    public const string PasswordChanged = "user.password.changed";
 }

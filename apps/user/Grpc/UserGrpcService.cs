@@ -14,7 +14,16 @@ using Ovasabi.User.V1.Events;
 namespace Ovasabi.User.Grpc;
 
 /// <summary>The user service's API; changes are written through <see cref="UserAccounts"/>.</summary>
-public sealed class UserGrpcService(UserDbContext db, UserAccounts accounts, StateCache cache, PasswordHasher hasher, UserPaging paging)
+public sealed class UserGrpcService(
+    UserDbContext db,
+    UserAccounts accounts,
+    StateCache cache,
+    PasswordHasher hasher,
+    PasswordHashingGate hashing,
+    SignInLockout lockout,
+    UserRateLimits rateLimits,
+    SecurityOptions security,
+    UserPaging paging)
     : UserService.UserServiceBase
 {
     private const string Entity = UserAccounts.Entity;
@@ -22,26 +31,38 @@ public sealed class UserGrpcService(UserDbContext db, UserAccounts accounts, Sta
     private static readonly HashSet<string> UpdatablePaths = ["username", "email", "profile", .. ProfileRules.Fields.Select(f => "profile." + f)];
 
     [Anonymous]
-    public override async Task<V1.User> CreateUser(CreateUserRequest request, ServerCallContext context) =>
-        (await accounts.CreateAsync(request, context.CancellationToken)).ToProto();
+    public override async Task<V1.User> CreateUser(CreateUserRequest request, ServerCallContext context)
+    {
+        rateLimits.AdmitSignUp(ClientAddress.Of(context, security));
+        return (await accounts.CreateAsync(request, context.CancellationToken)).ToProto();
+    }
 
-    // The owner is known once the user is found, so a user may also look themselves up by username or email.
+    // The owner is known once the user is found, so a user may also look themselves up by username or email. Someone
+    // looked up by username or email whom the caller may not read is reported missing, as one that does not exist, so
+    // the call cannot tell registered names and addresses from others.
     [Permission("user.users.read", OwnerCheckedByHandler = true)]
     public override async Task<V1.User> GetUser(GetUserRequest request, ServerCallContext context)
     {
-        var user = await FindUserAsync(request, context.CancellationToken);
+        var caller = context.GetCaller();
+        // Another app reads roles and status to decide what a user may do (auth's tokens, finance's movements): from the
+        // database, never from the cache, whose entries anyone able to write to Redis could forge.
+        var user = await FindUserAsync(request, useCache: caller.Kind != CallerKind.App, context.CancellationToken);
+        if (request.KeyCase != GetUserRequest.KeyOneofCase.UserId && !caller.Allows("user.users.read", user.UserId))
+        {
+            throw new NotFoundException(Entity, request.KeyCase == GetUserRequest.KeyOneofCase.Email ? request.Email : request.Username);
+        }
         context.EnsureAllowed("user.users.read", user.UserId);
         return user;
     }
 
-    private async Task<V1.User> FindUserAsync(GetUserRequest request, CancellationToken cancellationToken)
+    private async Task<V1.User> FindUserAsync(GetUserRequest request, bool useCache, CancellationToken cancellationToken)
     {
         switch (request.KeyCase)
         {
             case GetUserRequest.KeyOneofCase.UserId:
                 var id = RequireId(request.UserId);
-                return await cache.GetOrLoadAsync(Entity, accounts.ProfileKey(id), ProfileTtl,
-                           async ct => (await FindAsync(u => u.Master.Uuid == id, ct))?.ToProto(), cancellationToken)
+                Func<CancellationToken, Task<V1.User?>> load = async ct => (await FindAsync(u => u.Master.Uuid == id, ct))?.ToProto();
+                return (useCache ? await cache.GetOrLoadAsync(Entity, accounts.ProfileKey(id), ProfileTtl, load, cancellationToken) : await load(cancellationToken))
                        ?? throw new NotFoundException(Entity, request.UserId);
             case GetUserRequest.KeyOneofCase.Username:
                 var usernameKey = Usernames.Canonical(request.Username);
@@ -220,10 +241,10 @@ public sealed class UserGrpcService(UserDbContext db, UserAccounts accounts, Sta
         if (user is null)
         {
             // Same work and the same answer as a wrong password, so callers cannot probe which accounts exist.
-            hasher.VerifyAgainstDummy(request.Password);
+            await hashing.RunAsync(() => hasher.VerifyAgainstDummy(request.Password), context.CancellationToken);
             throw InvalidCredentials();
         }
-        if (!hasher.Verify(request.Password, user.PasswordHash))
+        if (!await hashing.RunAsync(() => hasher.Verify(request.Password, user.PasswordHash), context.CancellationToken))
         {
             throw InvalidCredentials();
         }
@@ -236,7 +257,7 @@ public sealed class UserGrpcService(UserDbContext db, UserAccounts accounts, Sta
             user.LastLoginAt = DateTimeOffset.UtcNow;
             if (hasher.NeedsRehash(user.PasswordHash))
             {
-                user.PasswordHash = hasher.Hash(request.Password);
+                user.PasswordHash = await hashing.RunAsync(() => hasher.Hash(request.Password), context.CancellationToken);
             }
             await accounts.SaveAsync(context.CancellationToken);
             await accounts.InvalidateAsync(user.Master.Uuid, context.CancellationToken);
@@ -245,22 +266,42 @@ public sealed class UserGrpcService(UserDbContext db, UserAccounts accounts, Sta
         return new VerifyCredentialsResponse { User = proto, Roles = { proto.Roles } };
     }
 
+    /// <remarks>
+    /// A wrong current password counts toward the account's sign-in lockout, and a locked account's password cannot be
+    /// changed (the answer is the same as for a wrong one), so a stolen access token cannot be used to guess the password.
+    /// Every other session of the user ends (auth handles <c>user.password.changed</c>).
+    /// </remarks>
     [Permission("user.credentials.change", Owner = "user_id")]
     public override async Task<Empty> ChangePassword(ChangePasswordRequest request, ServerCallContext context)
     {
         var validator = new Validator();
         var id = validator.Id("user_id", request.UserId);
-        validator.Required("current_password", request.CurrentPassword);
+        validator.Required("current_password", request.CurrentPassword).MaxLength("current_password", request.CurrentPassword, 1024);
         validator.ThrowIfInvalid();
+        rateLimits.AdmitPasswordChange(id);
         var user = await accounts.LoadForChangeAsync(id, expectedVersion: 0, context.CancellationToken);
-        if (!hasher.Verify(request.CurrentPassword, user.PasswordHash))
+        var lockoutKey = SignInLockout.Key(id.ToString());
+        var locked = await lockout.IsLockedAsync(lockoutKey, context.CancellationToken);
+        var matches = await hashing.RunAsync(() => hasher.Verify(request.CurrentPassword, user.PasswordHash), context.CancellationToken);
+        if (locked || !matches)
         {
+            if (!matches)
+            {
+                await lockout.RecordFailureAsync(lockoutKey, context.CancellationToken);
+            }
             throw InvalidCredentials();
         }
         new Validator().Problem("new_password", PasswordPolicy.Validate(request.NewPassword, user.Username, user.Email)).ThrowIfInvalid();
-        user.PasswordHash = hasher.Hash(request.NewPassword);
+        user.PasswordHash = await hashing.RunAsync(() => hasher.Hash(request.NewPassword), context.CancellationToken);
+        db.AddEvent(UserTopics.PasswordChanged, new PasswordChanged
+        {
+            UserId = id.ToString(),
+            KeptSessionId = context.GetCaller() is { Kind: CallerKind.User, SessionId: { } session } caller && caller.UserId == id.ToString() ? session : "",
+            OccurredAt = UserAccounts.Now(),
+        }, user.Master);
         await accounts.CommitChangeAsync(user, UserTopics.Updated,
             version => new UserUpdated { UserId = id.ToString(), ChangedFields = { "password" }, Version = version, OccurredAt = UserAccounts.Now() }, context.CancellationToken);
+        await lockout.ClearAsync(lockoutKey, context.CancellationToken);
         return new Empty();
     }
 

@@ -20,21 +20,17 @@ public class AuthPlatform(PostgresServer postgres, RedisServer redis) : Identity
 
     public static readonly TimeSpan BaseBackoff = TimeSpan.FromSeconds(2);
 
-    protected override Dictionary<string, string?> AuthSettings()
+    // The lockout policy is the same for every app that checks passwords (auth's sign-in, the user service's password change).
+    protected override Dictionary<string, string?> AuthSettings() => WithLockout(base.AuthSettings());
+
+    protected override Dictionary<string, string?> UserSettings() => WithLockout(base.UserSettings());
+
+    private static Dictionary<string, string?> WithLockout(Dictionary<string, string?> settings)
     {
-        var settings = base.AuthSettings();
-        settings["Auth__Lockout__MaxFailures"] = MaxFailures.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        settings["Auth__Lockout__BaseBackoff"] = BaseBackoff.ToString("c");
+        settings["Security__Lockout__MaxFailures"] = MaxFailures.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Security__Lockout__BaseBackoff"] = BaseBackoff.ToString("c");
         return settings;
     }
-
-    /// <summary>
-    /// A client address of its own (a documentation IPv6 address), sent as the edge proxy would in
-    /// <c>x-forwarded-for</c>, so a test never shares a per-address budget with another.
-    /// </summary>
-    public static string NewAddress() => $"2001:db8::{Random.Shared.Next(0x10000):x}:{Random.Shared.Next(0x10000):x}:{Random.Shared.Next(0x10000):x}";
-
-    public static Metadata From(string address) => new() { { "x-forwarded-for", address } };
 
     /// <summary>Signs in from <paramref name="address"/> (a fresh one when null).</summary>
     public AsyncUnaryCall<TokenPair> Login(string login, string password, string? address = null) =>
@@ -74,7 +70,7 @@ public class AuthPlatform(PostgresServer postgres, RedisServer redis) : Identity
 [CollectionDefinition(nameof(AuthCollection))]
 public sealed class AuthCollection : ICollectionFixture<AuthPlatform>;
 
-/// <summary>Small sign-in budgets (3 per account, 5 per address, per minute) for the rate-limit tests.</summary>
+/// <summary>Small budgets (sign-ins and password changes 3 per account, sign-ins and sign-ups 5 per address, per minute) for the rate-limit tests.</summary>
 public sealed class RateLimitPlatform(PostgresServer postgres, RedisServer redis) : AuthPlatform(postgres, redis)
 {
     public const int PerAccount = 3;
@@ -86,6 +82,15 @@ public sealed class RateLimitPlatform(PostgresServer postgres, RedisServer redis
         var settings = base.AuthSettings();
         settings["Auth__RateLimits__PerAccount"] = PerAccount.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Auth__RateLimits__PerAddress"] = PerAddress.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return settings;
+    }
+
+    /// <summary>The same budgets for sign-ups per address and password changes per account.</summary>
+    protected override Dictionary<string, string?> UserSettings()
+    {
+        var settings = base.UserSettings();
+        settings["User__RateLimits__SignUpsPerAddress"] = PerAddress.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["User__RateLimits__PasswordChangesPerAccount"] = PerAccount.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return settings;
     }
 }

@@ -59,6 +59,27 @@ public sealed class LockoutTests(AuthPlatform platform)
         Assert.Null(stored.LastLoginTime);
     }
 
+    [Fact]
+    public async Task Wrong_current_passwords_in_ChangePassword_count_toward_the_lockout_and_a_locked_account_cannot_change_its_password()
+    {
+        var (user, password) = await platform.CreateAccountAsync();
+        var tokens = await platform.Login(user.Username, password);
+        var users = platform.UserClient(tokens.AccessToken);
+
+        for (var i = 0; i < AuthPlatform.MaxFailures; i++)
+        {
+            await FailsAsync(StatusCode.Unauthenticated, () => users.ChangePasswordAsync(
+                new Ovasabi.User.V1.ChangePasswordRequest { UserId = user.UserId, CurrentPassword = $"a guess {i}", NewPassword = "taken over passphrase" }, cancellationToken: Cancel));
+        }
+
+        // Locked for a password change even with the right password, and for sign-in; once the lock ends the old
+        // password still signs in (the refused change changed nothing).
+        var change = new Ovasabi.User.V1.ChangePasswordRequest { UserId = user.UserId, CurrentPassword = password, NewPassword = "taken over passphrase" };
+        await FailsAsync(StatusCode.Unauthenticated, () => users.ChangePasswordAsync(change, cancellationToken: Cancel));
+        await FailsAsync(StatusCode.Unauthenticated, () => platform.Login(user.Username, password));
+        await SignInOnceUnlockedAsync(user.Username, password);
+    }
+
     /// <summary>Fails <paramref name="times"/> with wrong passwords (each Unauthenticated); returns the last error.</summary>
     private async Task<RpcException> FailAsync(string login, int times)
     {

@@ -63,4 +63,42 @@ public sealed class RateLimitTests(RateLimitPlatform platform) : IClassFixture<R
 
         Assert.Contains("this client address", error.Status.Detail, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Sign_ups_from_an_address_whose_budget_is_spent_are_ResourceExhausted_while_another_address_signs_up()
+    {
+        var address = AuthPlatform.NewAddress();
+        for (var i = 0; i < RateLimitPlatform.PerAddress; i++)
+        {
+            await platform.UserClient().CreateUserAsync(NewUser(), AuthPlatform.From(address), cancellationToken: Cancel);
+        }
+
+        var refused = NewUser();
+        var error = await FailsAsync(StatusCode.ResourceExhausted, () => platform.UserClient().CreateUserAsync(refused, AuthPlatform.From(address), cancellationToken: Cancel));
+
+        Assert.Equal("SIGN_UP_RATE_LIMITED", Reason(error));
+        await FailsAsync(StatusCode.NotFound, () => platform.UserClient(platform.Admin.AccessToken).GetUserAsync(new Ovasabi.User.V1.GetUserRequest { Username = refused.Username }, cancellationToken: Cancel));
+        await platform.UserClient().CreateUserAsync(NewUser(), AuthPlatform.From(AuthPlatform.NewAddress()), cancellationToken: Cancel);
+    }
+
+    [Fact]
+    public async Task Password_changes_of_an_account_whose_budget_is_spent_are_ResourceExhausted_even_with_the_right_password()
+    {
+        var (user, password) = await platform.CreateAccountAsync();
+        var users = platform.UserClient((await platform.Login(user.Username, password)).AccessToken);
+        Ovasabi.User.V1.ChangePasswordRequest Change(string current) => new() { UserId = user.UserId, CurrentPassword = current, NewPassword = "a brand new passphrase" };
+        for (var i = 0; i < RateLimitPlatform.PerAccount; i++)
+        {
+            await FailsAsync(StatusCode.Unauthenticated, () => users.ChangePasswordAsync(Change($"a guess {i}"), cancellationToken: Cancel));
+        }
+
+        var error = await FailsAsync(StatusCode.ResourceExhausted, () => users.ChangePasswordAsync(Change(password), cancellationToken: Cancel));
+
+        Assert.Equal("PASSWORD_CHANGE_RATE_LIMITED", Reason(error));
+    }
+
+    private static Ovasabi.User.V1.CreateUserRequest NewUser() => new()
+    {
+        Username = "u" + Guid.NewGuid().ToString("N")[..10], Email = $"{Guid.NewGuid():N}@example.com", Password = "correct horse battery",
+    };
 }

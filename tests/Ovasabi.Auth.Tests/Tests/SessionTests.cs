@@ -84,6 +84,34 @@ public sealed class SessionTests(AuthPlatform platform)
     }
 
     [Fact]
+    public async Task Changing_the_password_ends_every_other_session_of_the_user_and_keeps_the_one_that_changed_it()
+    {
+        var (user, password) = await platform.CreateAccountAsync();
+        var here = await platform.Login(user.Username, password);
+        var elsewhere = await platform.Login(user.Username, password);
+
+        await platform.UserClient(here.AccessToken).ChangePasswordAsync(
+            new Ovasabi.User.V1.ChangePasswordRequest { UserId = user.UserId, CurrentPassword = password, NewPassword = "a brand new passphrase" }, cancellationToken: Cancel);
+
+        await EventuallyAsync(async () =>
+        {
+            try
+            {
+                await platform.GetSelf(elsewhere.AccessToken, user.UserId);
+                return false;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated)
+            {
+                return true;
+            }
+        }, ended => ended, what: "the other session to end");
+        await platform.GetSelf(here.AccessToken, user.UserId);
+        var revoked = await platform.EventAsync<SessionRevoked>("auth.session.revoked", e => e.UserId == user.UserId);
+        Assert.Equal("password_changed", revoked.Reason);
+        Assert.Single((await platform.ListOwnSessions(here.AccessToken)).Sessions);
+    }
+
+    [Fact]
     public async Task A_plain_user_cannot_revoke_or_list_another_users_sessions_but_an_admin_can_end_them()
     {
         var user = await platform.SignUpAsync();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Grpc.Core;
 using Ovasabi.Common.V1;
 using Ovasabi.Finance.V1;
@@ -117,5 +118,68 @@ public sealed class OutageTests(OutagePlatform platform) : IClassFixture<OutageP
         await platform.Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Topic == "finance.transfer.completed" && r.Event.Data.ToStringUtf8().Contains(transfer.TransactionId, StringComparison.Ordinal), timeout: EventTimeout);
         Assert.Equal(6_00, (await platform.FinanceAsAdmin().GetBalanceAsync(new GetBalanceRequest { UserId = from, CurrencyCode = "EUR" }, cancellationToken: Cancel)).Available.MinorUnits);
         await EventuallyAsync(() => platform.FinanceScalarAsync<long>("SELECT count(*) FROM service_event WHERE published_at IS NULL"), n => n == 0, what: "unpublished outbox rows");
+    }
+
+    [Fact]
+    public async Task With_Redis_down_balances_and_transfers_answer_without_waiting_for_timeouts_and_session_checks_resume_when_it_returns()
+    {
+        var users = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => platform.NewUserIdAsync()));
+        await Task.WhenAll(users.Select(u => platform.FundAsync(u, 1_000_00)));
+        var finance = platform.FinanceAsAdmin();
+        var reads = new List<double>();
+        var writes = new List<double>();
+
+        await platform.Redis.StopAsync(Cancel);
+        try
+        {
+            // The breakers open after the first calls fail; then every call goes on without Redis at once.
+            for (var i = 0; i < 10; i++)
+            {
+                await finance.GetBalanceAsync(new GetBalanceRequest { UserId = users[i % users.Length], CurrencyCode = "EUR" }, cancellationToken: Cancel);
+            }
+            for (var i = 0; i < 200; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await finance.GetBalanceAsync(new GetBalanceRequest { UserId = users[i % users.Length], CurrencyCode = "EUR" }, cancellationToken: Cancel);
+                reads.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (i % 4 == 0)
+                {
+                    started = Stopwatch.GetTimestamp();
+                    await finance.TransferAsync(new TransferRequest { IdempotencyKey = Guid.NewGuid().ToString(), FromUserId = users[i % users.Length], ToUserId = users[(i + 1) % users.Length], Amount = Eur(1) }, cancellationToken: Cancel);
+                    writes.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+            }
+        }
+        finally
+        {
+            await platform.Redis.StartAsync(Cancel);
+        }
+
+        // Figures, not assertions (timing depends on the machine): README "Outages" quotes them.
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"Redis down: GetBalance p50 {Percentile(reads, 50):F1} ms, p99 {Percentile(reads, 99):F1} ms ({reads.Count}); Transfer p50 {Percentile(writes, 50):F1} ms, p99 {Percentile(writes, 99):F1} ms ({writes.Count})");
+        // Back: sign-ins work again, and so do session checks, so a token whose session ended is refused again.
+        await platform.SignInAdminAsync();
+        var user = await platform.SignUpAsync();
+        await platform.AuthClient(user.AccessToken).LogoutAsync(new Google.Protobuf.WellKnownTypes.Empty(), cancellationToken: Cancel);
+        await EventuallyAsync(async () =>
+        {
+            try
+            {
+                await platform.FinanceClient(user.AccessToken).GetBalanceAsync(new GetBalanceRequest { CurrencyCode = "EUR" }, cancellationToken: Cancel);
+                return false;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated)
+            {
+                return true;
+            }
+        }, refused => refused, what: "a logged-out token to be refused once Redis is back");
+        Assert.Empty(await platform.LedgerViolationsAsync());
+    }
+
+    private static double Percentile(List<double> values, int percentile)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1)];
     }
 }

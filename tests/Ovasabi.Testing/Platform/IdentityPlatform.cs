@@ -84,7 +84,7 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
         "user.preferences.updated", "auth.login.succeeded", "auth.login.failed", "auth.session.revoked", "auth.token.reuse_detected",
     ];
 
-    /// <summary>The user app's environment beyond its ports; override to add or change settings.</summary>
+    /// <summary>The user app's environment beyond its ports: rate limits out of the way; override to add or change settings.</summary>
     protected virtual Dictionary<string, string?> UserSettings() => new()
     {
         ["ConnectionStrings__Database"] = UserDatabase,
@@ -92,6 +92,9 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
         ["User__BootstrapAdmin__Username"] = AdminUsername,
         ["User__BootstrapAdmin__Email"] = AdminEmail,
         ["User__BootstrapAdmin__Password"] = AdminPassword,
+        // Every test signs up from 127.0.0.1; the limits have tests of their own.
+        ["User__RateLimits__SignUpsPerAddress"] = "100000",
+        ["User__RateLimits__PasswordChangesPerAccount"] = "100000",
     };
 
     /// <summary>The auth app's environment: rate limits out of the way (every test calls from 127.0.0.1), keys re-read every second.</summary>
@@ -287,7 +290,15 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
         }), accessToken);
     }
 
-    /// <summary>A new user with <paramref name="roles"/> besides "user", not signed in yet: its record and password.</summary>
+    /// <summary>
+    /// A client address of its own (a documentation IPv6 address), sent as the edge proxy would in
+    /// <c>x-forwarded-for</c>, so a test never shares a per-address budget with another.
+    /// </summary>
+    public static string NewAddress() => $"2001:db8::{Random.Shared.Next(0x10000):x}:{Random.Shared.Next(0x10000):x}:{Random.Shared.Next(0x10000):x}";
+
+    public static Metadata From(string address) => new() { { "x-forwarded-for", address } };
+
+    /// <summary>A new user with <paramref name="roles"/> besides "user", not signed in yet (signed up from an address of its own): its record and password.</summary>
     public async Task<(Ovasabi.User.V1.User User, string Password)> CreateAccountAsync(params string[] roles)
     {
         var password = "correct horse battery " + Guid.NewGuid().ToString("N")[..6];
@@ -296,7 +307,7 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
             Username = "u" + Guid.NewGuid().ToString("N")[..10],
             Email = $"{Guid.NewGuid():N}@example.com",
             Password = password,
-        });
+        }, From(NewAddress()));
         foreach (var role in roles)
         {
             await UserClient(Admin.AccessToken).AssignRoleAsync(new AssignRoleRequest { UserId = user.UserId, Role = role });

@@ -33,6 +33,16 @@ public sealed class AppProcess : IAsyncDisposable
 
     public string Output => _process.Output;
 
+    /// <summary>The most memory the app's process has held so far (VmHWM, its peak resident set).</summary>
+    public long PeakResidentBytes
+    {
+        get
+        {
+            var line = File.ReadLines($"/proc/{_process.Id}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        }
+    }
+
     public bool HasExited => _process.HasExited;
 
     /// <summary>The built app of <c>apps/&lt;appId&gt;</c>, in the same configuration as the running tests.</summary>

@@ -70,7 +70,7 @@ public sealed class AuthorizationMatrixTests(SharedUserPlatform platform)
     public Task Every_RPC_allows_or_denies_each_kind_of_caller_as_the_table_says() => AuthorizationMatrix.VerifyAsync(platform, Rows);
 
     [Fact]
-    public async Task A_user_finds_themselves_by_username_and_by_email_but_another_user_by_username_is_PermissionDenied()
+    public async Task A_user_finds_themselves_by_username_and_by_email_but_another_user_is_NotFound_exactly_like_nobody()
     {
         var user = await platform.SignUpAsync();
         var other = await platform.SignUpAsync();
@@ -78,7 +78,12 @@ public sealed class AuthorizationMatrixTests(SharedUserPlatform platform)
 
         Assert.Equal(user.Id, (await client.GetUserAsync(new GetUserRequest { Username = user.User.Username.ToUpperInvariant() }, cancellationToken: Cancel)).UserId);
         Assert.Equal(user.Id, (await client.GetUserAsync(new GetUserRequest { Email = user.User.Email }, cancellationToken: Cancel)).UserId);
-        var error = await FailsAsync(StatusCode.PermissionDenied, () => client.GetUserAsync(new GetUserRequest { Username = other.User.Username }, cancellationToken: Cancel));
-        Assert.Equal("PERMISSION_DENIED", Reason(error));
+        // Registered or not, the answer is the same: nothing tells which names and addresses exist.
+        var registered = await FailsAsync(StatusCode.NotFound, () => client.GetUserAsync(new GetUserRequest { Username = other.User.Username }, cancellationToken: Cancel));
+        var unregistered = await FailsAsync(StatusCode.NotFound, () => client.GetUserAsync(new GetUserRequest { Username = "nobody" + Guid.NewGuid().ToString("N")[..8] }, cancellationToken: Cancel));
+        var registeredEmail = await FailsAsync(StatusCode.NotFound, () => client.GetUserAsync(new GetUserRequest { Email = other.User.Email }, cancellationToken: Cancel));
+        Assert.Equal(Reason(unregistered), Reason(registered));
+        Assert.Equal(Reason(unregistered), Reason(registeredEmail));
+        Assert.Equal($"user {other.User.Username} not found", registered.Status.Detail);
     }
 }

@@ -93,6 +93,8 @@ public sealed class UserDatabaseOutageTests(OwnDatabasePlatform platform) : ICla
             var down = await EventuallyAsync(ReadinessAsync, r => r.Status == HttpStatusCode.ServiceUnavailable, what: "/readyz 503");
             var checks = JsonDocument.Parse(down.Body).RootElement.GetProperty("checks");
             Assert.Equal("Unhealthy", checks.GetProperty("postgresql").GetProperty("status").GetString());
+            // Why is for the log: no exception text reaches anonymous callers.
+            Assert.Equal("unreachable", checks.GetProperty("postgresql").GetProperty("description").GetString());
             Assert.Equal("Healthy", checks.GetProperty("dapr-sidecar").GetProperty("status").GetString());
             await FailsAsync(StatusCode.Unavailable, () => platform.Users.CreateUserAsync(UserPlatform.NewUser(), cancellationToken: Cancel));
             await FailsAsync(StatusCode.Unavailable, () => platform.Users.GetUserAsync(new GetUserRequest { Username = created.Username }, cancellationToken: Cancel));
