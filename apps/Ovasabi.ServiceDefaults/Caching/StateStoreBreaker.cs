@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Dapr.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Ovasabi.ServiceDefaults.Grpc;
@@ -24,45 +25,65 @@ public sealed class StateStoreBreakerOptions
 
     public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long calls are refused at once before one is let through to see whether the store is back.</summary>
-    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>While open, how often a probe (not a request) checks whether the store answers again.</summary>
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>
 /// A circuit breaker per state store around the app's calls to it through the sidecar (cache, sessions, lockout). While
 /// the store's backend is down, daprd (and the dev sidecar) answer each call only after its client's timeouts, seconds
 /// late; once enough calls failed, the breaker refuses them at once (<see cref="BrokenCircuitException"/>, which
-/// <see cref="ExceptionMappingInterceptor.IsUnavailable"/> counts as an outage, as it does a timeout), lets one through every <see cref="StateStoreBreakerOptions.BreakDuration"/>
-/// to see whether it is back, and closes by itself when it is. Only outages count: a refused or conflicting request does not.
+/// <see cref="ExceptionMappingInterceptor.IsUnavailable"/> counts as an outage, as it does a timeout), so requests go on
+/// without the store. No request is ever the one that finds out whether the store is back: while the breaker is open a
+/// background probe reads the store every <see cref="StateStoreBreakerOptions.ProbeInterval"/> and closes the breaker
+/// when it answers. Only outages count as failures: a refused or conflicting request does not.
 /// </summary>
-public sealed class StateStoreBreaker(IOptions<StateStoreBreakerOptions> options, ILogger<StateStoreBreaker> logger)
+public sealed class StateStoreBreaker(DaprClient dapr, IOptions<StateStoreBreakerOptions> options, ILogger<StateStoreBreaker> logger) : IDisposable
 {
-    private readonly ConcurrentDictionary<string, ResiliencePipeline> _pipelines = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Breaker> _breakers = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>Runs one call to <paramref name="store"/> through its breaker and timeout.</summary>
     /// <exception cref="BrokenCircuitException">The store is considered down.</exception>
     /// <exception cref="TimeoutRejectedException">The call took longer than the timeout.</exception>
     public ValueTask<T> ExecuteAsync<T>(string store, Func<CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken) =>
-        _pipelines.GetOrAdd(store, Build).ExecuteAsync(call, cancellationToken);
+        _breakers.GetOrAdd(store, Build).Pipeline.ExecuteAsync(call, cancellationToken);
 
     /// <inheritdoc cref="ExecuteAsync{T}"/>
     public ValueTask ExecuteAsync(string store, Func<CancellationToken, ValueTask> call, CancellationToken cancellationToken) =>
-        _pipelines.GetOrAdd(store, Build).ExecuteAsync(call, cancellationToken);
+        _breakers.GetOrAdd(store, Build).Pipeline.ExecuteAsync(call, cancellationToken);
 
-    private ResiliencePipeline Build(string store)
+    /// <summary>Whether calls to <paramref name="store"/> are being refused at once (for metrics and tests).</summary>
+    public bool IsOpen(string store) => _breakers.TryGetValue(store, out var breaker) && breaker.State.CircuitState is CircuitState.Open or CircuitState.Isolated;
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+    }
+
+    private sealed record Breaker(ResiliencePipeline Pipeline, CircuitBreakerStateProvider State);
+
+    private Breaker Build(string store)
     {
         var settings = options.Value;
-        return new ResiliencePipelineBuilder()
+        var control = new CircuitBreakerManualControl();
+        var state = new CircuitBreakerStateProvider();
+        var pipeline = new ResiliencePipelineBuilder()
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 FailureRatio = settings.FailureRatio,
                 MinimumThroughput = settings.MinimumThroughput,
                 SamplingDuration = settings.SamplingDuration,
-                BreakDuration = settings.BreakDuration,
+                // Only the probe closes it (a break this long never ends by itself), so no request waits on a dead store.
+                BreakDuration = TimeSpan.FromDays(1),
+                ManualControl = control,
+                StateProvider = state,
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(ExceptionMappingInterceptor.IsUnavailable),
                 OnOpened = args =>
                 {
-                    logger.LogWarning("State store {Store} unavailable: calls to it fail at once for {Break} ({Reason})", store, args.BreakDuration, args.Outcome.Exception?.Message);
+                    logger.LogWarning("State store {Store} unavailable: calls to it fail at once until it answers again ({Reason})", store, args.Outcome.Exception?.Message);
+                    _ = Task.Run(() => ProbeUntilBackAsync(store, control, settings, _stopping.Token));
                     return ValueTask.CompletedTask;
                 },
                 OnClosed = _ =>
@@ -73,5 +94,30 @@ public sealed class StateStoreBreaker(IOptions<StateStoreBreakerOptions> options
             })
             .AddTimeout(settings.CallTimeout)
             .Build();
+        return new Breaker(pipeline, state);
+    }
+
+    private async Task ProbeUntilBackAsync(string store, CircuitBreakerManualControl control, StateStoreBreakerOptions settings, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(settings.ProbeInterval, stopping);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                timeout.CancelAfter(settings.CallTimeout);
+                await dapr.GetStateAsync<string?>(store, "ovasabi:breaker:probe", cancellationToken: timeout.Token);
+                await control.CloseAsync(stopping);
+                return;
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested)
+            {
+                logger.LogDebug("State store {Store} still unavailable: {Reason}", store, e.Message);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
     }
 }

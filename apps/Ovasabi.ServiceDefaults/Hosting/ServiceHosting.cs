@@ -76,7 +76,7 @@ public static class ServiceHosting
             .AddInterceptors(provider.GetRequiredService<OutboxSignal>()));
         services.AddHostedService<OutboxDispatcher<TDb>>();
         services.AddOptions<StateStoreBreakerOptions>().BindConfiguration(StateStoreBreakerOptions.Section)
-            .Validate(o => o.CallTimeout > TimeSpan.Zero && o.FailureRatio is > 0 and <= 1 && o.MinimumThroughput >= 2 && o.SamplingDuration > TimeSpan.Zero && o.BreakDuration > TimeSpan.Zero,
+            .Validate(o => o.CallTimeout > TimeSpan.Zero && o.FailureRatio is > 0 and <= 1 && o.MinimumThroughput >= 2 && o.SamplingDuration > TimeSpan.Zero && o.ProbeInterval > TimeSpan.Zero,
                 $"{StateStoreBreakerOptions.Section}: the durations must be positive, FailureRatio in (0, 1] and MinimumThroughput at least 2")
             .ValidateOnStart();
         services.AddSingleton<StateStoreBreaker>();
