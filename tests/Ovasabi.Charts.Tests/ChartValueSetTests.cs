@@ -134,6 +134,23 @@ public sealed class ChartValueSetTests
         Assert.Equal("auth-signing-keys", Env(chart.Deployments.Single(d => d.Name() == "auth"), "Auth__SigningKeys__Secret").Value);
     }
 
+    [Theory]
+    [MemberData(nameof(Helm.Majors), MemberType = typeof(Helm))]
+    public async Task Every_app_that_checks_access_tokens_may_fetch_the_signing_keys_from_auth_through_access_control_and_the_network_policy(int helm)
+    {
+        // Missing once: every call with an access token to user or finance would have failed in a cluster.
+        var chart = await Helm.Of(helm).RenderAsync(ValueSets.NetworkPolicy);
+        var accessControl = chart.Single("Configuration", "auth-dapr-config").Json["spec"]!["accessControl"]!;
+        var ingress = chart.Models<V1NetworkPolicy>().Single(p => p.Name() == "auth").Spec.Ingress
+            .Single(rule => rule.Ports.Any(p => p.Port.Value == "50002")).FromProperty.Single().PodSelector.MatchExpressions.Single().Values;
+
+        foreach (var app in ValueSets.BuiltApps.Where(app => app != "auth"))
+        {
+            Assert.True(AccessTable.Admits(accessControl, app, "/ovasabi.auth.v1.AuthService/GetJwks"), app);
+            Assert.Contains(app, ingress);
+        }
+    }
+
     private static string? Type(RenderedChart chart, string component) => (string?)chart.Single("Component", component).Json["spec"]!["type"];
 
     private static JsonObject Metadata(RenderedChart chart, string component, string name) =>

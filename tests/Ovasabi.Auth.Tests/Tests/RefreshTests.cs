@@ -54,6 +54,28 @@ public sealed class RefreshTests(AuthPlatform platform)
     }
 
     [Fact]
+    public async Task A_forged_admin_profile_written_into_the_user_cache_in_Redis_grants_nothing_at_refresh_or_in_Authorize()
+    {
+        var user = await platform.SignUpAsync();
+        // The user service's cached profile (daprd's hash appid||key, field data), as whoever can write Redis could forge it.
+        var forged = user.User.Clone();
+        forged.Roles.Add("admin");
+        await using (var redis = await platform.Redis.ConnectAsync())
+        {
+            await redis.GetDatabase(platform.RedisDatabase).HashSetAsync($"{platform.UserAppId}||user:user:{user.Id}:profile",
+                [new("data", Google.Protobuf.JsonFormatter.Default.Format(forged)), new("version", "1")]);
+        }
+
+        var refreshed = await Refresh(user.Tokens.RefreshToken);
+        var authorized = await platform.AuthClient(platform.Admin.AccessToken).AuthorizeAsync(
+            new AuthorizeRequest { AccessToken = refreshed.AccessToken, Permission = "user.roles.assign" }, cancellationToken: Cancel);
+
+        Assert.Equal(["user"], Jwt.Decode(refreshed.AccessToken).Payload["roles"]!.AsArray().Select(r => (string)r!));
+        Assert.False(authorized.Allowed);
+        Assert.Equal(["user"], authorized.Roles);
+    }
+
+    [Fact]
     public async Task A_refresh_token_nobody_issued_is_refused_as_Unauthenticated()
     {
         var error = await FailsAsync(StatusCode.Unauthenticated, () => Refresh("bm90LWlzc3VlZC1ieS1hbnlvbmUtYXQtYWxsLWV2ZXI"));
