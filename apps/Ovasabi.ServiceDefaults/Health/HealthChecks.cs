@@ -56,7 +56,7 @@ public sealed class DatabaseHealthCheck<TDb>(IServiceScopeFactory scopes) : IHea
         {
             return await scope.ServiceProvider.GetRequiredService<TDb>().Database.CanConnectAsync(timeout.Token)
                 ? HealthCheckResult.Healthy("reachable")
-                : HealthCheckResult.Unhealthy("cannot connect");
+                : HealthCheckResult.Unhealthy("unreachable");
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
