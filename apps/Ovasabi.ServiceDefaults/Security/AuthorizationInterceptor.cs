@@ -154,7 +154,7 @@ public sealed class AuthorizationInterceptor(AccessTokenValidator tokens, Securi
         }
         // The app's own ID never counts: a client calling through the app's own sidecar gets it.
         var appId = context.RequestHeaders.GetValue("dapr-caller-app-id");
-        return appId is not null && appId != service.Name && AccessPolicy.Apps.ContainsKey(appId) ? Caller.ForApp(appId, null) : Caller.Anonymous;
+        return appId is not null && appId != service.Name && AccessPolicy.Apps.ContainsKey(appId) ? Caller.ForApp(appId) : Caller.Anonymous;
     }
 
     /// <summary>

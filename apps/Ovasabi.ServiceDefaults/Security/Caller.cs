@@ -20,7 +20,7 @@ public sealed record Caller(
 {
     public static Caller Anonymous { get; } = new(CallerKind.Anonymous, null, []);
 
-    public static Caller ForApp(string appId, string? permission) => new(CallerKind.App, null, [], AppId: appId, Permission: permission);
+    public static Caller ForApp(string appId) => new(CallerKind.App, null, [], AppId: appId);
 
     /// <summary>For logs and audit rows: <c>user:&lt;id&gt;</c>, <c>service:&lt;app-id&gt;</c> or <c>anonymous</c>.</summary>
     public string Actor => Kind switch
