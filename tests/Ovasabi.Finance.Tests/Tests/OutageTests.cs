@@ -157,7 +157,7 @@ public sealed class OutageTests(OutagePlatform platform) : IClassFixture<OutageP
             await platform.Redis.StartAsync(Cancel);
         }
 
-        // Figures, not assertions (timing depends on the machine): README "Outages" quotes them.
+        // Figures, not assertions (timing depends on the machine): apps/finance/README.md quotes them.
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"Redis down: GetBalance p50 {Percentile(reads, 50):F1} ms, p99 {Percentile(reads, 99):F1} ms ({reads.Count}); Transfer p50 {Percentile(writes, 50):F1} ms, p99 {Percentile(writes, 99):F1} ms ({writes.Count})");
         // Back: sign-ins work again, and so do session checks, so a token whose session ended is refused again.
