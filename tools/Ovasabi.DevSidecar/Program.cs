@@ -39,9 +39,14 @@ var appApiTokens = new Option<bool>("--app-api-tokens")
 {
     Description = "Give each app and its sidecar an APP_API_TOKEN of their own, generated for this run (not in the Dapr CLI, whose daprd processes share one exported token)",
 };
-var run = new Command("run", "Start every app of a dapr.yaml with its own sidecar, like `dapr run -f`") { runFile, appApiTokens };
+var plainAppLogs = new Option<bool>("--plain-app-logs")
+{
+    Description = "Show the apps' JSON log lines (.NET's JSON console format) on the console as one plain line each; log files keep them as written (not in the Dapr CLI)",
+};
+var run = new Command("run", "Start every app of a dapr.yaml with its own sidecar, like `dapr run -f`") { runFile, appApiTokens, plainAppLogs };
 run.SetAction(async (parse, cancellationToken) => await Startup.RunUntilCancelledAsync(
-    () => new MultiAppRunner(RunFile.Load(parse.GetRequiredValue(runFile)), Console.Out, parse.GetValue(appApiTokens)).RunAsync(cancellationToken), cancellationToken));
+    () => new MultiAppRunner(RunFile.Load(parse.GetRequiredValue(runFile)), Console.Out, parse.GetValue(appApiTokens), parse.GetValue(plainAppLogs)).RunAsync(cancellationToken),
+    cancellationToken));
 root.Subcommands.Add(run);
 
 // SIGTERM and SIGINT stop the sidecars gracefully (leave name resolution, stop consuming) and the process exits as

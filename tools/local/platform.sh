@@ -121,8 +121,9 @@ case "${1:-run}" in
     trap 'stop_runner; stop_backing; rm -f "$RUNNER_PID"' EXIT
     # The runner prints the table of apps and ports, then their health once every app is ready. Each app and its
     # sidecar get an app API token of their own for this run; the sidecars find each other through a
-    # name-resolution file of this platform's own.
-    DAPR_DEV_NAME_RESOLUTION_DB="$STATE/nameresolution.db" dotnet "$SIDECAR" run -f "$ROOT/dapr.yaml" --app-api-tokens &
+    # name-resolution file of this platform's own. The console shows the apps' JSON log lines as plain ones; the log
+    # files keep the JSON.
+    DAPR_DEV_NAME_RESOLUTION_DB="$STATE/nameresolution.db" dotnet "$SIDECAR" run -f "$ROOT/dapr.yaml" --app-api-tokens --plain-app-logs &
     echo $! > "$RUNNER_PID"
     wait "$(cat "$RUNNER_PID")"
     ;;

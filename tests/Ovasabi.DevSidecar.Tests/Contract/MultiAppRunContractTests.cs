@@ -164,6 +164,35 @@ public sealed class MultiAppRunContractTests
     }
 
     [Fact]
+    public async Task With_plain_app_logs_the_console_shows_an_apps_json_log_lines_as_plain_lines_and_the_log_file_keeps_the_json()
+    {
+        using var run = new RunFolder();
+        var app = $"logs-{Guid.NewGuid():N}"[..13];
+        run.AppDirectory(app);
+        var httpPort = FreePort.Next();
+        const string json = """{"EventId":14,"LogLevel":"Information","Category":"Microsoft.Hosting.Lifetime","Message":"Now listening on: http://127.0.0.1:5101","State":{}}""";
+        const string failure = """{"EventId":1,"LogLevel":"Error","Category":"Ovasabi.User.Grpc.UserGrpcService","Message":"boom","Exception":"System.InvalidOperationException: broken\n   at Somewhere()"}""";
+        File.WriteAllText(Path.Combine(run.Directory, app, "lines.txt"), $"{json}\n{failure}\nnot json at all\n");
+        run.Write($"""
+            version: 1
+            apps:
+              - appDirPath: ./{app}
+                daprHTTPPort: {httpPort}
+                command: ["sh", "-c", "cat lines.txt; sleep 600"]
+            """);
+        await using var runner = ManagedProcess.Start(SidecarProcess.Command(new SidecarLaunch("run-file", run.Directory), ["run", "-f", run.RunFile, "--plain-app-logs"]), logLines: 2000);
+
+        var log = await EventuallyAsync(() => run.Log(app, app, "app") is { } text && text.Contains("not json at all", StringComparison.Ordinal) ? text : null);
+        await runner.WaitUntilReadyAsync(_ => Task.FromResult(runner.Output.Contains("not json at all", StringComparison.Ordinal)), Patience, Cancel);
+
+        Assert.Contains($"== APP - {app} == info Lifetime: Now listening on: http://127.0.0.1:5101", runner.Output, StringComparison.Ordinal);
+        Assert.Contains($"== APP - {app} == fail UserGrpcService: boom — System.InvalidOperationException: broken", runner.Output, StringComparison.Ordinal);
+        Assert.Contains($"== APP - {app} == not json at all", runner.Output, StringComparison.Ordinal);
+        Assert.Contains(json, log, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"LogLevel\"", runner.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_run_file_app_without_a_command_gets_its_sidecar_only_as_with_the_Dapr_CLI()
     {
         using var run = new RunFolder();

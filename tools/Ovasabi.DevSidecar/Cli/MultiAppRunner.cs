@@ -12,7 +12,8 @@ namespace Ovasabi.DevSidecar.Cli;
 /// Give each app with a command, and its sidecar, an APP_API_TOKEN of their own, new for this run (an option of ours:
 /// the Dapr CLI passes its own environment to every daprd, so with it all apps share one exported token).
 /// </param>
-public sealed class MultiAppRunner(IReadOnlyList<RunApp> apps, TextWriter console, bool appApiTokens = false)
+/// <param name="plainAppLogs">Show the apps' JSON log lines on the console as plain lines (<see cref="PlainLogLine"/>); files keep them as written.</param>
+public sealed class MultiAppRunner(IReadOnlyList<RunApp> apps, TextWriter console, bool appApiTokens = false, bool plainAppLogs = false)
 {
     private readonly List<(RunApp App, SidecarHost Sidecar, SidecarLogging Logging)> _sidecars = [];
     private readonly List<(RunApp App, Process Process, StreamWriter? Log)> _processes = [];
@@ -144,7 +145,7 @@ public sealed class MultiAppRunner(IReadOnlyList<RunApp> apps, TextWriter consol
             log?.WriteLine(line);
             if (toConsole)
             {
-                console.WriteLine($"== APP - {appId} == {line}");
+                console.WriteLine($"== APP - {appId} == {(plainAppLogs ? PlainLogLine.Render(line) : line)}");
             }
         }
     }
