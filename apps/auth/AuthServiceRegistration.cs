@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Ovasabi.Auth.Domain;
 using Ovasabi.Auth.Events;
+using Ovasabi.Contracts;
 using Ovasabi.ServiceDefaults.Events;
 using Ovasabi.ServiceDefaults.Hosting;
 using Ovasabi.ServiceDefaults.Security;
@@ -26,9 +27,9 @@ public static class AuthServiceRegistration
         services.AddSingleton<SignInGuard>();
         services.AddScoped<Sessions>();
         services.AddServiceClient<UserService.UserServiceClient>(options.UserAppId);
-        services.AddEventHandler<UserSuspended, UserLifecycleHandlers>("user.user.suspended");
-        services.AddEventHandler<UserDeleted, UserLifecycleHandlers>("user.user.deleted");
-        services.AddEventHandler<PasswordChanged, UserLifecycleHandlers>("user.password.changed");
+        services.AddEventHandler<UserSuspended, UserLifecycleHandlers>(TopicName.Of(UserTopic.UserSuspended));
+        services.AddEventHandler<UserDeleted, UserLifecycleHandlers>(TopicName.Of(UserTopic.UserDeleted));
+        services.AddEventHandler<PasswordChanged, UserLifecycleHandlers>(TopicName.Of(UserTopic.PasswordChanged));
         return services;
     }
 

@@ -1,3 +1,4 @@
+using Ovasabi.Contracts;
 using Ovasabi.Finance.Domain;
 using Ovasabi.Finance.Events;
 using Ovasabi.ServiceDefaults.Events;
@@ -25,8 +26,8 @@ public static class FinanceServiceRegistration
         services.AddSingleton<UserDirectory>();
         services.AddSingleton(TimeProvider.System);
         services.AddServiceClient<UserService.UserServiceClient>(options.UserAppId);
-        services.AddEventHandler<UserSuspended, UserLifecycleHandlers>("user.user.suspended");
-        services.AddEventHandler<UserDeleted, UserLifecycleHandlers>("user.user.deleted");
+        services.AddEventHandler<UserSuspended, UserLifecycleHandlers>(TopicName.Of(UserTopic.UserSuspended));
+        services.AddEventHandler<UserDeleted, UserLifecycleHandlers>(TopicName.Of(UserTopic.UserDeleted));
         return services;
     }
 }

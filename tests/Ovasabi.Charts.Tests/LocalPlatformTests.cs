@@ -64,12 +64,13 @@ public sealed class LocalPlatformTests
     }
 
     [Fact]
-    public async Task The_chart_enables_exactly_the_apps_the_local_platform_runs()
+    public async Task The_chart_and_the_access_table_have_exactly_the_apps_the_local_platform_runs()
     {
         var chart = await Helm.V4.RenderAsync(null);
+        var local = DaprYaml["apps"]!.AsArray().Where(a => a!["command"] is not null).Select(a => (string)a!["appID"]!).Order(StringComparer.Ordinal).ToList();
 
-        Assert.Equal(DaprYaml["apps"]!.AsArray().Where(a => a!["command"] is not null).Select(a => (string)a!["appID"]!).Order(StringComparer.Ordinal),
-            chart.Deployments.Select(d => d.Name()).Order(StringComparer.Ordinal));
+        Assert.Equal(local, chart.Deployments.Select(d => d.Name()).Order(StringComparer.Ordinal));
+        Assert.Equal(local, AccessTable.AppIds.Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -1,10 +1,13 @@
+using Ovasabi.Auth.V1.Events;
+using Ovasabi.Contracts;
+
 namespace Ovasabi.Auth.Events;
 
-/// <summary>The topics this service publishes (<c>&lt;service&gt;.&lt;entity&gt;.&lt;event&gt;</c>); payloads are in events.proto.</summary>
+/// <summary>The topics this service publishes, as its events.proto names them (AuthTopic); payloads are in events.proto.</summary>
 public static class AuthTopics
 {
-    public const string LoginSucceeded = "auth.login.succeeded";
-    public const string LoginFailed = "auth.login.failed";
-    public const string SessionRevoked = "auth.session.revoked";
-    public const string TokenReuseDetected = "auth.token.reuse_detected";
+    public static readonly string LoginSucceeded = TopicName.Of(AuthTopic.LoginSucceeded);
+    public static readonly string LoginFailed = TopicName.Of(AuthTopic.LoginFailed);
+    public static readonly string SessionRevoked = TopicName.Of(AuthTopic.SessionRevoked);
+    public static readonly string TokenReuseDetected = TopicName.Of(AuthTopic.TokenReuseDetected);
 }

@@ -1,14 +1,17 @@
+using Ovasabi.Contracts;
+using Ovasabi.User.V1.Events;
+
 namespace Ovasabi.User.Events;
 
-/// <summary>The topics this service publishes (<c>&lt;service&gt;.&lt;entity&gt;.&lt;event&gt;</c>); payloads are in events.proto.</summary>
+/// <summary>The topics this service publishes, as its events.proto names them (UserTopic); payloads are in events.proto.</summary>
 public static class UserTopics
 {
-    public const string Created = "user.user.created";
-    public const string Updated = "user.user.updated";
-    public const string Suspended = "user.user.suspended";
-    public const string Deleted = "user.user.deleted";
-    public const string RoleAssigned = "user.role.assigned";
-    public const string RoleRemoved = "user.role.removed";
-    public const string PreferencesUpdated = "user.preferences.updated";
-    public const string PasswordChanged = "user.password.changed";
+    public static readonly string Created = TopicName.Of(UserTopic.UserCreated);
+    public static readonly string Updated = TopicName.Of(UserTopic.UserUpdated);
+    public static readonly string Suspended = TopicName.Of(UserTopic.UserSuspended);
+    public static readonly string Deleted = TopicName.Of(UserTopic.UserDeleted);
+    public static readonly string RoleAssigned = TopicName.Of(UserTopic.RoleAssigned);
+    public static readonly string RoleRemoved = TopicName.Of(UserTopic.RoleRemoved);
+    public static readonly string PreferencesUpdated = TopicName.Of(UserTopic.PreferencesUpdated);
+    public static readonly string PasswordChanged = TopicName.Of(UserTopic.PasswordChanged);
 }

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using Grpc.Core;
 using Ovasabi.Auth.Tests.Platform;
 using Ovasabi.Auth.V1.Events;
+using Ovasabi.Contracts;
 using static Ovasabi.Testing.Rpc;
 
 namespace Ovasabi.Auth.Tests.Tests;
@@ -54,7 +55,7 @@ public sealed class LoginTests(AuthPlatform platform)
 
         var self = await platform.GetSelf(tokens.AccessToken, user.UserId);
         Assert.Equal(user.Username, self.Username);
-        var announced = await platform.EventAsync<LoginSucceeded>("auth.login.succeeded", e => e.SessionId == tokens.SessionId);
+        var announced = await platform.EventAsync<LoginSucceeded>(TopicName.Of(AuthTopic.LoginSucceeded), e => e.SessionId == tokens.SessionId);
         Assert.Equal(user.UserId, announced.UserId);
         Assert.Equal(address, announced.ClientAddress);
     }
@@ -91,11 +92,11 @@ public sealed class LoginTests(AuthPlatform platform)
             Assert.Equal(Reason(wrongPassword), Reason(other));
         }
         Assert.Equal("INVALID_CREDENTIALS", Reason(wrongPassword));
-        var wrongEvent = await platform.EventAsync<LoginFailed>("auth.login.failed", e => e.Login == user.Username);
+        var wrongEvent = await platform.EventAsync<LoginFailed>(TopicName.Of(AuthTopic.LoginFailed), e => e.Login == user.Username);
         Assert.Equal(("invalid_credentials", user.UserId), (wrongEvent.Reason, wrongEvent.UserId));
-        var unknownEvent = await platform.EventAsync<LoginFailed>("auth.login.failed", e => e.Login == unknown);
+        var unknownEvent = await platform.EventAsync<LoginFailed>(TopicName.Of(AuthTopic.LoginFailed), e => e.Login == unknown);
         Assert.Equal(("invalid_credentials", ""), (unknownEvent.Reason, unknownEvent.UserId));
-        var lockedEvent = await platform.EventAsync<LoginFailed>("auth.login.failed", e => e.Login == locked.Username && e.Reason == "locked");
+        var lockedEvent = await platform.EventAsync<LoginFailed>(TopicName.Of(AuthTopic.LoginFailed), e => e.Login == locked.Username && e.Reason == "locked");
         Assert.Equal(locked.UserId, lockedEvent.UserId);
     }
 }

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Ovasabi.Auth.Tests.Platform;
 using Ovasabi.Auth.V1;
 using Ovasabi.Auth.V1.Events;
+using Ovasabi.Contracts;
 using static Ovasabi.Testing.Rpc;
 
 namespace Ovasabi.Auth.Tests.Tests;
@@ -47,9 +48,9 @@ public sealed class RefreshTests(AuthPlatform platform)
         var (auth, users) = await platform.RejectedEverywhereAsync(third.AccessToken, user.Id);
         Assert.Equal("SESSION_ENDED", Reason(auth));
         Assert.Equal("SESSION_ENDED", Reason(users));
-        var reuse = await platform.EventAsync<TokenReuseDetected>("auth.token.reuse_detected", e => e.SessionId == user.Tokens.SessionId);
+        var reuse = await platform.EventAsync<TokenReuseDetected>(TopicName.Of(AuthTopic.TokenReuseDetected), e => e.SessionId == user.Tokens.SessionId);
         Assert.Equal(user.Id, reuse.UserId);
-        var revoked = await platform.EventAsync<SessionRevoked>("auth.session.revoked", e => e.SessionId == user.Tokens.SessionId);
+        var revoked = await platform.EventAsync<SessionRevoked>(TopicName.Of(AuthTopic.SessionRevoked), e => e.SessionId == user.Tokens.SessionId);
         Assert.Equal(("token_reuse", user.Id), (revoked.Reason, revoked.UserId));
     }
 

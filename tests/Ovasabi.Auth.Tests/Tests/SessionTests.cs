@@ -3,6 +3,7 @@ using Grpc.Core;
 using Ovasabi.Auth.Tests.Platform;
 using Ovasabi.Auth.V1;
 using Ovasabi.Auth.V1.Events;
+using Ovasabi.Contracts;
 using Ovasabi.Testing.Platform;
 using static Ovasabi.Testing.Rpc;
 
@@ -30,7 +31,7 @@ public sealed class SessionTests(AuthPlatform platform)
         Assert.Equal(("SESSION_ENDED", "SESSION_ENDED"), (Reason(auth), Reason(users)));
         await FailsAsync(StatusCode.Unauthenticated, () => platform.AuthClient().RefreshAsync(new RefreshRequest { RefreshToken = user.Tokens.RefreshToken }, cancellationToken: Cancel));
         await platform.GetSelf(other.AccessToken, user.Id);
-        var revoked = await platform.EventAsync<SessionRevoked>("auth.session.revoked", e => e.SessionId == user.Tokens.SessionId);
+        var revoked = await platform.EventAsync<SessionRevoked>(TopicName.Of(AuthTopic.SessionRevoked), e => e.SessionId == user.Tokens.SessionId);
         Assert.Equal(("logout", user.Id), (revoked.Reason, revoked.UserId));
     }
 
@@ -61,7 +62,7 @@ public sealed class SessionTests(AuthPlatform platform)
         await platform.RejectedEverywhereAsync(user.AccessToken, user.Id);
         await platform.GetSelf(other.AccessToken, user.Id);
         Assert.Equal(other.SessionId, Assert.Single((await platform.ListOwnSessions(other.AccessToken)).Sessions).SessionId);
-        var revoked = await platform.EventAsync<SessionRevoked>("auth.session.revoked", e => e.SessionId == user.Tokens.SessionId);
+        var revoked = await platform.EventAsync<SessionRevoked>(TopicName.Of(AuthTopic.SessionRevoked), e => e.SessionId == user.Tokens.SessionId);
         Assert.Equal("revoked", revoked.Reason);
     }
 
@@ -106,7 +107,7 @@ public sealed class SessionTests(AuthPlatform platform)
             }
         }, ended => ended, what: "the other session to end");
         await platform.GetSelf(here.AccessToken, user.UserId);
-        var revoked = await platform.EventAsync<SessionRevoked>("auth.session.revoked", e => e.UserId == user.UserId);
+        var revoked = await platform.EventAsync<SessionRevoked>(TopicName.Of(AuthTopic.SessionRevoked), e => e.UserId == user.UserId);
         Assert.Equal("password_changed", revoked.Reason);
         Assert.Single((await platform.ListOwnSessions(here.AccessToken)).Sessions);
     }

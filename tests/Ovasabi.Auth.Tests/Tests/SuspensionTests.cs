@@ -2,6 +2,7 @@ using Grpc.Core;
 using Ovasabi.Auth.Tests.Platform;
 using Ovasabi.Auth.V1;
 using Ovasabi.Auth.V1.Events;
+using Ovasabi.Contracts;
 using Ovasabi.User.V1;
 using static Ovasabi.Testing.Rpc;
 
@@ -26,12 +27,12 @@ public sealed class SuspensionTests(AuthPlatform platform)
         await platform.RejectedEverywhereAsync(user.AccessToken, user.Id);
         await platform.RejectedEverywhereAsync(other.AccessToken, user.Id);
         await FailsAsync(StatusCode.Unauthenticated, () => platform.AuthClient().RefreshAsync(new RefreshRequest { RefreshToken = other.RefreshToken }, cancellationToken: Cancel));
-        var revoked = await platform.EventAsync<SessionRevoked>("auth.session.revoked", e => e.SessionId == other.SessionId);
+        var revoked = await platform.EventAsync<SessionRevoked>(TopicName.Of(AuthTopic.SessionRevoked), e => e.SessionId == other.SessionId);
         Assert.Equal("user_suspended", revoked.Reason);
 
         var login = await FailsAsync(StatusCode.FailedPrecondition, () => platform.Login(user.User.Username, user.Password));
         Assert.Equal("ACCOUNT_SUSPENDED", Reason(login));
-        var failed = await platform.EventAsync<LoginFailed>("auth.login.failed", e => e.Login == user.User.Username);
+        var failed = await platform.EventAsync<LoginFailed>(TopicName.Of(AuthTopic.LoginFailed), e => e.Login == user.User.Username);
         Assert.Equal(("suspended", user.Id), (failed.Reason, failed.UserId));
     }
 

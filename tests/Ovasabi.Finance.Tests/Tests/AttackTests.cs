@@ -3,8 +3,10 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Ovasabi.Common.V1;
+using Ovasabi.Contracts;
 using Ovasabi.Finance.V1;
 using Ovasabi.Testing.Sidecars;
+using Ovasabi.User.V1.Events;
 using static Ovasabi.Testing.Rpc;
 
 namespace Ovasabi.Finance.Tests.Tests;
@@ -74,8 +76,8 @@ public sealed class AttackTests(SharedFinancePlatform platform)
         var victim = await platform.SignUpAsync();
         var forged = new TopicEventRequest
         {
-            Id = Guid.NewGuid().ToString(), Source = "user", Type = "user.user.deleted", SpecVersion = "1.0", DataContentType = "application/json",
-            Topic = "user.user.deleted", PubsubName = "pubsub", Data = ByteString.CopyFromUtf8($$"""{"userId": "{{victim.Id}}"}"""),
+            Id = Guid.NewGuid().ToString(), Source = "user", Type = TopicName.Of(UserTopic.UserDeleted), SpecVersion = "1.0", DataContentType = "application/json",
+            Topic = TopicName.Of(UserTopic.UserDeleted), PubsubName = "pubsub", Data = ByteString.CopyFromUtf8($$"""{"userId": "{{victim.Id}}"}"""),
         };
 
         // Through the gateway's and the user app's sidecars by gRPC proxying (access control denies AppCallback to every caller).

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
 using Ovasabi.Common.V1;
+using Ovasabi.Contracts;
 using Ovasabi.Finance.V1;
+using Ovasabi.Finance.V1.Events;
 using static Ovasabi.Testing.Rpc;
 
 namespace Ovasabi.Finance.Tests.Tests;
@@ -80,7 +82,7 @@ public sealed class ConcurrencyTests(SharedFinancePlatform platform)
     }
 
     private List<(string TransactionId, string EventId)> TransferEvents(HashSet<string> ids) =>
-        [.. platform.Subscriber.All.Where(r => r.Kind == "event" && r.Event.Topic == "finance.transfer.completed")
+        [.. platform.Subscriber.All.Where(r => r.Kind == "event" && r.Event.Topic == TopicName.Of(FinanceTopic.TransferCompleted))
             .Select(r => (Finance.V1.Events.MovementCompleted.Parser.ParseJson(r.Event.Data.ToStringUtf8()).TransactionId, r.Event.Id))
             .Where(e => ids.Contains(e.TransactionId))];
 }

@@ -1,6 +1,10 @@
+using Ovasabi.Auth.V1.Events;
+using Ovasabi.Contracts;
+using Ovasabi.Finance.V1.Events;
 using Ovasabi.Testing;
 using Ovasabi.Testing.Platform;
 using Ovasabi.Testing.Sidecars;
+using Ovasabi.User.V1.Events;
 using static Ovasabi.Testing.Rpc;
 
 namespace Ovasabi.Finance.Tests.Tests;
@@ -53,7 +57,7 @@ public sealed class DemoTests(SharedFinancePlatform platform)
         HasLine(lines, "✓ events published", "7,");
         // One line per event: the service's app ID, the topic, and the payload with the scenario's IDs named.
         int Events(string topic) => lines.Count(l => l.Contains($" {topic} ", StringComparison.Ordinal));
-        Assert.Equal((2, 3, 1, 1), (Events("user.user.created"), Events("auth.login.succeeded"), Events("finance.deposit.completed"), Events("finance.transfer.completed")));
+        Assert.Equal((2, 3, 1, 1), (Events(TopicName.Of(UserTopic.UserCreated)), Events(TopicName.Of(AuthTopic.LoginSucceeded)), Events(TopicName.Of(FinanceTopic.DepositCompleted)), Events(TopicName.Of(FinanceTopic.TransferCompleted))));
         Assert.Contains(lines, l => l.Contains(" finance.transfer.completed ", StringComparison.Ordinal) && l.Contains("\"counterpartyUserId\": \"B\"", StringComparison.Ordinal));
         HasLine(lines, "    deposit   by user:admin", "A 0.00 EUR → 100.00 EUR");
         HasLine(lines, "    transfer  by user:A", "A 100.00 EUR → 75.00 EUR, B 0.00 EUR → 25.00 EUR");

@@ -1,6 +1,8 @@
 using Grpc.Core;
 using Ovasabi.Common.V1;
+using Ovasabi.Contracts;
 using Ovasabi.Finance.V1;
+using Ovasabi.Finance.V1.Events;
 using static Ovasabi.Testing.Rpc;
 
 namespace Ovasabi.Finance.Tests.Tests;
@@ -107,7 +109,7 @@ public sealed class IdempotencyTests(SharedFinancePlatform platform)
         Assert.Equal((6_00L, 4_00L), (await AvailableAsync(from), await AvailableAsync(to)));
         Assert.Equal(1, await TransactionsWithKeyAsync(request.IdempotencyKey));
         bool IsItsEvent(Ovasabi.Testing.Sidecars.Received r) =>
-            r.Kind == "event" && r.Event.Topic == "finance.transfer.completed" && r.Event.Data.ToStringUtf8().Contains(answers[0].TransactionId, StringComparison.Ordinal);
+            r.Kind == "event" && r.Event.Topic == TopicName.Of(FinanceTopic.TransferCompleted) && r.Event.Data.ToStringUtf8().Contains(answers[0].TransactionId, StringComparison.Ordinal);
         await platform.Subscriber.WaitForAsync(IsItsEvent, timeout: EventTimeout);
         Assert.Single((await platform.Subscriber.SettleAsync(IsItsEvent, Settle)).Select(r => r.Event.Id).Distinct());
     }

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Ovasabi.Common.V1;
+using Ovasabi.Contracts;
 using Ovasabi.Finance.V1;
 using Ovasabi.Finance.V1.Events;
 using Ovasabi.Testing.Platform;
@@ -47,7 +48,7 @@ public sealed class MovementTests(SharedFinancePlatform platform)
         Assert.Equal((TransactionType.Deposit, TransactionStatus.Completed, user, "top-up"), (deposit.Type, deposit.Status, deposit.UserId, deposit.Description));
         Assert.Equal(new Money { CurrencyCode = "EUR", MinorUnits = 1234, DecimalAmount = "12.34" }, deposit.Amount);
         Assert.Equal((1234L, 0L), await BalanceAsync(user));
-        var announced = await EventAsync("finance.deposit.completed", deposit.TransactionId);
+        var announced = await EventAsync(TopicName.Of(FinanceTopic.DepositCompleted), deposit.TransactionId);
         Assert.Equal((user, 1234L), (announced.UserId, announced.Amount.MinorUnits));
     }
 
@@ -75,7 +76,7 @@ public sealed class MovementTests(SharedFinancePlatform platform)
 
         Assert.Equal(TransactionType.Withdrawal, withdrawal.Type);
         Assert.Equal((6_00L, 0L), await BalanceAsync(user));
-        await EventAsync("finance.withdrawal.completed", withdrawal.TransactionId);
+        await EventAsync(TopicName.Of(FinanceTopic.WithdrawalCompleted), withdrawal.TransactionId);
     }
 
     [Fact]
@@ -101,7 +102,7 @@ public sealed class MovementTests(SharedFinancePlatform platform)
         Assert.Equal((TransactionType.Transfer, from, to), (transfer.Type, transfer.UserId, transfer.CounterpartyUserId));
         Assert.Equal((12_50L, 0L), await BalanceAsync(from));
         Assert.Equal((7_50L, 0L), await BalanceAsync(to));
-        var announced = await EventAsync("finance.transfer.completed", transfer.TransactionId);
+        var announced = await EventAsync(TopicName.Of(FinanceTopic.TransferCompleted), transfer.TransactionId);
         Assert.Equal((from, to, 750L), (announced.UserId, announced.CounterpartyUserId, announced.Amount.MinorUnits));
     }
 
@@ -127,14 +128,14 @@ public sealed class MovementTests(SharedFinancePlatform platform)
 
         var hold = await Finance.HoldAsync(new HoldRequest { IdempotencyKey = Key(), UserId = user, Amount = Eur(3_00), Description = "quote 42" }, cancellationToken: Cancel);
         Assert.Equal((7_00L, 3_00L), await BalanceAsync(user));
-        await EventAsync("finance.hold.placed", hold.TransactionId);
+        await EventAsync(TopicName.Of(FinanceTopic.HoldPlaced), hold.TransactionId);
 
         var release = await Finance.ReleaseAsync(new ReleaseRequest { IdempotencyKey = Key(), HoldTransactionId = hold.TransactionId }, cancellationToken: Cancel);
 
         Assert.Equal((TransactionType.Release, hold.TransactionId), (release.Type, release.RelatedTransactionId));
         Assert.Equal((10_00L, 0L), await BalanceAsync(user));
         Assert.Equal(TransactionStatus.Settled, (await Finance.GetTransactionAsync(new GetTransactionRequest { TransactionId = hold.TransactionId }, cancellationToken: Cancel)).Status);
-        await EventAsync("finance.hold.released", release.TransactionId);
+        await EventAsync(TopicName.Of(FinanceTopic.HoldReleased), release.TransactionId);
         var again = await FailsAsync(StatusCode.FailedPrecondition, () => Finance.ReleaseAsync(new ReleaseRequest { IdempotencyKey = Key(), HoldTransactionId = hold.TransactionId }, cancellationToken: Cancel));
         Assert.Equal("HOLD_SETTLED", Reason(again));
         await FailsAsync(StatusCode.FailedPrecondition, () => Finance.CaptureAsync(new CaptureRequest { IdempotencyKey = Key(), HoldTransactionId = hold.TransactionId }, cancellationToken: Cancel));
@@ -152,7 +153,7 @@ public sealed class MovementTests(SharedFinancePlatform platform)
 
         Assert.Equal((TransactionType.Capture, 400L), (capture.Type, capture.Amount.MinorUnits));
         Assert.Equal((6_00L, 0L), await BalanceAsync(user));
-        await EventAsync("finance.hold.captured", capture.TransactionId);
+        await EventAsync(TopicName.Of(FinanceTopic.HoldCaptured), capture.TransactionId);
         await FailsAsync(StatusCode.FailedPrecondition, () => Finance.CaptureAsync(new CaptureRequest { IdempotencyKey = Key(), HoldTransactionId = hold.TransactionId }, cancellationToken: Cancel));
         await FailsAsync(StatusCode.FailedPrecondition, () => Finance.ReleaseAsync(new ReleaseRequest { IdempotencyKey = Key(), HoldTransactionId = hold.TransactionId }, cancellationToken: Cancel));
     }
@@ -192,7 +193,7 @@ public sealed class MovementTests(SharedFinancePlatform platform)
         Assert.Equal((10_00L, 0L), await BalanceAsync(from));
         Assert.Equal((0L, 0L), await BalanceAsync(to));
         Assert.Equal(TransactionStatus.Reversed, (await Finance.GetTransactionAsync(new GetTransactionRequest { TransactionId = transfer.TransactionId }, cancellationToken: Cancel)).Status);
-        await EventAsync("finance.transaction.reversed", reversal.TransactionId);
+        await EventAsync(TopicName.Of(FinanceTopic.TransactionReversed), reversal.TransactionId);
         var again = await FailsAsync(StatusCode.FailedPrecondition, () => admin.ReverseAsync(new ReverseRequest { IdempotencyKey = Key(), TransactionId = transfer.TransactionId }, cancellationToken: Cancel));
         Assert.Equal("ALREADY_REVERSED", Reason(again));
     }
@@ -251,9 +252,9 @@ public sealed class MovementTests(SharedFinancePlatform platform)
         await Finance.WithdrawAsync(new WithdrawRequest { IdempotencyKey = Key(), UserId = user, Amount = Eur(6_00) }, cancellationToken: Cancel);
         await Finance.WithdrawAsync(new WithdrawRequest { IdempotencyKey = Key(), UserId = user, Amount = Eur(1_00) }, cancellationToken: Cancel);
 
-        var low = await platform.Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Topic == "finance.balance.low" && r.Event.Data.ToStringUtf8().Contains(user, StringComparison.Ordinal), timeout: EventTimeout);
+        var low = await platform.Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Topic == TopicName.Of(FinanceTopic.BalanceLow) && r.Event.Data.ToStringUtf8().Contains(user, StringComparison.Ordinal), timeout: EventTimeout);
         var payload = BalanceLow.Parser.ParseJson(low[0].Event.Data.ToStringUtf8());
         Assert.Equal(("9.00", "10.00"), (payload.Available.DecimalAmount, payload.Threshold.DecimalAmount));
-        Assert.Single(await platform.Subscriber.SettleAsync(r => r.Kind == "event" && r.Event.Topic == "finance.balance.low" && r.Event.Data.ToStringUtf8().Contains(user, StringComparison.Ordinal), Settle));
+        Assert.Single(await platform.Subscriber.SettleAsync(r => r.Kind == "event" && r.Event.Topic == TopicName.Of(FinanceTopic.BalanceLow) && r.Event.Data.ToStringUtf8().Contains(user, StringComparison.Ordinal), Settle));
     }
 }

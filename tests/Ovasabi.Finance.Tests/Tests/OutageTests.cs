@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Grpc.Core;
 using Ovasabi.Common.V1;
+using Ovasabi.Contracts;
 using Ovasabi.Finance.V1;
+using Ovasabi.Finance.V1.Events;
 using Ovasabi.Testing;
 using Ovasabi.Testing.Platform;
 using static Ovasabi.Testing.Rpc;
@@ -117,7 +119,7 @@ public sealed class OutageTests(OutagePlatform platform) : IClassFixture<OutageP
         // This Redis keeps nothing across a restart (a real one persists), so the administrator signs in again.
         await platform.SignInAdminAsync();
 
-        await platform.Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Topic == "finance.transfer.completed" && r.Event.Data.ToStringUtf8().Contains(transfer.TransactionId, StringComparison.Ordinal), timeout: EventTimeout);
+        await platform.Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Topic == TopicName.Of(FinanceTopic.TransferCompleted) && r.Event.Data.ToStringUtf8().Contains(transfer.TransactionId, StringComparison.Ordinal), timeout: EventTimeout);
         Assert.Equal(6_00, (await platform.FinanceAsAdmin().GetBalanceAsync(new GetBalanceRequest { UserId = from, CurrencyCode = "EUR" }, cancellationToken: Cancel)).Available.MinorUnits);
         await EventuallyAsync(() => platform.FinanceScalarAsync<long>("SELECT count(*) FROM service_event WHERE published_at IS NULL"), n => n == 0, what: "unpublished outbox rows");
     }

@@ -1,7 +1,9 @@
 using Grpc.Core;
 using Npgsql;
 using Ovasabi.Common.V1;
+using Ovasabi.Contracts;
 using Ovasabi.Finance.V1;
+using Ovasabi.Finance.V1.Events;
 using Ovasabi.Testing.Sidecars;
 
 namespace Ovasabi.Testing.Platform;
@@ -13,11 +15,7 @@ namespace Ovasabi.Testing.Platform;
 /// </summary>
 public class FinancePlatform(PostgresServer postgres, RedisServer redis, bool ownsServers = false) : IdentityPlatform(postgres, redis, ownsServers)
 {
-    public static readonly string[] FinanceTopics =
-    [
-        "finance.deposit.completed", "finance.withdrawal.completed", "finance.transfer.completed", "finance.hold.placed",
-        "finance.hold.released", "finance.hold.captured", "finance.transaction.reversed", "finance.balance.low",
-    ];
+    public static readonly IReadOnlyList<string> FinanceTopics = TopicName.All<FinanceTopic>();
 
     public string FinanceAppId => "finance";
 

@@ -4,8 +4,11 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Ovasabi.Auth.V1;
+using Ovasabi.Auth.V1.Events;
+using Ovasabi.Contracts;
 using Ovasabi.Testing.Sidecars;
 using Ovasabi.User.V1;
+using Ovasabi.User.V1.Events;
 
 namespace Ovasabi.Testing.Platform;
 
@@ -78,11 +81,8 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
     /// <summary>The apps this platform runs; every other app of the access table is only a sidecar, for calls made as that app.</summary>
     protected virtual IEnumerable<string> RunningApps => [UserAppId, AuthAppId];
 
-    public virtual IEnumerable<string> Topics =>
-    [
-        "user.user.created", "user.user.updated", "user.user.suspended", "user.user.deleted", "user.role.assigned", "user.role.removed",
-        "user.preferences.updated", "auth.login.succeeded", "auth.login.failed", "auth.session.revoked", "auth.token.reuse_detected",
-    ];
+    /// <summary>Every topic of the user and auth services (the subscriber receives them all).</summary>
+    public virtual IEnumerable<string> Topics => [.. TopicName.All<UserTopic>(), .. TopicName.All<AuthTopic>()];
 
     /// <summary>The user app's environment beyond its ports: rate limits out of the way; override to add or change settings.</summary>
     protected virtual Dictionary<string, string?> UserSettings() => new()

@@ -1,7 +1,9 @@
 using Grpc.Core;
+using Ovasabi.Contracts;
 using Ovasabi.Testing;
 using Ovasabi.Testing.Sidecars;
 using Ovasabi.User.V1;
+using Ovasabi.User.V1.Events;
 using static Ovasabi.Testing.Rpc;
 
 namespace Ovasabi.User.Tests.Service;
@@ -66,7 +68,7 @@ public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClas
         Assert.Equal(["admin", "user"], login.Roles);
         // Created, then given the role: the events CreateUser and AssignRole write.
         var rows = await platform.OutboxRowsAsync(admin.UserId);
-        Assert.Equal(["user.user.created", "user.role.assigned"], rows.Select(r => r.Topic));
+        Assert.Equal([TopicName.Of(UserTopic.UserCreated), TopicName.Of(UserTopic.RoleAssigned)], rows.Select(r => r.Topic));
         Assert.Contains("\"role\": \"admin\"", rows[1].Payload, StringComparison.Ordinal);
         Assert.DoesNotContain(BootstrapAdminPlatform.Password, platform.App.Output, StringComparison.Ordinal);
     }
@@ -106,7 +108,7 @@ public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClas
         Assert.NotEqual(0, code);
         Assert.Contains($"(User:BootstrapAdmin:{key}) belongs to an account the bootstrap did not create, which is never made an administrator", output, StringComparison.Ordinal);
         Assert.Equal(["user"], (await Users.ListUserRolesAsync(new ListUserRolesRequest { UserId = squatter.UserId }, cancellationToken: Cancel)).Roles);
-        Assert.Equal(["user.user.created"], (await platform.OutboxRowsAsync(squatter.UserId)).Select(r => r.Topic));
+        Assert.Equal([TopicName.Of(UserTopic.UserCreated)], (await platform.OutboxRowsAsync(squatter.UserId)).Select(r => r.Topic));
     }
 
     [Fact]
@@ -170,7 +172,7 @@ public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClas
 
         var admin = await Users.GetUserAsync(new GetUserRequest { Username = username }, cancellationToken: Cancel);
         Assert.Equal(["admin", "user"], admin.Roles);
-        Assert.Equal(["user.user.created", "user.role.assigned"], (await platform.OutboxRowsAsync(admin.UserId)).Select(r => r.Topic));
+        Assert.Equal([TopicName.Of(UserTopic.UserCreated), TopicName.Of(UserTopic.RoleAssigned)], (await platform.OutboxRowsAsync(admin.UserId)).Select(r => r.Topic));
     }
 
     [Theory]

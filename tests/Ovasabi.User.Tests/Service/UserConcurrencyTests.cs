@@ -1,5 +1,6 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Ovasabi.Contracts;
 using Ovasabi.User.V1;
 using Ovasabi.User.V1.Events;
 using static Ovasabi.Testing.Rpc;
@@ -57,11 +58,11 @@ public sealed class UserConcurrencyTests(SharedUserPlatform platform)
         Assert.Equal(winners[0].Name, stored.Profile.DisplayName);
         Assert.Equal(winners[0].User, stored);
         // Only the winner's change was announced.
-        var events = await platform.EventsAsync("user.user.updated", created.UserId, timeout: EventTimeout);
-        var settled = await platform.Subscriber.SettleAsync(r => r.Kind == "event" && r.Event.Topic == "user.user.updated" && r.Event.Data.ToStringUtf8().Contains(created.UserId, StringComparison.Ordinal), Settle);
+        var events = await platform.EventsAsync(TopicName.Of(UserTopic.UserUpdated), created.UserId, timeout: EventTimeout);
+        var settled = await platform.Subscriber.SettleAsync(r => r.Kind == "event" && r.Event.Topic == TopicName.Of(UserTopic.UserUpdated) && r.Event.Data.ToStringUtf8().Contains(created.UserId, StringComparison.Ordinal), Settle);
         Assert.Single(settled);
         Assert.Equal(2, UserUpdated.Parser.ParseJson(events[0].Event.Data.ToStringUtf8()).Version);
-        Assert.Single(await platform.OutboxRowsAsync(created.UserId), r => r.Topic == "user.user.updated");
+        Assert.Single(await platform.OutboxRowsAsync(created.UserId), r => r.Topic == TopicName.Of(UserTopic.UserUpdated));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Dapr.AppCallback.Autogen.Grpc.v1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Ovasabi.Contracts;
 using Ovasabi.User.V1;
 using Ovasabi.User.V1.Events;
 using static Ovasabi.Testing.Rpc;
@@ -16,13 +17,14 @@ public sealed class UserEventTests(SharedUserPlatform platform)
 {
     private static readonly Dictionary<string, MessageParser> Payloads = new()
     {
-        ["user.user.created"] = UserCreated.Parser,
-        ["user.user.updated"] = UserUpdated.Parser,
-        ["user.user.suspended"] = UserSuspended.Parser,
-        ["user.user.deleted"] = UserDeleted.Parser,
-        ["user.role.assigned"] = RoleAssigned.Parser,
-        ["user.role.removed"] = RoleRemoved.Parser,
-        ["user.preferences.updated"] = PreferencesUpdated.Parser,
+        [TopicName.Of(UserTopic.UserCreated)] = UserCreated.Parser,
+        [TopicName.Of(UserTopic.UserUpdated)] = UserUpdated.Parser,
+        [TopicName.Of(UserTopic.UserSuspended)] = UserSuspended.Parser,
+        [TopicName.Of(UserTopic.UserDeleted)] = UserDeleted.Parser,
+        [TopicName.Of(UserTopic.RoleAssigned)] = RoleAssigned.Parser,
+        [TopicName.Of(UserTopic.RoleRemoved)] = RoleRemoved.Parser,
+        [TopicName.Of(UserTopic.PreferencesUpdated)] = PreferencesUpdated.Parser,
+        [TopicName.Of(UserTopic.PasswordChanged)] = PasswordChanged.Parser,
     };
 
     private UserService.UserServiceClient Users => platform.Users;
@@ -35,13 +37,13 @@ public sealed class UserEventTests(SharedUserPlatform platform)
         var before = DateTimeOffset.UtcNow.AddSeconds(-5);
         var created = await Users.CreateUserAsync(request, cancellationToken: Cancel);
 
-        var (payload, cloudEvent) = await SingleEventAsync<UserCreated>("user.user.created", created.UserId);
+        var (payload, cloudEvent) = await SingleEventAsync<UserCreated>(TopicName.Of(UserTopic.UserCreated), created.UserId);
 
         Assert.Equal(created.UserId, payload.UserId);
         Assert.Equal(created.Username, payload.Username);
         Assert.Equal(created.Email, payload.Email);
         Assert.InRange(payload.OccurredAt.ToDateTimeOffset(), before, DateTimeOffset.UtcNow.AddSeconds(5));
-        Assert.Equal("user.user.created", cloudEvent.Type);
+        Assert.Equal(TopicName.Of(UserTopic.UserCreated), cloudEvent.Type);
         Assert.Equal("pubsub", cloudEvent.PubsubName);
         Assert.Equal("application/json", cloudEvent.DataContentType);
     }
@@ -72,13 +74,13 @@ public sealed class UserEventTests(SharedUserPlatform platform)
         var received = (await platform.Subscriber.SettleAsync(r => r.Kind == "event" && About(r.Event, id), Settle)).Select(r => r.Event).ToList();
         T Single<T>(string topic) where T : IMessage<T>, new() =>
             new MessageParser<T>(() => new T()).ParseJson(Assert.Single(received, e => e.Topic == topic).Data.ToStringUtf8());
-        var updates = received.Where(e => e.Topic == "user.user.updated").Select(e => UserUpdated.Parser.ParseJson(e.Data.ToStringUtf8())).OrderBy(u => u.Version).ToList();
-        var suspended = Single<UserSuspended>("user.user.suspended");
-        var assigned = Single<RoleAssigned>("user.role.assigned");
-        var removed = Single<RoleRemoved>("user.role.removed");
-        var preferences = Single<PreferencesUpdated>("user.preferences.updated");
-        var deleted = Single<UserDeleted>("user.user.deleted");
-        Assert.Equal(id, Single<UserCreated>("user.user.created").UserId);
+        var updates = received.Where(e => e.Topic == TopicName.Of(UserTopic.UserUpdated)).Select(e => UserUpdated.Parser.ParseJson(e.Data.ToStringUtf8())).OrderBy(u => u.Version).ToList();
+        var suspended = Single<UserSuspended>(TopicName.Of(UserTopic.UserSuspended));
+        var assigned = Single<RoleAssigned>(TopicName.Of(UserTopic.RoleAssigned));
+        var removed = Single<RoleRemoved>(TopicName.Of(UserTopic.RoleRemoved));
+        var preferences = Single<PreferencesUpdated>(TopicName.Of(UserTopic.PreferencesUpdated));
+        var deleted = Single<UserDeleted>(TopicName.Of(UserTopic.UserDeleted));
+        Assert.Equal(id, Single<UserCreated>(TopicName.Of(UserTopic.UserCreated)).UserId);
 
         Assert.Equal(2, updates.Count);
         Assert.Equal([2L, 4L], updates.Select(u => u.Version));
@@ -101,7 +103,7 @@ public sealed class UserEventTests(SharedUserPlatform platform)
         const string newPassword = "a brand new passphrase";
 
         await Users.ChangePasswordAsync(new ChangePasswordRequest { UserId = created.UserId, CurrentPassword = request.Password, NewPassword = newPassword }, cancellationToken: Cancel);
-        var (payload, cloudEvent) = await SingleEventAsync<UserUpdated>("user.user.updated", created.UserId);
+        var (payload, cloudEvent) = await SingleEventAsync<UserUpdated>(TopicName.Of(UserTopic.UserUpdated), created.UserId);
 
         Assert.Equal(new[] { "password" }, payload.ChangedFields);
         Assert.Equal(2, payload.Version);
@@ -114,7 +116,7 @@ public sealed class UserEventTests(SharedUserPlatform platform)
     {
         var created = await Users.CreateUserAsync(UserPlatform.NewUser(), cancellationToken: Cancel);
         var id = created.UserId;
-        await SingleEventAsync<UserCreated>("user.user.created", id);
+        await SingleEventAsync<UserCreated>(TopicName.Of(UserTopic.UserCreated), id);
 
         await Users.GetUserAsync(new GetUserRequest { UserId = id }, cancellationToken: Cancel);
         await Users.ListUserRolesAsync(new ListUserRolesRequest { UserId = id }, cancellationToken: Cancel);
@@ -134,7 +136,7 @@ public sealed class UserEventTests(SharedUserPlatform platform)
         await FailsAsync(StatusCode.Unauthenticated, () => Users.ChangePasswordAsync(new ChangePasswordRequest { UserId = id, CurrentPassword = "wrong password!", NewPassword = "another long password" }, cancellationToken: Cancel));
 
         var settled = await platform.Subscriber.SettleAsync(r => r.Kind == "event" && r.Event.Data.ToStringUtf8().Contains(id, StringComparison.Ordinal), Settle);
-        Assert.Equal(["user.user.created"], settled.Select(r => r.Event.Topic));
+        Assert.Equal([TopicName.Of(UserTopic.UserCreated)], settled.Select(r => r.Event.Topic));
         await AssertEventsMatchOutboxAsync(id, expectedRows: 1);
     }
 
@@ -142,10 +144,10 @@ public sealed class UserEventTests(SharedUserPlatform platform)
     public async Task DeleteUser_hard_publishes_one_user_deleted_event_saying_the_data_was_erased()
     {
         var created = await Users.CreateUserAsync(UserPlatform.NewUser(), cancellationToken: Cancel);
-        await SingleEventAsync<UserCreated>("user.user.created", created.UserId);
+        await SingleEventAsync<UserCreated>(TopicName.Of(UserTopic.UserCreated), created.UserId);
 
         await Users.DeleteUserAsync(new DeleteUserRequest { UserId = created.UserId, HardDelete = true }, cancellationToken: Cancel);
-        var (payload, cloudEvent) = await SingleEventAsync<UserDeleted>("user.user.deleted", created.UserId);
+        var (payload, cloudEvent) = await SingleEventAsync<UserDeleted>(TopicName.Of(UserTopic.UserDeleted), created.UserId);
 
         Assert.True(payload.HardDelete);
         Assert.Equal(created.UserId, payload.UserId);
@@ -176,7 +178,9 @@ public sealed class UserEventTests(SharedUserPlatform platform)
         await Users.DeleteUserAsync(new DeleteUserRequest { UserId = upper, HardDelete = true }, cancellationToken: Cancel);
 
         // Matched ignoring case, so that events naming the user in another spelling are counted too.
-        var received = await platform.Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Data.ToStringUtf8().Contains(created.UserId, StringComparison.OrdinalIgnoreCase), 9, EventTimeout);
+        // Ten events: created, updated (bio, status, password), suspended, password changed, role assigned and removed,
+        // preferences, deleted.
+        var received = await platform.Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Data.ToStringUtf8().Contains(created.UserId, StringComparison.OrdinalIgnoreCase), 10, EventTimeout);
         Assert.All(received, r => Assert.Equal(created.UserId, UserIdOf(r.Event)));
     }
 
@@ -186,7 +190,7 @@ public sealed class UserEventTests(SharedUserPlatform platform)
         // Some traffic of its own, in case this test runs first.
         var created = await Users.CreateUserAsync(UserPlatform.NewUser(), cancellationToken: Cancel);
         await Users.AssignRoleAsync(new AssignRoleRequest { UserId = created.UserId, Role = "admin" }, cancellationToken: Cancel);
-        await platform.EventsAsync("user.role.assigned", created.UserId, timeout: EventTimeout);
+        await platform.EventsAsync(TopicName.Of(UserTopic.RoleAssigned), created.UserId, timeout: EventTimeout);
 
         var events = platform.AllEvents();
 

@@ -2,8 +2,10 @@ using System.Net;
 using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Ovasabi.Contracts;
 using Ovasabi.Testing;
 using Ovasabi.User.V1;
+using Ovasabi.User.V1.Events;
 using static Ovasabi.Testing.Rpc;
 
 namespace Ovasabi.User.Tests.Service;
@@ -121,7 +123,7 @@ public sealed class UserDatabaseOutageTests(OwnDatabasePlatform platform) : ICla
             }
         }, id => id == created.UserId, what: "GetUser after the outage");
         var again = await platform.Users.CreateUserAsync(UserPlatform.NewUser(), cancellationToken: Cancel);
-        await platform.EventsAsync("user.user.created", again.UserId, timeout: EventTimeout);
+        await platform.EventsAsync(TopicName.Of(UserTopic.UserCreated), again.UserId, timeout: EventTimeout);
     }
 
     private async Task<HttpStatusCode> ReadyAsync() => (await ReadinessAsync()).Status;

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Ovasabi.Contracts;
 using Ovasabi.Testing;
 using Ovasabi.User.V1;
 using Ovasabi.User.V1.Events;
@@ -40,7 +41,7 @@ public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<Out
     public async Task Changes_made_while_the_sidecar_is_down_are_published_exactly_once_when_a_sidecar_returns()
     {
         var existing = await platform.Users.CreateUserAsync(UserPlatform.NewUser(), cancellationToken: Cancel);
-        await platform.EventsAsync("user.user.created", existing.UserId, timeout: EventTimeout);
+        await platform.EventsAsync(TopicName.Of(UserTopic.UserCreated), existing.UserId, timeout: EventTimeout);
 
         await platform.Sidecar.StopAsync();
         V1.User created;
@@ -56,7 +57,7 @@ public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<Out
             }, cancellationToken: Cancel);
             await platform.DirectUsers.AssignRoleAsync(new AssignRoleRequest { UserId = existing.UserId, Role = "support" }, cancellationToken: Cancel);
 
-            var early = await platform.Subscriber.SettleAsync(r => r.Kind == "event" && (About(r.Event, created.UserId) || (About(r.Event, existing.UserId) && r.Event.Topic != "user.user.created")), Settle);
+            var early = await platform.Subscriber.SettleAsync(r => r.Kind == "event" && (About(r.Event, created.UserId) || (About(r.Event, existing.UserId) && r.Event.Topic != TopicName.Of(UserTopic.UserCreated))), Settle);
             Assert.Empty(early);
             Assert.All(await platform.OutboxRowsAsync(created.UserId), r => Assert.False(r.Published));
         }
@@ -65,11 +66,11 @@ public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<Out
             await platform.RestartSidecarAsync();
         }
 
-        await platform.EventsAsync("user.user.created", created.UserId, timeout: EventTimeout);
-        await platform.EventsAsync("user.user.updated", existing.UserId, timeout: EventTimeout);
-        await platform.EventsAsync("user.role.assigned", existing.UserId, timeout: EventTimeout);
-        await AssertPublishedOnceAsync(created.UserId, "user.user.created");
-        await AssertPublishedOnceAsync(existing.UserId, "user.user.created", "user.user.updated", "user.role.assigned");
+        await platform.EventsAsync(TopicName.Of(UserTopic.UserCreated), created.UserId, timeout: EventTimeout);
+        await platform.EventsAsync(TopicName.Of(UserTopic.UserUpdated), existing.UserId, timeout: EventTimeout);
+        await platform.EventsAsync(TopicName.Of(UserTopic.RoleAssigned), existing.UserId, timeout: EventTimeout);
+        await AssertPublishedOnceAsync(created.UserId, TopicName.Of(UserTopic.UserCreated));
+        await AssertPublishedOnceAsync(existing.UserId, TopicName.Of(UserTopic.UserCreated), TopicName.Of(UserTopic.UserUpdated), TopicName.Of(UserTopic.RoleAssigned));
     }
 
     [Fact]
@@ -118,12 +119,12 @@ public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<Out
             await platform.RestartSidecarAsync();
         }
 
-        var deleted = await platform.EventsAsync("user.user.deleted", created.UserId, timeout: EventTimeout);
+        var deleted = await platform.EventsAsync(TopicName.Of(UserTopic.UserDeleted), created.UserId, timeout: EventTimeout);
         Assert.True(UserDeleted.Parser.ParseJson(deleted[0].Event.Data.ToStringUtf8()).HardDelete);
         // Whatever else was queued is out by now: the outbox publishes oldest first.
         var settled = (await platform.Subscriber.SettleAsync(r => r.Kind == "event", Settle)).Select(r => $"{r.Event.Topic} {r.Event.Data.ToStringUtf8()}").ToList();
         Assert.DoesNotContain(settled, e => e.Contains("redacted", StringComparison.Ordinal));
-        Assert.Equal(["user.user.deleted"], settled.Where(e => e.Contains(created.UserId, StringComparison.Ordinal)).Select(e => e.Split(' ')[0]));
+        Assert.Equal([TopicName.Of(UserTopic.UserDeleted)], settled.Where(e => e.Contains(created.UserId, StringComparison.Ordinal)).Select(e => e.Split(' ')[0]));
         await EventuallyAsync(() => platform.ScalarAsync<long>("SELECT count(*) FROM service_event WHERE published_at IS NULL"), n => n == 0, what: "unpublished outbox rows");
     }
 
@@ -131,7 +132,7 @@ public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<Out
     public async Task Changes_made_while_Redis_is_down_are_served_from_the_database_and_published_once_Redis_returns_and_sign_in_is_Unavailable_meanwhile()
     {
         var before = await platform.Users.CreateUserAsync(UserPlatform.NewUser(), cancellationToken: Cancel);
-        await platform.EventsAsync("user.user.created", before.UserId, timeout: EventTimeout);
+        await platform.EventsAsync(TopicName.Of(UserTopic.UserCreated), before.UserId, timeout: EventTimeout);
 
         await platform.Redis.StopAsync(Cancel);
         V1.User created;
@@ -164,12 +165,12 @@ public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<Out
         // the administrator signs in again.
         await platform.SignInAdminAsync();
 
-        await platform.EventsAsync("user.user.created", created.UserId, timeout: EventTimeout);
-        await platform.EventsAsync("user.user.updated", before.UserId, timeout: EventTimeout);
+        await platform.EventsAsync(TopicName.Of(UserTopic.UserCreated), created.UserId, timeout: EventTimeout);
+        await platform.EventsAsync(TopicName.Of(UserTopic.UserUpdated), before.UserId, timeout: EventTimeout);
         // A publish the broker took just as it came back may be retried: delivery is at least once, so each row's
         // event must arrive, always under the row's id and with the row's content.
-        await AssertPublishedAsync(created.UserId, exactlyOnce: false, "user.user.created");
-        await AssertPublishedAsync(before.UserId, exactlyOnce: false, "user.user.created", "user.user.updated");
+        await AssertPublishedAsync(created.UserId, exactlyOnce: false, TopicName.Of(UserTopic.UserCreated));
+        await AssertPublishedAsync(before.UserId, exactlyOnce: false, TopicName.Of(UserTopic.UserCreated), TopicName.Of(UserTopic.UserUpdated));
         Assert.Equal(updated, await platform.Users.GetUserAsync(new GetUserRequest { UserId = before.UserId }, cancellationToken: Cancel));
     }
 

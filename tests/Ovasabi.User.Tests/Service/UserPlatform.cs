@@ -3,10 +3,12 @@ using Dapr.Client;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Npgsql;
+using Ovasabi.Contracts;
 using Ovasabi.Testing;
 using Ovasabi.Testing.Platform;
 using Ovasabi.Testing.Sidecars;
 using Ovasabi.User.V1;
+using Ovasabi.User.V1.Events;
 using StackExchange.Redis;
 
 namespace Ovasabi.User.Tests.Service;
@@ -142,7 +144,7 @@ public sealed class UserPlatformSmokeTests(SharedUserPlatform platform)
         Assert.Equal(created.UserId, byEmail.UserId);
         Assert.Equal(["user"], created.Roles);
         Assert.Equal(1, created.Audit.Version);
-        await platform.EventsAsync("user.user.created", created.UserId);
+        await platform.EventsAsync(TopicName.Of(UserTopic.UserCreated), created.UserId);
     }
 
     [Fact]

@@ -2,7 +2,9 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Ovasabi.Common.V1;
+using Ovasabi.Contracts;
 using Ovasabi.User.V1;
+using Ovasabi.User.V1.Events;
 using static Ovasabi.Testing.Rpc;
 
 namespace Ovasabi.User.Tests.Service;
@@ -62,7 +64,7 @@ public sealed class UserSecurityTests(SharedUserPlatform platform)
         Assert.All(responses, r => Assert.DoesNotContain(HashMarker, Json(r), StringComparison.Ordinal));
         Assert.All(responses, r => Assert.DoesNotContain("argon2", r.ToByteString().ToStringUtf8(), StringComparison.Ordinal));
         // Nor do the events or the outbox.
-        await platform.EventsAsync("user.user.deleted", id, timeout: EventTimeout);
+        await platform.EventsAsync(TopicName.Of(UserTopic.UserDeleted), id, timeout: EventTimeout);
         Assert.All(platform.AllEvents(), e => Assert.DoesNotContain("argon2", e.Data.ToStringUtf8(), StringComparison.Ordinal));
         Assert.Equal(0L, await platform.ScalarAsync<long>("SELECT count(*) FROM service_event WHERE payload::text LIKE '%argon2%'"));
         // The hash is stored, just never shown.
@@ -179,7 +181,7 @@ public sealed class UserSecurityTests(SharedUserPlatform platform)
             Assert.Contains("redacted", payload, StringComparison.Ordinal);
         }
         var after = await platform.OutboxRowsAsync(id);
-        Assert.Equal("user.user.deleted", Assert.Single(after).Topic);
+        Assert.Equal(TopicName.Of(UserTopic.UserDeleted), Assert.Single(after).Topic);
 
         var reused = request.Clone();
         reused.Username = request.Username + "X";
