@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Ovasabi.ServiceDefaults.Security;
 
 namespace Ovasabi.User.Domain;
@@ -17,7 +18,7 @@ public sealed class UserRateLimitOptions
 }
 
 /// <summary>The user service's rate limits: sign-ups per client address, password changes per account.</summary>
-public sealed class UserRateLimits(Microsoft.Extensions.Options.IOptions<UserRateLimitOptions> options) : IDisposable
+public sealed class UserRateLimits(IOptions<UserRateLimitOptions> options) : IDisposable
 {
     private readonly KeyedRateLimit _signUps = new(options.Value.SignUpsPerAddress, options.Value.Window, "SIGN_UP_RATE_LIMITED");
     private readonly KeyedRateLimit _passwordChanges = new(options.Value.PasswordChangesPerAccount, options.Value.Window, "PASSWORD_CHANGE_RATE_LIMITED");
