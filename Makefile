@@ -3,6 +3,8 @@
 #               Helm 3 and 4) — idempotent
 #   make build  build the solution (warnings are errors)
 #   make test   deps + build + every test
+#   make test-fast  the in-process tests only (tests/*.UnitTests: domain rules, settings; no database, sidecar or app)
+#   make new-service NAME=<name>  a new app in the canonical shape, wired in (apps/README.md, "Adding a service")
 #   make bench  deps + build + the finance benchmark in Release (BENCH_FLAGS=--quick for a smoke run)
 #   make run    the local platform (tools/local/platform.sh); make stop stops it
 #   make demo   a short scenario against the platform of a running `make run` (DEMO_FLAGS=--help for its options)
@@ -29,12 +31,14 @@ DEMO_FLAGS  ?=
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help deps deps-apt deps-npm build test bench run stop demo clean
+.PHONY: help deps deps-apt deps-npm build test test-fast new-service bench run stop demo clean
 
 help:
 	@echo "make deps   install redis-server, postgresql and s3rver if missing"
 	@echo "make build  build the solution"
 	@echo "make test   install, build and run every test"
+	@echo "make test-fast  the in-process tests only: domain rules and settings, no database, sidecar or app process"
+	@echo "make new-service NAME=<name>  a new app in the canonical shape, wired into the solution, dapr.yaml, the access table and the chart"
 	@echo "make bench  the finance benchmark against pgbench and redis-benchmark (BENCH_FLAGS='--quick', '--help')"
 	@echo "make run    the platform locally: PostgreSQL, Redis, every app of dapr.yaml with its dev sidecar (Ctrl-C stops)"
 	@echo "make stop   stop what make run started"
@@ -85,6 +89,20 @@ test: deps build
 	$(DOTNET) test --solution ovasabi-dapr.sln -c $(CONFIG) --no-build $(TEST_FLAGS) 2>&1 | tee TestResults/test.log \
 	|| { rc=$$?; echo "== failed tests (whole output: TestResults/test.log) =="; \
 	     grep -A30 '^failed ' TestResults/test.log | cut -c1-400 | head -200; exit $$rc; }
+
+# The inner loop: builds only the unit-test projects (and what they reference) and runs them; nothing is installed,
+# no process is started.
+UNIT_TESTS := $(sort $(wildcard tests/*.UnitTests/*.UnitTests.csproj))
+test-fast:
+	@set -e; for project in $(UNIT_TESTS); do \
+	  $(DOTNET) build $$project -c $(CONFIG) -nologo -v q -clp:ErrorsOnly; \
+	  $(DOTNET) test --project $$project -c $(CONFIG) --no-build $(TEST_FLAGS); \
+	done
+
+new-service:
+	@[ -n "$(NAME)" ] || { echo "usage: make new-service NAME=<name>"; exit 2; }
+	@$(DOTNET) build tools/Ovasabi.Scaffold -c $(CONFIG) -nologo -v q -clp:ErrorsOnly >/dev/null
+	@$(DOTNET) tools/Ovasabi.Scaffold/bin/$(CONFIG)/net10.0/ovasabi-new-service.dll $(NAME)
 
 # Always Release (a Debug build would measure the debugger-friendly code); the apps and sidecars it starts are the
 # Release builds too.

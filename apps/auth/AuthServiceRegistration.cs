@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Ovasabi.Auth.Data;
 using Ovasabi.Auth.Domain;
 using Ovasabi.Auth.Events;
 using Ovasabi.Contracts;
@@ -18,15 +19,15 @@ public static class AuthServiceRegistration
     /// </summary>
     public static IServiceCollection AddAuthService(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = configuration.GetSection("Auth").Get<AuthOptions>() ?? new AuthOptions();
-        services.AddSingleton(options);
+        services.AddSettings<AuthOptions>(AuthOptions.Section, AuthOptions.Problems);
         services.AddSingleton<SigningKeyRing>();
         services.AddHostedService(provider => provider.GetRequiredService<SigningKeyRing>());
         services.AddSingleton<ISigningKeySource>(provider => provider.GetRequiredService<SigningKeyRing>());
+        services.AddSingleton<ISigningCredentialsSource>(provider => provider.GetRequiredService<SigningKeyRing>());
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<SignInGuard>();
         services.AddScoped<Sessions>();
-        services.AddServiceClient<UserService.UserServiceClient>(options.UserAppId);
+        services.AddServiceClient<UserService.UserServiceClient>();
         services.AddEventHandler<UserSuspended, UserLifecycleHandlers>(TopicName.Of(UserTopic.UserSuspended));
         services.AddEventHandler<UserDeleted, UserLifecycleHandlers>(TopicName.Of(UserTopic.UserDeleted));
         services.AddEventHandler<PasswordChanged, UserLifecycleHandlers>(TopicName.Of(UserTopic.PasswordChanged));

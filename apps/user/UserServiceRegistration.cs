@@ -1,5 +1,4 @@
-using Ovasabi.User.Accounts;
-using Ovasabi.User.Bootstrap;
+using Ovasabi.ServiceDefaults.Hosting;
 using Ovasabi.User.Data;
 using Ovasabi.User.Domain;
 
@@ -15,12 +14,8 @@ public static class UserServiceRegistration
     /// <exception cref="InvalidOperationException">The bootstrap administrator is configured only in part.</exception>
     public static IServiceCollection AddUserService(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<PasswordHashingOptions>().BindConfiguration(PasswordHashingOptions.Section)
-            .Validate(o => o.MaxConcurrent > 0 && o.MaxQueued >= 0, $"{PasswordHashingOptions.Section}: MaxConcurrent must be positive and MaxQueued not negative")
-            .ValidateOnStart();
-        services.AddOptions<UserRateLimitOptions>().BindConfiguration(UserRateLimitOptions.Section)
-            .Validate(o => o.SignUpsPerAddress > 0 && o.PasswordChangesPerAccount > 0 && o.Window > TimeSpan.Zero, $"{UserRateLimitOptions.Section}: limits and the window must be positive")
-            .ValidateOnStart();
+        services.AddSettings<PasswordHashingOptions>(PasswordHashingOptions.Section, PasswordHashingOptions.Problems);
+        services.AddSettings<UserRateLimitOptions>(UserRateLimitOptions.Section, UserRateLimitOptions.Problems);
         services
             .AddSingleton<PasswordHasher>()
             .AddSingleton<PasswordHashingGate>()

@@ -1,3 +1,4 @@
+using Ovasabi.ServiceDefaults.Hosting;
 using System.Collections.Concurrent;
 using Dapr.Client;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,13 @@ public sealed class StateStoreBreakerOptions
 
     /// <summary>While open, how often a probe (not a request) checks whether the store answers again.</summary>
     public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public static IEnumerable<string> Problems(StateStoreBreakerOptions o) =>
+        Settings.Check(o.CallTimeout > TimeSpan.Zero, $"{Section}:CallTimeout", "must be positive")
+            .Concat(Settings.Check(o.FailureRatio is > 0 and <= 1, $"{Section}:FailureRatio", "must be in (0, 1]"))
+            .Concat(Settings.Check(o.MinimumThroughput >= 2, $"{Section}:MinimumThroughput", "must be at least 2"))
+            .Concat(Settings.Check(o.SamplingDuration > TimeSpan.Zero, $"{Section}:SamplingDuration", "must be positive"))
+            .Concat(Settings.Check(o.ProbeInterval > TimeSpan.Zero, $"{Section}:ProbeInterval", "must be positive"));
 }
 
 /// <summary>

@@ -1,6 +1,8 @@
 using Google.Protobuf;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Ovasabi.ServiceDefaults.Data;
 
@@ -88,6 +90,10 @@ public abstract class ServiceDbContext(DbContextOptions options) : DbContext(opt
     /// <summary>
     /// Records an event in the outbox; it is written by the next SaveChanges, in the same transaction as the change.
     /// </summary>
+    /// <summary>The app's clock (the design-time factory has no app services, so the system clock there).</summary>
+    private TimeProvider Clock => this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider?.GetService<TimeProvider>()
+                                  ?? TimeProvider.System;
+
     public ServiceEvent AddEvent(string topic, IMessage payload, MasterRecord? master = null)
     {
         // Linking the master (not its id) lets EF fill the key in when both are inserted by the same save.
@@ -95,7 +101,7 @@ public abstract class ServiceDbContext(DbContextOptions options) : DbContext(opt
         {
             EventType = topic,
             Payload = JsonFormatter.Default.Format(payload),
-            OccurredAt = DateTimeOffset.UtcNow,
+            OccurredAt = Clock.GetUtcNow(),
             Master = master,
         };
         ServiceEvents.Add(row);
@@ -117,7 +123,7 @@ public abstract class ServiceDbContext(DbContextOptions options) : DbContext(opt
     /// <summary>Maintains master's timestamps on every save, synchronous or not.</summary>
     private void Stamp()
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = Clock.GetUtcNow();
         foreach (var entry in ChangeTracker.Entries<MasterRecord>())
         {
             if (entry.State == EntityState.Added)

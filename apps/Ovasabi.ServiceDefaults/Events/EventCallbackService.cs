@@ -24,6 +24,7 @@ public sealed class EventCallbackService<TDb>(
     IServiceScopeFactory scopes,
     ServiceOptions options,
     ServiceMetrics metrics,
+    TimeProvider time,
     ILogger<EventCallbackService<TDb>> logger) : AppCallback.AppCallbackBase where TDb : ServiceDbContext
 {
     private readonly Dictionary<string, EventSubscription> _byTopic = subscriptions.ToDictionary(s => s.Topic, StringComparer.Ordinal);
@@ -80,7 +81,7 @@ public sealed class EventCallbackService<TDb>(
             {
                 return (EventStatus.Success, "duplicate");
             }
-            db.ProcessedMessages.Add(new ProcessedMessage { MessageId = request.Id, Consumer = request.Topic, ProcessedAt = DateTimeOffset.UtcNow });
+            db.ProcessedMessages.Add(new ProcessedMessage { MessageId = request.Id, Consumer = request.Topic, ProcessedAt = time.GetUtcNow() });
             await subscription.Handle(scope.ServiceProvider, message, new EventContext(request.Id, request.Topic, request.Source, request.Type), cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);

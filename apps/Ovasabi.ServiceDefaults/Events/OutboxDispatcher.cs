@@ -26,6 +26,7 @@ public sealed class OutboxDispatcher<TDb>(
     ServiceOptions options,
     OutboxSignal signal,
     ServiceMetrics metrics,
+    TimeProvider time,
     ILogger<OutboxDispatcher<TDb>> logger) : BackgroundService where TDb : ServiceDbContext
 {
     private const int BatchSize = 100;
@@ -93,7 +94,7 @@ public sealed class OutboxDispatcher<TDb>(
             try
             {
                 await PublishAsync(row, cancellationToken);
-                row.PublishedAt = DateTimeOffset.UtcNow;
+                row.PublishedAt = time.GetUtcNow();
                 row.LastError = null;
                 published++;
                 metrics.Published(row.EventType, success: true);
@@ -111,7 +112,7 @@ public sealed class OutboxDispatcher<TDb>(
                     break;
                 }
                 var delay = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(Math.Pow(2, Math.Min(row.Attempts, 12))).Ticks, TimeSpan.FromHours(1).Ticks));
-                row.NextAttemptAt = DateTimeOffset.UtcNow + delay;
+                row.NextAttemptAt = time.GetUtcNow() + delay;
                 logger.LogError("Publishing {EventType} {Id} was refused (attempt {Attempts}); retrying it in {Delay}: {Reason}", row.EventType, row.Id, row.Attempts, delay, reason);
             }
         }

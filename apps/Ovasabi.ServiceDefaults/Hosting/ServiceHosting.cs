@@ -8,8 +8,10 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Ovasabi.ServiceDefaults.Caching;
 using Ovasabi.ServiceDefaults.Data;
 using Ovasabi.ServiceDefaults.Events;
@@ -33,7 +35,8 @@ public static class ServiceHosting
     {
         var options = ServiceOptions.From(builder.Configuration, name);
         var services = builder.Services;
-        services.AddSingleton(options);
+        services.AddSingleton(options).AddSingleton(Options.Create(options));
+        services.TryAddSingleton(TimeProvider.System);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             var address = IPAddress.Parse(options.ListenAddress);
@@ -75,10 +78,7 @@ public static class ServiceHosting
             .UseSnakeCaseNamingConvention()
             .AddInterceptors(provider.GetRequiredService<OutboxSignal>()));
         services.AddHostedService<OutboxDispatcher<TDb>>();
-        services.AddOptions<StateStoreBreakerOptions>().BindConfiguration(StateStoreBreakerOptions.Section)
-            .Validate(o => o.CallTimeout > TimeSpan.Zero && o.FailureRatio is > 0 and <= 1 && o.MinimumThroughput >= 2 && o.SamplingDuration > TimeSpan.Zero && o.ProbeInterval > TimeSpan.Zero,
-                $"{StateStoreBreakerOptions.Section}: the durations must be positive, FailureRatio in (0, 1] and MinimumThroughput at least 2")
-            .ValidateOnStart();
+        services.AddSettings<StateStoreBreakerOptions>(StateStoreBreakerOptions.Section, StateStoreBreakerOptions.Problems);
         services.AddSingleton<StateStoreBreaker>();
         services.AddSingleton<StateCache>();
         return builder;
@@ -143,9 +143,16 @@ public static class ServiceHosting
         return 0;
     }
 
-    /// <summary>A typed gRPC client that calls app <paramref name="appId"/> through the sidecar (gRPC proxying, dapr-app-id).</summary>
-    public static IServiceCollection AddServiceClient<TClient>(this IServiceCollection services, string appId) where TClient : ClientBase<TClient>
+    /// <summary>
+    /// A typed gRPC client that calls, through the sidecar (gRPC proxying, dapr-app-id), the app the access table
+    /// says serves the client's service.
+    /// </summary>
+    public static IServiceCollection AddServiceClient<TClient>(this IServiceCollection services) where TClient : ClientBase<TClient>
     {
+        var descriptor = typeof(TClient).DeclaringType?.GetProperty("Descriptor")?.GetValue(null) as Google.Protobuf.Reflection.ServiceDescriptor
+            ?? throw new InvalidOperationException($"{typeof(TClient)} is not a generated gRPC client");
+        var appId = AccessPolicy.AppServing(descriptor.FullName)
+            ?? throw new InvalidOperationException($"no app of protos/ovasabi/access.yaml serves {descriptor.FullName}");
         services.AddSingleton(provider =>
         {
             var configuration = provider.GetRequiredService<IConfiguration>();

@@ -97,6 +97,10 @@ public static class AccessPolicy
     public static bool AppMayCall(string appId, string method) =>
         Table.Apps.TryGetValue(appId, out var app) && app.Calls.Contains(method.TrimStart('/'));
 
+    /// <summary>The app that serves gRPC service <paramref name="service"/> (<c>package.Service</c>), or null.</summary>
+    public static string? AppServing(string service) =>
+        Table.Apps.Values.FirstOrDefault(app => app.Serves.Contains(service))?.AppId;
+
     private static int Highest(IEnumerable<string> roles) =>
         roles.Select(r => Table.Roles.TryGetValue(r, out var role) ? role.Rank : int.MaxValue).DefaultIfEmpty(int.MaxValue).Min();
 

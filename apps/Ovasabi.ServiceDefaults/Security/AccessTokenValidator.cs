@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -16,7 +17,7 @@ public static class TokenClaims
 /// Verifies an access token (ES256 only, issuer, audience, lifetime, signature by a published key) and that its
 /// session is still live. Every failure is Unauthenticated; only an expired token says so, so clients know to refresh.
 /// </summary>
-public sealed class AccessTokenValidator(ISigningKeySource keys, SessionRegistry sessions, SecurityOptions options, ILogger<AccessTokenValidator> logger)
+public sealed class AccessTokenValidator(ISigningKeySource keys, SessionRegistry sessions, IOptions<SecurityOptions> options, ILogger<AccessTokenValidator> logger)
 {
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
 
@@ -33,14 +34,14 @@ public sealed class AccessTokenValidator(ISigningKeySource keys, SessionRegistry
         }
         var result = await _handler.ValidateTokenAsync(token, new TokenValidationParameters
         {
-            ValidIssuer = options.Issuer,
-            ValidAudience = options.Audience,
+            ValidIssuer = options.Value.Issuer,
+            ValidAudience = options.Value.Audience,
             ValidAlgorithms = [EcJwk.Algorithm],
             IssuerSigningKeys = await keys.GetKeysAsync(keyId, cancellationToken),
             RequireSignedTokens = true,
             RequireExpirationTime = true,
             ValidateLifetime = true,
-            ClockSkew = options.ClockSkew,
+            ClockSkew = options.Value.ClockSkew,
         });
         if (!result.IsValid)
         {

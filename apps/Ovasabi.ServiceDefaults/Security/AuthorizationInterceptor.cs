@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -18,7 +19,7 @@ namespace Ovasabi.ServiceDefaults.Security;
 /// nothing is refused, so a forgotten declaration fails closed. gRPC health and reflection are open; Dapr's
 /// AppCallback is only for the app's own sidecar. A singleton (registered in DI), so the rules resolved per method are kept.
 /// </summary>
-public sealed class AuthorizationInterceptor(AccessTokenValidator tokens, SecurityOptions security, ServiceOptions service, ILogger<AuthorizationInterceptor> logger) : Interceptor
+public sealed class AuthorizationInterceptor(AccessTokenValidator tokens, IOptions<SecurityOptions> security, ServiceOptions service, ILogger<AuthorizationInterceptor> logger) : Interceptor
 {
     private readonly ConcurrentDictionary<string, Rule> _rules = new(StringComparer.Ordinal);
 
@@ -130,7 +131,7 @@ public sealed class AuthorizationInterceptor(AccessTokenValidator tokens, Securi
     /// <summary>With an app API token configured, only the sidecar (which sends it as dapr-api-token) may call.</summary>
     private void RequireSidecar(ServerCallContext context)
     {
-        if (security.AppApiToken is not { } expected)
+        if (security.Value.AppApiToken is not { } expected)
         {
             return;
         }

@@ -13,17 +13,14 @@ public static class SecurityRegistration
     /// </summary>
     public static IServiceCollection AddServiceSecurity(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = SecurityOptions.From(configuration);
-        services.AddSingleton(options);
+        services.AddSettings<SecurityOptions>(SecurityOptions.Section, SecurityOptions.Problems)
+            .PostConfigure(o => o.AppApiToken = string.IsNullOrEmpty(configuration["APP_API_TOKEN"]) ? null : configuration["APP_API_TOKEN"]);
         services.AddSingleton<SessionRegistry>();
-        services.AddOptions<LockoutOptions>().BindConfiguration(LockoutOptions.Section)
-            .Validate(o => o.MaxFailures > 0 && o.BaseBackoff > TimeSpan.Zero && o.MaxBackoff >= o.BaseBackoff && o.Memory > TimeSpan.Zero,
-                $"{LockoutOptions.Section}: MaxFailures and the durations must be positive, MaxBackoff at least BaseBackoff")
-            .ValidateOnStart();
+        services.AddSettings<LockoutOptions>(LockoutOptions.Section, LockoutOptions.Problems);
         services.AddSingleton<SignInLockout>();
         services.AddSingleton<AccessTokenValidator>();
         services.AddSingleton<AuthorizationInterceptor>();
-        services.AddServiceClient<AuthService.AuthServiceClient>(options.AuthAppId);
+        services.AddServiceClient<AuthService.AuthServiceClient>();
         services.AddSingleton<ISigningKeySource, RemoteJwksSource>();
         return services;
     }

@@ -1,3 +1,4 @@
+using Ovasabi.ServiceDefaults.Hosting;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -22,6 +23,12 @@ public sealed class LockoutOptions
 
     /// <summary>How long failure counters are kept after the last failure.</summary>
     public TimeSpan Memory { get; set; } = TimeSpan.FromDays(1);
+
+    public static IEnumerable<string> Problems(LockoutOptions o) =>
+        Settings.Check(o.MaxFailures > 0, $"{Section}:MaxFailures", "must be positive")
+            .Concat(Settings.Check(o.BaseBackoff > TimeSpan.Zero, $"{Section}:BaseBackoff", "must be positive"))
+            .Concat(Settings.Check(o.MaxBackoff >= o.BaseBackoff, $"{Section}:MaxBackoff", "must be at least BaseBackoff"))
+            .Concat(Settings.Check(o.Memory > TimeSpan.Zero, $"{Section}:Memory", "must be positive"));
 }
 
 /// <summary>Wrong passwords for one account: how many in a row, how many locks so far, and until when it is locked.</summary>
@@ -33,7 +40,7 @@ public sealed record LockoutState(int Failures, int Locks, DateTimeOffset? Locke
 /// reads without an app prefix, expire with <see cref="LockoutOptions.Memory"/>, and count per account, or per login
 /// as typed when no account has that name.
 /// </summary>
-public sealed class SignInLockout(DaprClient dapr, SecurityOptions security, StateStoreBreaker breaker, IOptions<LockoutOptions> options)
+public sealed class SignInLockout(DaprClient dapr, IOptions<SecurityOptions> security, StateStoreBreaker breaker, IOptions<LockoutOptions> options, TimeProvider time)
 {
     private readonly LockoutOptions _options = options.Value;
 
@@ -51,14 +58,14 @@ public sealed class SignInLockout(DaprClient dapr, SecurityOptions security, Sta
 
     public async Task<bool> IsLockedAsync(string key, CancellationToken cancellationToken)
     {
-        var state = await breaker.ExecuteAsync(security.SessionStoreName,
-            async ct => await dapr.GetStateAsync<LockoutState?>(security.SessionStoreName, key, cancellationToken: ct), cancellationToken);
-        return state?.LockedUntil > DateTimeOffset.UtcNow;
+        var state = await breaker.ExecuteAsync(security.Value.SessionStoreName,
+            async ct => await dapr.GetStateAsync<LockoutState?>(security.Value.SessionStoreName, key, cancellationToken: ct), cancellationToken);
+        return state?.LockedUntil > time.GetUtcNow();
     }
 
     /// <summary>Counts a failure; the account locks at the limit, each lock twice as long as the one before.</summary>
     public async Task<LockoutState> RecordFailureAsync(string key, CancellationToken cancellationToken) =>
-        await breaker.ExecuteAsync(security.SessionStoreName, async ct => await CountFailureAsync(key, ct), cancellationToken);
+        await breaker.ExecuteAsync(security.Value.SessionStoreName, async ct => await CountFailureAsync(key, ct), cancellationToken);
 
     private async Task<LockoutState> CountFailureAsync(string key, CancellationToken cancellationToken)
     {
@@ -67,8 +74,8 @@ public sealed class SignInLockout(DaprClient dapr, SecurityOptions security, Sta
         // Optimistic concurrency on the etag: parallel failures must each count.
         for (var attempt = 0; ; attempt++)
         {
-            var (state, etag) = await dapr.GetStateAndETagAsync<LockoutState?>(security.SessionStoreName, key, cancellationToken: cancellationToken);
-            var now = DateTimeOffset.UtcNow;
+            var (state, etag) = await dapr.GetStateAndETagAsync<LockoutState?>(security.Value.SessionStoreName, key, cancellationToken: cancellationToken);
+            var now = time.GetUtcNow();
             var current = state ?? new LockoutState(0, 0, null);
             if (current.LockedUntil is { } until && until <= now)
             {
@@ -80,10 +87,10 @@ public sealed class SignInLockout(DaprClient dapr, SecurityOptions security, Sta
                 : current with { Failures = failures };
             if (string.IsNullOrEmpty(etag))
             {
-                await dapr.SaveStateAsync(security.SessionStoreName, key, next, firstWrite, metadata, cancellationToken);
+                await dapr.SaveStateAsync(security.Value.SessionStoreName, key, next, firstWrite, metadata, cancellationToken);
                 return next;
             }
-            if (await dapr.TrySaveStateAsync(security.SessionStoreName, key, next, etag, firstWrite, metadata, cancellationToken) || attempt >= 10)
+            if (await dapr.TrySaveStateAsync(security.Value.SessionStoreName, key, next, etag, firstWrite, metadata, cancellationToken) || attempt >= 10)
             {
                 return next;
             }
@@ -91,7 +98,7 @@ public sealed class SignInLockout(DaprClient dapr, SecurityOptions security, Sta
     }
 
     public async Task ClearAsync(string key, CancellationToken cancellationToken) =>
-        await breaker.ExecuteAsync(security.SessionStoreName, async ct => await dapr.DeleteStateAsync(security.SessionStoreName, key, cancellationToken: ct), cancellationToken);
+        await breaker.ExecuteAsync(security.Value.SessionStoreName, async ct => await dapr.DeleteStateAsync(security.Value.SessionStoreName, key, cancellationToken: ct), cancellationToken);
 
     public TimeSpan Backoff(int lockNumber)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using System.Security.Cryptography;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -51,8 +52,10 @@ public static class EcJwk
 /// fetched again early when a token names a key not seen yet (a rotation), at most every
 /// <see cref="SecurityOptions.KeyRefetchDelay"/>.
 /// </summary>
-public sealed class RemoteJwksSource(AuthService.AuthServiceClient auth, SecurityOptions options, ILogger<RemoteJwksSource> logger) : ISigningKeySource
+public sealed class RemoteJwksSource(AuthService.AuthServiceClient auth, IOptions<SecurityOptions> options, TimeProvider time, ILogger<RemoteJwksSource> logger) : ISigningKeySource
 {
+    private static readonly string AuthApp = AccessPolicy.AppServing(AuthService.Descriptor.FullName) ?? "auth";
+
     private readonly SemaphoreSlim _fetch = new(1, 1);
     private IReadOnlyCollection<SecurityKey> _keys = [];
     private DateTimeOffset _fetchedAt = DateTimeOffset.MinValue;
@@ -80,9 +83,9 @@ public sealed class RemoteJwksSource(AuthService.AuthServiceClient auth, Securit
 
     private bool NeedsFetch(string? keyId)
     {
-        var age = DateTimeOffset.UtcNow - _fetchedAt;
+        var age = time.GetUtcNow() - _fetchedAt;
         var unknown = keyId is not null && _keys.All(k => k.KeyId != keyId);
-        return age > options.KeyRefreshInterval || (unknown && age > options.KeyRefetchDelay);
+        return age > options.Value.KeyRefreshInterval || (unknown && age > options.Value.KeyRefetchDelay);
     }
 
     private async Task FetchAsync(CancellationToken cancellationToken)
@@ -91,20 +94,20 @@ public sealed class RemoteJwksSource(AuthService.AuthServiceClient auth, Securit
         {
             var jwks = await auth.GetJwksAsync(new(), cancellationToken: cancellationToken);
             _keys = [.. jwks.Keys.Select(EcJwk.ToSecurityKey)];
-            logger.LogInformation("Fetched {Count} signing key(s) from {App}: {Kids}", _keys.Count, options.AuthAppId, string.Join(", ", _keys.Select(k => k.KeyId)));
+            logger.LogInformation("Fetched {Count} signing key(s) from {App}: {Kids}", _keys.Count, AuthApp, string.Join(", ", _keys.Select(k => k.KeyId)));
         }
         catch (RpcException e) when (_keys.Count > 0)
         {
             // Keep verifying with the keys we have; a real rotation is retried after the refetch delay.
-            logger.LogWarning(e, "Fetching signing keys from {App} failed; keeping {Count} known key(s)", options.AuthAppId, _keys.Count);
+            logger.LogWarning(e, "Fetching signing keys from {App} failed; keeping {Count} known key(s)", AuthApp, _keys.Count);
         }
         catch (RpcException e)
         {
-            throw new UnavailableException($"cannot verify access tokens: the signing keys of '{options.AuthAppId}' are out of reach ({e.Status.StatusCode})", e);
+            throw new UnavailableException($"cannot verify access tokens: the signing keys of '{AuthApp}' are out of reach ({e.Status.StatusCode})", e);
         }
         finally
         {
-            _fetchedAt = DateTimeOffset.UtcNow;
+            _fetchedAt = time.GetUtcNow();
         }
     }
 }

@@ -1,10 +1,11 @@
+using Ovasabi.ServiceDefaults.Hosting;
+
 namespace Ovasabi.Auth.Domain;
 
 /// <summary>The auth service's policies (configuration section <c>Auth</c>; durations as <c>hh:mm:ss</c>).</summary>
 public sealed class AuthOptions
 {
-    /// <summary>The Dapr app ID of the user service, which checks credentials and knows roles.</summary>
-    public string UserAppId { get; set; } = "user";
+    public const string Section = "Auth";
 
     /// <summary>Short, since a stolen access token works until it expires or its session's revocation is checked.</summary>
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(10);
@@ -18,6 +19,17 @@ public sealed class AuthOptions
     public SigningKeyOptions SigningKeys { get; set; } = new();
 
     public RateLimitOptions RateLimits { get; set; } = new();
+
+    public static IEnumerable<string> Problems(AuthOptions o) =>
+        Settings.Check(o.AccessTokenLifetime > TimeSpan.Zero, $"{Section}:AccessTokenLifetime", "must be positive")
+            .Concat(Settings.Check(o.RefreshTokenLifetime >= o.AccessTokenLifetime, $"{Section}:RefreshTokenLifetime", "must be at least AccessTokenLifetime"))
+            .Concat(Settings.Check(o.SessionLifetime >= o.RefreshTokenLifetime, $"{Section}:SessionLifetime", "must be at least RefreshTokenLifetime"))
+            .Concat(Settings.Check(o.SigningKeys.Store.Length > 0, $"{Section}:SigningKeys:Store", "is required"))
+            .Concat(Settings.Check(o.SigningKeys.Secret.Length > 0, $"{Section}:SigningKeys:Secret", "is required"))
+            .Concat(Settings.Check(o.SigningKeys.RefreshInterval > TimeSpan.Zero, $"{Section}:SigningKeys:RefreshInterval", "must be positive"))
+            .Concat(Settings.Check(o.RateLimits.PerAccount > 0, $"{Section}:RateLimits:PerAccount", "must be positive"))
+            .Concat(Settings.Check(o.RateLimits.PerAddress > 0, $"{Section}:RateLimits:PerAddress", "must be positive"))
+            .Concat(Settings.Check(o.RateLimits.Window > TimeSpan.Zero, $"{Section}:RateLimits:Window", "must be positive"));
 }
 
 /// <summary>

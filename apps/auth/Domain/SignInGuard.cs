@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Ovasabi.ServiceDefaults.Security;
 
 namespace Ovasabi.Auth.Domain;
@@ -6,10 +7,10 @@ namespace Ovasabi.Auth.Domain;
 /// Rate limits on sign-in and refresh: sliding windows per account and per client address, in memory (so per replica).
 /// The lockout, shared with every other place a password is checked, is <see cref="SignInLockout"/>.
 /// </summary>
-public sealed class SignInGuard(AuthOptions options) : IDisposable
+public sealed class SignInGuard(IOptions<AuthOptions> options) : IDisposable
 {
-    private readonly KeyedRateLimit _perAccount = new(options.RateLimits.PerAccount, options.RateLimits.Window, "SIGN_IN_RATE_LIMITED");
-    private readonly KeyedRateLimit _perAddress = new(options.RateLimits.PerAddress, options.RateLimits.Window, "SIGN_IN_RATE_LIMITED");
+    private readonly KeyedRateLimit _perAccount = new(options.Value.RateLimits.PerAccount, options.Value.RateLimits.Window, "SIGN_IN_RATE_LIMITED");
+    private readonly KeyedRateLimit _perAddress = new(options.Value.RateLimits.PerAddress, options.Value.RateLimits.Window, "SIGN_IN_RATE_LIMITED");
 
     /// <summary>Takes one attempt from the client address's budget; ResourceExhausted when it is spent.</summary>
     public void AdmitAddress(string address) => _perAddress.Admit(address, "sign-in attempts from this client address");

@@ -1,14 +1,22 @@
+using Microsoft.Extensions.Options;
 using System.Security.Cryptography;
-using Google.Protobuf.WellKnownTypes;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using Ovasabi.Auth.V1;
 using Ovasabi.ServiceDefaults.Security;
 
 namespace Ovasabi.Auth.Domain;
 
+/// <summary>The key that signs tokens issued now.</summary>
+public interface ISigningCredentialsSource
+{
+    SigningCredentials Current { get; }
+}
+
+/// <summary>A signed-in session's tokens: the access JWT and the refresh token, each with its end.</summary>
+public sealed record IssuedTokens(string AccessToken, DateTimeOffset AccessTokenExpiresAt, string RefreshToken, DateTimeOffset RefreshTokenExpiresAt, Guid SessionId);
+
 /// <summary>Issues token pairs: an ES256 access JWT and an opaque refresh token (only its hash is stored).</summary>
-public sealed class TokenIssuer(SigningKeyRing keys, AuthOptions options, SecurityOptions security)
+public sealed class TokenIssuer(ISigningCredentialsSource keys, IOptions<AuthOptions> options, IOptions<SecurityOptions> security)
 {
     private readonly JsonWebTokenHandler _handler = new();
 
@@ -19,15 +27,24 @@ public sealed class TokenIssuer(SigningKeyRing keys, AuthOptions options, Securi
         return (token, Hash(token));
     }
 
+    /// <summary>A refresh token ends when it goes unused for its lifetime, and with its session at the latest.</summary>
+    public DateTimeOffset RefreshTokenExpiry(DateTimeOffset now, DateTimeOffset sessionExpiresAt) =>
+        Min(now + options.Value.RefreshTokenLifetime, sessionExpiresAt);
+
+    /// <summary>A session's absolute end, however often it is refreshed.</summary>
+    public DateTimeOffset SessionExpiry(DateTimeOffset startedAt) => startedAt + options.Value.SessionLifetime;
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
     public static byte[] Hash(string refreshToken) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(refreshToken));
 
-    public TokenPair Issue(Guid userId, Guid sessionId, IEnumerable<string> roles, string refreshToken, DateTimeOffset refreshExpiresAt, DateTimeOffset now)
+    public IssuedTokens Issue(Guid userId, Guid sessionId, IEnumerable<string> roles, string refreshToken, DateTimeOffset refreshExpiresAt, DateTimeOffset now)
     {
-        var expires = now + options.AccessTokenLifetime;
+        var expires = now + options.Value.AccessTokenLifetime;
         var accessToken = _handler.CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = security.Issuer,
-            Audience = security.Audience,
+            Issuer = security.Value.Issuer,
+            Audience = security.Value.Audience,
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = expires.UtcDateTime,
@@ -40,14 +57,6 @@ public sealed class TokenIssuer(SigningKeyRing keys, AuthOptions options, Securi
                 [TokenClaims.Roles] = roles.ToArray(),
             },
         });
-        return new TokenPair
-        {
-            AccessToken = accessToken,
-            AccessTokenExpiresAt = Timestamp.FromDateTimeOffset(expires),
-            RefreshToken = refreshToken,
-            RefreshTokenExpiresAt = Timestamp.FromDateTimeOffset(refreshExpiresAt),
-            SessionId = sessionId.ToString(),
-            TokenType = "Bearer",
-        };
+        return new IssuedTokens(accessToken, expires, refreshToken, refreshExpiresAt, sessionId);
     }
 }

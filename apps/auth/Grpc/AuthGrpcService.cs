@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
@@ -17,10 +18,11 @@ public sealed class AuthGrpcService(
     Sessions sessions,
     SignInGuard guard,
     SignInLockout lockout,
-    SecurityOptions security,
+    IOptions<SecurityOptions> security,
     SigningKeyRing keys,
     AccessTokenValidator validator,
     UserService.UserServiceClient users,
+    TimeProvider time,
     ILogger<AuthGrpcService> logger) : AuthService.AuthServiceBase
 {
     // One answer for a wrong password, an unknown login and a locked account, so none can be told apart.
@@ -52,7 +54,7 @@ public sealed class AuthGrpcService(
             throw new UnauthenticatedException(InvalidLogin, "INVALID_CREDENTIALS");
         }
         await lockout.ClearAsync(loginKey, context.CancellationToken);
-        return await sessions.StartAsync(Guid.Parse(verified.UserId!), verified.Roles, client, context.CancellationToken);
+        return AuthMapping.Tokens(await sessions.StartAsync(Guid.Parse(verified.UserId!), verified.Roles, client, context.CancellationToken));
     }
 
     [Anonymous]
@@ -63,13 +65,14 @@ public sealed class AuthGrpcService(
         guard.AdmitAddress(client.Address);
         await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
         var found = await sessions.FindForRefreshAsync(TokenIssuer.Hash(request.RefreshToken), context.CancellationToken);
-        var now = DateTimeOffset.UtcNow;
-        if (found is not { } pair || !pair.Session.IsLive(now))
+        var now = time.GetUtcNow();
+        var verdict = found is { } pair ? RefreshRules.Judge(pair.Session.IsLive(now), pair.Token.UsedAt, pair.Token.ExpiresAt, now) : RefreshVerdict.Invalid;
+        if (verdict == RefreshVerdict.Invalid)
         {
             throw new UnauthenticatedException("the refresh token is invalid or its session has ended", "REFRESH_TOKEN_INVALID");
         }
-        var (session, token) = pair;
-        if (token.UsedAt is not null)
+        var (session, token) = found!.Value;
+        if (verdict == RefreshVerdict.Reused)
         {
             // A used token presented again: one of the two holders stole it. End the session for both.
             logger.LogWarning("Refresh token reuse on session {Session} of user {User} from {Address}: session revoked", session.Master.Uuid, session.UserId, client.Address);
@@ -82,7 +85,7 @@ public sealed class AuthGrpcService(
             await transaction.CommitAsync(context.CancellationToken);
             throw new UnauthenticatedException("the refresh token was already used: the session is revoked", "REFRESH_TOKEN_REUSED");
         }
-        if (token.ExpiresAt <= now)
+        if (verdict == RefreshVerdict.Expired)
         {
             throw new UnauthenticatedException("the refresh token has expired: sign in again", "REFRESH_TOKEN_EXPIRED");
         }
@@ -98,7 +101,7 @@ public sealed class AuthGrpcService(
         var tokens = sessions.Rotate(session, token, roles, now);
         await db.SaveChangesAsync(context.CancellationToken);
         await transaction.CommitAsync(context.CancellationToken);
-        return tokens;
+        return AuthMapping.Tokens(tokens);
     }
 
     [Authenticated]
@@ -124,7 +127,7 @@ public sealed class AuthGrpcService(
         var caller = context.GetCaller();
         var userId = TargetUser(request.UserId, caller);
         var live = await sessions.LiveAsync(userId, context.CancellationToken);
-        return new ListSessionsResponse { Sessions = { live.Select(s => Sessions.ToProto(s, caller.SessionId)) } };
+        return new ListSessionsResponse { Sessions = { live.Select(s => AuthMapping.Session(s, caller.SessionId)) } };
     }
 
     [Permission("auth.sessions.revoke", OwnerCheckedByHandler = true)]
@@ -237,7 +240,7 @@ public sealed class AuthGrpcService(
             UserId = userId ?? "",
             Reason = reason,
             ClientAddress = client.Address,
-            OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            OccurredAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
         });
         await db.SaveChangesAsync(cancellationToken);
         if (state.LockedUntil is { } until && state.Failures == lockout.MaxFailures)
@@ -290,5 +293,5 @@ public sealed class AuthGrpcService(
         return id;
     }
 
-    private ClientInfo Client(ServerCallContext context) => new(ClientAddress.Of(context, security), context.RequestHeaders.GetValue("user-agent"));
+    private ClientInfo Client(ServerCallContext context) => new(ClientAddress.Of(context, security.Value), context.RequestHeaders.GetValue("user-agent"));
 }

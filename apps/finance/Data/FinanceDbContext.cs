@@ -1,28 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
-using Ovasabi.Finance.V1;
+using Ovasabi.Finance.Domain;
 using Ovasabi.ServiceDefaults.Data;
 
 namespace Ovasabi.Finance.Data;
-
-public enum AccountKind
-{
-    /// <summary>A user's money in one currency.</summary>
-    User = 0,
-
-    /// <summary>The world outside the platform: deposits come from it, withdrawals go to it.</summary>
-    External = 1,
-
-    /// <summary>What the platform earns: captured holds.</summary>
-    Revenue = 2,
-}
-
-/// <summary>Where in an account an entry lands: spendable money, or money set aside by holds.</summary>
-public enum Bucket
-{
-    Available = 0,
-    Held = 1,
-}
 
 /// <summary>
 /// A ledger account in one currency. A user account's balances are kept on its row (locked while a posting changes
@@ -70,9 +51,9 @@ public sealed class LedgerTransaction : IClientRecord
 
     public required MasterRecord Master { get; set; }
 
-    public TransactionType Type { get; set; }
+    public TransactionKind Type { get; set; }
 
-    public TransactionStatus Status { get; set; }
+    public TransactionState Status { get; set; }
 
     public Guid UserId { get; set; }
 

@@ -1,7 +1,6 @@
 using System.Collections.Frozen;
 using System.Globalization;
 using System.Numerics;
-using Ovasabi.Common.V1;
 using Ovasabi.ServiceDefaults.Grpc;
 
 namespace Ovasabi.Finance.Domain;
@@ -11,9 +10,10 @@ public sealed record Currency(string Code, int Scale, long MaxTransaction, long 
 {
     /// <summary>Minor units as a decimal string in major units ("1234" EUR → "12.34").</summary>
     public string Format(long minorUnits) => Currencies.Format(minorUnits, Scale);
-
-    public Money Money(long minorUnits) => Currencies.Money(Code, minorUnits);
 }
+
+/// <summary>An amount as a caller states it: a currency code with minor units, a decimal in major units, or both (then they must agree).</summary>
+public sealed record MoneyInput(string CurrencyCode, long MinorUnits, string DecimalAmount);
 
 /// <summary>ISO 4217 (shipped with the service) and the currencies configured among them.</summary>
 public sealed class Currencies
@@ -23,9 +23,8 @@ public sealed class Currencies
 
     private readonly FrozenDictionary<string, Currency> _offered;
 
-    /// <summary>An amount of an ISO 4217 currency in both forms, minor units and decimal.</summary>
-    public static Money Money(string code, long minorUnits) =>
-        new() { CurrencyCode = code, MinorUnits = minorUnits, DecimalAmount = Format(minorUnits, Iso4217.GetValueOrDefault(code, 0)) };
+    /// <summary>Minor units of an ISO 4217 currency as a decimal string in major units.</summary>
+    public static string Format(string code, long minorUnits) => Format(minorUnits, Iso4217.GetValueOrDefault(code, 0));
 
     public static string Format(long minorUnits, int scale) =>
         scale == 0 ? minorUnits.ToString(CultureInfo.InvariantCulture)
@@ -33,18 +32,45 @@ public sealed class Currencies
 
     public Currencies(FinanceOptions options)
     {
-        var offered = new Dictionary<string, Currency>(StringComparer.Ordinal);
+        if (Problems(options).FirstOrDefault() is { } problem)
+        {
+            throw new InvalidOperationException(problem);
+        }
+        _offered = options.Currencies.ToFrozenDictionary(pair => pair.Key, pair =>
+        {
+            var (code, policy) = pair;
+            var scale = Iso4217[code];
+            return new Currency(code, scale, ToMinor(policy.MaxTransaction, scale)!.Value, ToMinor(policy.DailyLimit, scale)!.Value,
+                ToMinor(policy.LowBalanceThreshold, scale)!.Value);
+        }, StringComparer.Ordinal);
+    }
+
+    /// <summary>What is wrong with the configured currencies, each naming its configuration key.</summary>
+    public static IEnumerable<string> Problems(FinanceOptions options)
+    {
+        if (options.Currencies.Count == 0)
+        {
+            yield return "Finance:Currencies: at least one currency is needed";
+        }
         foreach (var (code, policy) in options.Currencies)
         {
             if (!Iso4217.TryGetValue(code, out var scale))
             {
-                throw new InvalidOperationException($"Finance:Currencies:{code}: not an ISO 4217 currency code");
+                yield return $"Finance:Currencies:{code}: not an ISO 4217 currency code";
+                continue;
             }
-            offered[code] = new Currency(code, scale, ToMinor(policy.MaxTransaction, scale, $"Finance:Currencies:{code}:MaxTransaction"),
-                ToMinor(policy.DailyLimit, scale, $"Finance:Currencies:{code}:DailyLimit"),
-                ToMinor(policy.LowBalanceThreshold, scale, $"Finance:Currencies:{code}:LowBalanceThreshold"));
+            foreach (var (name, value) in new[] { ("MaxTransaction", policy.MaxTransaction), ("DailyLimit", policy.DailyLimit), ("LowBalanceThreshold", policy.LowBalanceThreshold) })
+            {
+                if (ToMinor(value, scale) is null)
+                {
+                    yield return $"Finance:Currencies:{code}:{name}: {value} is not a non-negative amount with at most {scale} decimals";
+                }
+            }
+            if (ToMinor(policy.MaxTransaction, scale) is 0)
+            {
+                yield return $"Finance:Currencies:{code}:MaxTransaction: must be positive";
+            }
         }
-        _offered = offered.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
     /// <summary>An offered currency by code; records an InvalidArgument problem, or throws FailedPrecondition for one not offered.</summary>
@@ -73,7 +99,7 @@ public sealed class Currencies
     /// A positive amount of an offered currency, no larger than its per-transaction maximum: its currency and minor
     /// units. Problems are recorded on <paramref name="validator"/> under <paramref name="field"/>.
     /// </summary>
-    public (Currency? Currency, long MinorUnits) Amount(Validator validator, string field, Money? money)
+    public (Currency? Currency, long MinorUnits) Amount(Validator validator, string field, MoneyInput? money)
     {
         if (money is null)
         {
@@ -136,12 +162,10 @@ public sealed class Currencies
         return (long)minor;
     }
 
-    private static long ToMinor(decimal major, int scale, string setting)
+    private static long? ToMinor(decimal major, int scale)
     {
         var minor = major * (decimal)BigInteger.Pow(10, scale);
-        return minor >= 0 && minor == decimal.Truncate(minor) && minor <= long.MaxValue
-            ? (long)minor
-            : throw new InvalidOperationException($"{setting}: {major} is not a non-negative amount with at most {scale} decimals");
+        return minor >= 0 && minor == decimal.Truncate(minor) && minor <= long.MaxValue ? (long)minor : null;
     }
 
     private static FrozenDictionary<string, int> LoadIso4217()

@@ -1,10 +1,11 @@
+using Ovasabi.ServiceDefaults.Hosting;
+
 namespace Ovasabi.Finance.Domain;
 
 /// <summary>The finance service's policies (configuration section <c>Finance</c>).</summary>
 public sealed class FinanceOptions
 {
-    /// <summary>The Dapr app ID of the user service, which says whether a user exists and is active.</summary>
-    public string UserAppId { get; set; } = "user";
+    public const string Section = "Finance";
 
     /// <summary>
     /// How long the user service's answer that a user is active is trusted before asking again (0: ask every time).
@@ -27,6 +28,11 @@ public sealed class FinanceOptions
         ["CHF"] = new() { MaxTransaction = 10_000m, DailyLimit = 25_000m, LowBalanceThreshold = 10m },
         ["JPY"] = new() { MaxTransaction = 1_500_000m, DailyLimit = 3_750_000m, LowBalanceThreshold = 1_000m },
     };
+
+    public static IEnumerable<string> Problems(FinanceOptions o) =>
+        Settings.Check(o.ActiveUserCacheTtl >= TimeSpan.Zero, $"{Section}:ActiveUserCacheTtl", "must not be negative")
+            .Concat(Settings.Check(o.BalanceCacheTtl > TimeSpan.Zero, $"{Section}:BalanceCacheTtl", "must be positive"))
+            .Concat(Domain.Currencies.Problems(o));
 }
 
 /// <summary>Limits of one currency, in major units (EUR 12.34 is 12.34).</summary>

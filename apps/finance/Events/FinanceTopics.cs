@@ -1,4 +1,5 @@
 using Ovasabi.Contracts;
+using Ovasabi.Finance.Domain;
 using Ovasabi.Finance.V1;
 using Ovasabi.Finance.V1.Events;
 
@@ -16,16 +17,16 @@ public static class FinanceTopics
     public static readonly string TransactionReversed = TopicName.Of(FinanceTopic.TransactionReversed);
     public static readonly string BalanceLow = TopicName.Of(FinanceTopic.BalanceLow);
 
-    /// <summary>The topic announcing a completed movement of <paramref name="type"/>.</summary>
-    public static string For(TransactionType type) => type switch
+    /// <summary>The topic announcing a completed movement of <paramref name="kind"/>.</summary>
+    public static string For(TransactionKind kind) => kind switch
     {
-        TransactionType.Deposit => DepositCompleted,
-        TransactionType.Withdrawal => WithdrawalCompleted,
-        TransactionType.Transfer => TransferCompleted,
-        TransactionType.Hold => HoldPlaced,
-        TransactionType.Release => HoldReleased,
-        TransactionType.Capture => HoldCaptured,
-        TransactionType.Reversal => TransactionReversed,
-        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a movement"),
+        TransactionKind.Deposit => DepositCompleted,
+        TransactionKind.Withdrawal => WithdrawalCompleted,
+        TransactionKind.Transfer => TransferCompleted,
+        TransactionKind.Hold => HoldPlaced,
+        TransactionKind.Release => HoldReleased,
+        TransactionKind.Capture => HoldCaptured,
+        TransactionKind.Reversal => TransactionReversed,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a movement"),
     };
 }

@@ -1,4 +1,4 @@
-using Ovasabi.Finance.Domain;
+using Ovasabi.Finance.Grpc;
 using Ovasabi.ServiceDefaults.Events;
 using Ovasabi.User.V1.Events;
 

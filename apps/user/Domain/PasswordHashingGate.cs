@@ -1,3 +1,4 @@
+using Ovasabi.ServiceDefaults.Hosting;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using Ovasabi.ServiceDefaults.Grpc;
@@ -17,6 +18,10 @@ public sealed class PasswordHashingOptions
 
     /// <summary>Calls waiting for a turn; beyond them a call is refused at once (ResourceExhausted).</summary>
     public int MaxQueued { get; set; } = 64;
+
+    public static IEnumerable<string> Problems(PasswordHashingOptions o) =>
+        Settings.Check(o.MaxConcurrent > 0, $"{Section}:MaxConcurrent", "must be positive")
+            .Concat(Settings.Check(o.MaxQueued >= 0, $"{Section}:MaxQueued", "must not be negative"));
 }
 
 /// <summary>

@@ -1,13 +1,10 @@
 using System.Globalization;
 using System.Text;
-using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
-using Ovasabi.User.V1;
 
 namespace Ovasabi.User.Domain;
 
 /// <summary>
-/// Rules for a <see cref="Profile"/>. Every field is optional: an empty string (proto3's "not set") is always valid.
+/// Rules for a <see cref="ProfileInput"/>. Every field is optional: an empty string (proto3's "not set") is always valid.
 /// </summary>
 public static class ProfileRules
 {
@@ -31,7 +28,7 @@ public static class ProfileRules
     /// <summary>Every problem in the profile, each named <c>{path}.{field}</c> (e.g. <c>profile.avatar_url</c>).</summary>
     /// <param name="profile">The profile; null (not sent) has no problems.</param>
     /// <param name="path">Where the profile sits in the request: "profile" in CreateUser, "user.profile" in UpdateUser.</param>
-    public static IReadOnlyList<ValidationProblem> Validate(Profile? profile, string path = "profile")
+    public static IReadOnlyList<ValidationProblem> Validate(ProfileInput? profile, string path = "profile")
     {
         if (profile is null)
         {
@@ -51,7 +48,7 @@ public static class ProfileRules
     /// <summary>The problem with one field of the profile, or null; for updates whose mask names single fields.</summary>
     /// <param name="field">One of <see cref="Fields"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">The field is not one of <see cref="Fields"/>.</exception>
-    public static string? ValidateField(Profile profile, string field)
+    public static string? ValidateField(ProfileInput profile, string field)
     {
         ArgumentNullException.ThrowIfNull(profile);
         return field switch
@@ -133,43 +130,26 @@ public static class ProfileRules
     /// <summary>
     /// At most <see cref="MaxCustomFieldsKeys"/> top-level keys, nested at most <see cref="MaxCustomFieldsDepth"/> levels
     /// (the object itself is level 1; each object or list inside adds one), finite numbers and set values only, and at most
-    /// 16 KiB as the UTF-8 JSON that protobuf's JSON formatter writes for it.
+    /// 16 KiB as UTF-8 JSON.
     /// </summary>
-    public static string? ValidateCustomFields(Struct? value)
+    public static string? ValidateCustomFields(JsonShape? shape) => shape switch
     {
-        if (value is null)
-        {
-            return null;
-        }
-        if (value.Fields.Count > MaxCustomFieldsKeys)
-        {
-            return $"must have at most {MaxCustomFieldsKeys} top-level keys";
-        }
-        // Walk before formatting: the formatter throws on a value with no kind and would write NaN as a string.
-        if (StructureProblem(value, depth: 1) is { } problem)
-        {
-            return problem;
-        }
-        var bytes = Encoding.UTF8.GetByteCount(JsonFormatter.Default.Format(value));
-        return bytes > MaxCustomFieldsJsonBytes
-            ? string.Create(CultureInfo.InvariantCulture, $"must be at most 16 KiB as JSON (is {bytes} bytes)")
-            : null;
-    }
-
-    private static string? StructureProblem(Struct value, int depth) =>
-        value.Fields.Values.Select(v => ValueProblem(v, depth)).FirstOrDefault(p => p is not null);
-
-    private static readonly string TooDeep = $"must be nested at most {MaxCustomFieldsDepth} levels deep";
-
-    private static string? ValueProblem(Value value, int depth) =>
-        value.KindCase switch
-        {
-            Value.KindOneofCase.None => "must not contain values without a kind (use null_value for null)",
-            Value.KindOneofCase.NumberValue when !double.IsFinite(value.NumberValue) => "must contain only finite numbers",
-            Value.KindOneofCase.StructValue when depth >= MaxCustomFieldsDepth => TooDeep,
-            Value.KindOneofCase.StructValue => StructureProblem(value.StructValue, depth + 1),
-            Value.KindOneofCase.ListValue when depth >= MaxCustomFieldsDepth => TooDeep,
-            Value.KindOneofCase.ListValue => value.ListValue.Values.Select(v => ValueProblem(v, depth + 1)).FirstOrDefault(p => p is not null),
-            _ => null,
-        };
+        null => null,
+        { TopLevelKeys: > MaxCustomFieldsKeys } => $"must have at most {MaxCustomFieldsKeys} top-level keys",
+        { UnsetValue: true } => "must not contain values without a kind (use null_value for null)",
+        { NonFiniteNumber: true } => "must contain only finite numbers",
+        { Depth: > MaxCustomFieldsDepth } => $"must be nested at most {MaxCustomFieldsDepth} levels deep",
+        { JsonBytes: > MaxCustomFieldsJsonBytes } => string.Create(CultureInfo.InvariantCulture, $"must be at most 16 KiB as JSON (is {shape.JsonBytes} bytes)"),
+        _ => null,
+    };
 }
+
+/// <summary>A profile as a caller sent it; an empty string is "not set".</summary>
+public sealed record ProfileInput(string DisplayName, string AvatarUrl, string Bio, string Locale, string TimeZone, JsonShape? CustomFields);
+
+/// <summary>
+/// What the rules need to know of a JSON object a caller sent: its top-level keys, how deep it nests (the object is
+/// level 1), whether it holds a value of no kind or a number JSON cannot carry, and its size as UTF-8 JSON (0 when it
+/// cannot be written).
+/// </summary>
+public sealed record JsonShape(int TopLevelKeys, int Depth, bool UnsetValue, bool NonFiniteNumber, int JsonBytes);

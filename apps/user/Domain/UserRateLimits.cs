@@ -1,3 +1,4 @@
+using Ovasabi.ServiceDefaults.Hosting;
 using Microsoft.Extensions.Options;
 using Ovasabi.ServiceDefaults.Security;
 
@@ -15,6 +16,11 @@ public sealed class UserRateLimitOptions
     public int PasswordChangesPerAccount { get; set; } = 5;
 
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
+
+    public static IEnumerable<string> Problems(UserRateLimitOptions o) =>
+        Settings.Check(o.SignUpsPerAddress > 0, $"{Section}:SignUpsPerAddress", "must be positive")
+            .Concat(Settings.Check(o.PasswordChangesPerAccount > 0, $"{Section}:PasswordChangesPerAccount", "must be positive"))
+            .Concat(Settings.Check(o.Window > TimeSpan.Zero, $"{Section}:Window", "must be positive"));
 }
 
 /// <summary>The user service's rate limits: sign-ups per client address, password changes per account.</summary>

@@ -1,10 +1,10 @@
+using Microsoft.Extensions.Options;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Ovasabi.ServiceDefaults.Caching;
 using Ovasabi.ServiceDefaults.Grpc;
 using Ovasabi.ServiceDefaults.Security;
-using Ovasabi.User.Accounts;
 using Ovasabi.User.Data;
 using Ovasabi.User.Domain;
 using Ovasabi.User.Events;
@@ -22,7 +22,8 @@ public sealed class UserGrpcService(
     PasswordHashingGate hashing,
     SignInLockout lockout,
     UserRateLimits rateLimits,
-    SecurityOptions security,
+    IOptions<SecurityOptions> security,
+    TimeProvider time,
     UserPaging paging)
     : UserService.UserServiceBase
 {
@@ -33,7 +34,7 @@ public sealed class UserGrpcService(
     [Anonymous]
     public override async Task<V1.User> CreateUser(CreateUserRequest request, ServerCallContext context)
     {
-        rateLimits.AdmitSignUp(ClientAddress.Of(context, security));
+        rateLimits.AdmitSignUp(ClientAddress.Of(context, security.Value));
         return (await accounts.CreateAsync(request, context.CancellationToken)).ToProto();
     }
 
@@ -103,7 +104,7 @@ public sealed class UserGrpcService(
         }
         foreach (var field in profileFields)
         {
-            validator.Problem($"user.profile.{field}", ProfileRules.ValidateField(changes.Profile ?? new Profile(), field));
+            validator.Problem($"user.profile.{field}", ProfileRules.ValidateField(UserMapping.Input(changes.Profile ?? new Profile())!, field));
         }
         validator.ThrowIfInvalid();
 
@@ -125,7 +126,7 @@ public sealed class UserGrpcService(
         }
         // Events name the user by its canonical ID (as the created event did), not as this call spelt it (e.g. in upper case).
         await accounts.CommitChangeAsync(user, UserTopics.Updated,
-            version => new UserUpdated { UserId = id.ToString(), ChangedFields = { paths }, Version = version, OccurredAt = UserAccounts.Now() }, context.CancellationToken);
+            version => new UserUpdated { UserId = id.ToString(), ChangedFields = { paths }, Version = version, OccurredAt = accounts.Now() }, context.CancellationToken);
         return user.ToProto();
     }
 
@@ -146,7 +147,7 @@ public sealed class UserGrpcService(
         user.State = UserState.Suspended;
         user.SuspensionReason = string.IsNullOrWhiteSpace(request.Reason) ? null : request.Reason;
         await accounts.CommitChangeAsync(user, UserTopics.Suspended,
-            _ => new UserSuspended { UserId = id.ToString(), Reason = request.Reason, OccurredAt = UserAccounts.Now() }, context.CancellationToken);
+            _ => new UserSuspended { UserId = id.ToString(), Reason = request.Reason, OccurredAt = accounts.Now() }, context.CancellationToken);
         return user.ToProto();
     }
 
@@ -163,7 +164,7 @@ public sealed class UserGrpcService(
         user.State = UserState.Active;
         user.SuspensionReason = null;
         await accounts.CommitChangeAsync(user, UserTopics.Updated,
-            version => new UserUpdated { UserId = id.ToString(), ChangedFields = { "status" }, Version = version, OccurredAt = UserAccounts.Now() }, context.CancellationToken);
+            version => new UserUpdated { UserId = id.ToString(), ChangedFields = { "status" }, Version = version, OccurredAt = accounts.Now() }, context.CancellationToken);
         return user.ToProto();
     }
 
@@ -174,7 +175,7 @@ public sealed class UserGrpcService(
         var user = await db.Users.Include(u => u.Master).Include(u => u.Roles)
                        .FirstOrDefaultAsync(u => u.Master.Uuid == id && (request.HardDelete || u.State != UserState.Deleted), context.CancellationToken)
                    ?? throw new NotFoundException(Entity, request.UserId);
-        var deleted = new UserDeleted { UserId = id.ToString(), HardDelete = request.HardDelete, OccurredAt = UserAccounts.Now() };
+        var deleted = new UserDeleted { UserId = id.ToString(), HardDelete = request.HardDelete, OccurredAt = accounts.Now() };
         await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
         await accounts.EnsureAnotherAdministratorAsync(user, context.CancellationToken);
         if (request.HardDelete)
@@ -194,7 +195,7 @@ public sealed class UserGrpcService(
         else
         {
             user.State = UserState.Deleted;
-            user.DeletedAt = DateTimeOffset.UtcNow;
+            user.DeletedAt = time.GetUtcNow();
             user.Master.IsActive = false;
             await accounts.CommitChangeAsync(user, UserTopics.Deleted, _ => deleted, context.CancellationToken);
         }
@@ -254,7 +255,7 @@ public sealed class UserGrpcService(
         }
         if (!request.CheckOnly)
         {
-            user.LastLoginAt = DateTimeOffset.UtcNow;
+            user.LastLoginAt = time.GetUtcNow();
             if (hasher.NeedsRehash(user.PasswordHash))
             {
                 user.PasswordHash = await hashing.RunAsync(() => hasher.Hash(request.Password), context.CancellationToken);
@@ -297,10 +298,10 @@ public sealed class UserGrpcService(
         {
             UserId = id.ToString(),
             KeptSessionId = context.GetCaller() is { Kind: CallerKind.User, SessionId: { } session } caller && caller.UserId == id.ToString() ? session : "",
-            OccurredAt = UserAccounts.Now(),
+            OccurredAt = accounts.Now(),
         }, user.Master);
         await accounts.CommitChangeAsync(user, UserTopics.Updated,
-            version => new UserUpdated { UserId = id.ToString(), ChangedFields = { "password" }, Version = version, OccurredAt = UserAccounts.Now() }, context.CancellationToken);
+            version => new UserUpdated { UserId = id.ToString(), ChangedFields = { "password" }, Version = version, OccurredAt = accounts.Now() }, context.CancellationToken);
         await lockout.ClearAsync(lockoutKey, context.CancellationToken);
         return new Empty();
     }
@@ -331,7 +332,7 @@ public sealed class UserGrpcService(
             }
             user.Roles.Remove(assigned);
             await accounts.CommitChangeAsync(user, UserTopics.RoleRemoved,
-                _ => new RoleRemoved { UserId = id.ToString(), Role = role, OccurredAt = UserAccounts.Now() }, context.CancellationToken);
+                _ => new RoleRemoved { UserId = id.ToString(), Role = role, OccurredAt = accounts.Now() }, context.CancellationToken);
             await transaction.CommitAsync(context.CancellationToken);
         }
         return RolesOf(user);
@@ -378,7 +379,7 @@ public sealed class UserGrpcService(
         {
             UserId = id.ToString(),
             Category = request.Category,
-            OccurredAt = UserAccounts.Now(),
+            OccurredAt = accounts.Now(),
         }, user.Master);
         await accounts.SaveAsync(context.CancellationToken);
         await transaction.CommitAsync(context.CancellationToken);

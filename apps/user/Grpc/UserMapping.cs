@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Ovasabi.Common.V1;
 using Ovasabi.User.Data;
+using Ovasabi.User.Domain;
 using Ovasabi.User.V1;
 
 namespace Ovasabi.User.Grpc;
@@ -47,6 +48,37 @@ internal static class UserMapping
             case "custom_fields": user.CustomFields = JsonFormatter.Default.Format(profile.CustomFields ?? new Struct()); break;
             default: throw new ArgumentOutOfRangeException(nameof(field), field, "not a profile field");
         }
+    }
+
+    /// <summary>A sent profile as the domain's rules read it; null when none was sent.</summary>
+    public static ProfileInput? Input(Profile? profile) => profile is null ? null
+        : new ProfileInput(profile.DisplayName, profile.AvatarUrl, profile.Bio, profile.Locale, profile.TimeZone, Shape(profile.CustomFields));
+
+    /// <summary>What the rules need to know of a sent Struct; null when none was sent.</summary>
+    public static JsonShape? Shape(Struct? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        var (depth, unset, nonFinite) = (1, false, false);
+        void Walk(IEnumerable<Value> values, int level)
+        {
+            foreach (var item in values)
+            {
+                switch (item.KindCase)
+                {
+                    case Value.KindOneofCase.None: unset = true; break;
+                    case Value.KindOneofCase.NumberValue when !double.IsFinite(item.NumberValue): nonFinite = true; break;
+                    case Value.KindOneofCase.StructValue: depth = Math.Max(depth, level + 1); Walk(item.StructValue.Fields.Values, level + 1); break;
+                    case Value.KindOneofCase.ListValue: depth = Math.Max(depth, level + 1); Walk(item.ListValue.Values, level + 1); break;
+                }
+            }
+        }
+        Walk(value.Fields.Values, 1);
+        // The formatter throws on a value with no kind.
+        var bytes = unset ? 0 : System.Text.Encoding.UTF8.GetByteCount(JsonFormatter.Default.Format(value));
+        return new JsonShape(value.Fields.Count, depth, unset, nonFinite, bytes);
     }
 
     private static string? Empty(string value) => string.IsNullOrEmpty(value) ? null : value;

@@ -10,26 +10,21 @@ using static Ovasabi.Testing.Rpc;
 namespace Ovasabi.Auth.Tests.Platform;
 
 /// <summary>
-/// The identity platform for the auth tests, with a lockout short enough to wait out (3 failures, 2 s, doubling).
+/// The user and auth apps for the auth tests, with a lockout short enough to wait out (3 failures, 2 s, doubling).
 /// One instance serves every test class of <see cref="AuthCollection"/>: they run one after another, so a key
 /// rotation or a lockout never overlaps another class's calls.
 /// </summary>
-public class AuthPlatform(PostgresServer postgres, RedisServer redis) : IdentityPlatform(postgres, redis)
+public class AuthPlatform(PostgresServer postgres, RedisServer redis) : AppPlatform(postgres, redis, [UserAppId, AuthAppId])
 {
     public const int MaxFailures = 3;
 
     public static readonly TimeSpan BaseBackoff = TimeSpan.FromSeconds(2);
 
     // The lockout policy is the same for every app that checks passwords (auth's sign-in, the user service's password change).
-    protected override Dictionary<string, string?> AuthSettings() => WithLockout(base.AuthSettings());
-
-    protected override Dictionary<string, string?> UserSettings() => WithLockout(base.UserSettings());
-
-    private static Dictionary<string, string?> WithLockout(Dictionary<string, string?> settings)
+    protected override void Configure(string appId, Dictionary<string, string?> settings)
     {
         settings["Security__Lockout__MaxFailures"] = MaxFailures.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Security__Lockout__BaseBackoff"] = BaseBackoff.ToString("c");
-        return settings;
     }
 
     /// <summary>Signs in from <paramref name="address"/> (a fresh one when null).</summary>
@@ -77,20 +72,18 @@ public sealed class RateLimitPlatform(PostgresServer postgres, RedisServer redis
 
     public const int PerAddress = 5;
 
-    protected override Dictionary<string, string?> AuthSettings()
+    /// <summary>The same budgets for sign-ins per account and address, sign-ups per address and password changes per account.</summary>
+    protected override void Configure(string appId, Dictionary<string, string?> settings)
     {
-        var settings = base.AuthSettings();
-        settings["Auth__RateLimits__PerAccount"] = PerAccount.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        settings["Auth__RateLimits__PerAddress"] = PerAddress.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return settings;
-    }
-
-    /// <summary>The same budgets for sign-ups per address and password changes per account.</summary>
-    protected override Dictionary<string, string?> UserSettings()
-    {
-        var settings = base.UserSettings();
-        settings["User__RateLimits__SignUpsPerAddress"] = PerAddress.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        settings["User__RateLimits__PasswordChangesPerAccount"] = PerAccount.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return settings;
+        base.Configure(appId, settings);
+        var (perAccount, perAddress) = (PerAccount.ToString(System.Globalization.CultureInfo.InvariantCulture), PerAddress.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (appId == AuthAppId)
+        {
+            (settings["Auth__RateLimits__PerAccount"], settings["Auth__RateLimits__PerAddress"]) = (perAccount, perAddress);
+        }
+        else if (appId == UserAppId)
+        {
+            (settings["User__RateLimits__SignUpsPerAddress"], settings["User__RateLimits__PasswordChangesPerAccount"]) = (perAddress, perAccount);
+        }
     }
 }

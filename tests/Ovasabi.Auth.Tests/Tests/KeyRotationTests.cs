@@ -1,3 +1,4 @@
+using Ovasabi.Testing.Platform;
 using System.Buffers.Text;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -26,7 +27,7 @@ public sealed class KeyRotationTests(AuthPlatform platform)
         await platform.GetSelf(before.AccessToken, before.Id);
 
         platform.SigningKeys.Add(NewKeyId);
-        await platform.RestartAuthSidecarAsync();
+        await platform.RestartSidecarAsync(AppPlatform.AuthAppId);
         var after = await EventuallyAsync(() => LoginOrErrorAsync(before), r => r.Tokens is { } t && Kid(t.AccessToken) == NewKeyId,
             what: $"a login signed with key {NewKeyId}");
 

@@ -1,3 +1,4 @@
+using Ovasabi.Testing.Platform;
 using Grpc.Core;
 using Ovasabi.Auth.Tests.Platform;
 using Ovasabi.Auth.V1;
@@ -63,7 +64,7 @@ public sealed class RefreshTests(AuthPlatform platform)
         forged.Roles.Add("admin");
         await using (var redis = await platform.Redis.ConnectAsync())
         {
-            await redis.GetDatabase(platform.RedisDatabase).HashSetAsync($"{platform.UserAppId}||user:user:{user.Id}:profile",
+            await redis.GetDatabase(platform.RedisDatabase).HashSetAsync($"{AppPlatform.UserAppId}||user:user:{user.Id}:profile",
                 [new("data", Google.Protobuf.JsonFormatter.Default.Format(forged)), new("version", "1")]);
         }
 

@@ -97,7 +97,7 @@ public sealed class AccessTests(SharedFinancePlatform platform)
     {
         var user = await platform.NewUserIdAsync();
         var deposit = await platform.FundAsync(user, 3_00);
-        var asAuth = await platform.FinanceClientAsAsync(platform.AuthAppId);
+        var asAuth = await platform.FinanceClientAsAsync(AppPlatform.AuthAppId);
 
         await FailsAsync(StatusCode.PermissionDenied, () => asAuth.DepositAsync(new DepositRequest { IdempotencyKey = Key(), UserId = user, Amount = Eur(9_000_00) }, cancellationToken: Cancel));
         await FailsAsync(StatusCode.PermissionDenied, () => asAuth.ReverseAsync(new ReverseRequest { IdempotencyKey = Key(), TransactionId = deposit.TransactionId }, cancellationToken: Cancel));

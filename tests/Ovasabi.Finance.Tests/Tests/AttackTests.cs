@@ -1,3 +1,4 @@
+using Ovasabi.Testing.Platform;
 using Dapr.AppCallback.Autogen.Grpc.v1;
 using Google.Protobuf;
 using Grpc.Core;
@@ -32,7 +33,7 @@ public sealed class AttackTests(SharedFinancePlatform platform)
     {
         var victim = await platform.NewUserIdAsync();
         var withoutToken = new FinanceService.FinanceServiceClient(platform.Direct(platform.FinanceApp, appApiToken: ""));
-        var withUsersToken = new FinanceService.FinanceServiceClient(platform.Direct(platform.FinanceApp, appApiToken: platform.AppApiTokens[platform.UserAppId]));
+        var withUsersToken = new FinanceService.FinanceServiceClient(platform.Direct(platform.FinanceApp, appApiToken: platform.AppApiTokens[AppPlatform.UserAppId]));
 
         await FailsAsync(StatusCode.Unauthenticated, () => withoutToken.DepositAsync(NineThousandEuros(victim), PosingAs("auth"), cancellationToken: Cancel));
         await FailsAsync(StatusCode.Unauthenticated, () => withUsersToken.DepositAsync(NineThousandEuros(victim), PosingAs("auth"), cancellationToken: Cancel));
@@ -48,7 +49,7 @@ public sealed class AttackTests(SharedFinancePlatform platform)
         var direct = new FinanceService.FinanceServiceClient(platform.Direct(platform.FinanceApp));
 
         // An app of the table that may not deposit is refused; the gateway is no app of the table, so it is anonymous.
-        foreach (var (app, code) in new[] { (platform.AuthAppId, StatusCode.PermissionDenied), (platform.UserAppId, StatusCode.PermissionDenied), ("gateway", StatusCode.Unauthenticated) })
+        foreach (var (app, code) in new[] { (AppPlatform.AuthAppId, StatusCode.PermissionDenied), (AppPlatform.UserAppId, StatusCode.PermissionDenied), ("gateway", StatusCode.Unauthenticated) })
         {
             await FailsAsync(code, () => direct.DepositAsync(NineThousandEuros(victim), PosingAs(app), cancellationToken: Cancel));
         }
@@ -61,7 +62,7 @@ public sealed class AttackTests(SharedFinancePlatform platform)
     {
         var victim = await platform.NewUserIdAsync();
 
-        foreach (var app in new[] { platform.AuthAppId, platform.UserAppId })
+        foreach (var app in new[] { AppPlatform.AuthAppId, AppPlatform.UserAppId })
         {
             var finance = await platform.FinanceClientAsAsync(app);
             await FailsAsync(StatusCode.PermissionDenied, () => finance.DepositAsync(NineThousandEuros(victim), cancellationToken: Cancel));
@@ -81,16 +82,16 @@ public sealed class AttackTests(SharedFinancePlatform platform)
         };
 
         // Through the gateway's and the user app's sidecars by gRPC proxying (access control denies AppCallback to every caller).
-        foreach (var sidecar in new[] { platform.GatewaySidecar, await platform.SidecarOfAsync(platform.UserAppId) })
+        foreach (var sidecar in new[] { platform.GatewaySidecar, await platform.SidecarOfAsync(AppPlatform.UserAppId) })
         {
-            var error = await Assert.ThrowsAsync<RpcException>(() => new AppCallbackClient(platform.InvokerVia(sidecar, platform.AuthAppId, null)).OnTopicEventAsync(forged, Cancel));
+            var error = await Assert.ThrowsAsync<RpcException>(() => new AppCallbackClient(platform.InvokerVia(sidecar, AppPlatform.AuthAppId, null)).OnTopicEventAsync(forged, Cancel));
             Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
         }
         // Straight to auth's port with its own token, as a proxied call arrives (the app refuses what another app sent).
         var stamped = platform.Direct(platform.AuthApp).Intercept(metadata =>
         {
-            metadata.Add("dapr-caller-app-id", platform.UserAppId);
-            metadata.Add("dapr-callee-app-id", platform.AuthAppId);
+            metadata.Add("dapr-caller-app-id", AppPlatform.UserAppId);
+            metadata.Add("dapr-callee-app-id", AppPlatform.AuthAppId);
             return metadata;
         });
         var refused = await Assert.ThrowsAsync<RpcException>(() => new AppCallbackClient(stamped).OnTopicEventAsync(forged, Cancel));

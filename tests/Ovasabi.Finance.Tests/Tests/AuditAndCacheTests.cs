@@ -126,7 +126,7 @@ public sealed class AuditAndCacheTests(SharedFinancePlatform platform)
             while (!stop.IsCancellationRequested)
             {
                 await Finance.GetBalanceAsync(new GetBalanceRequest { UserId = user, CurrencyCode = "EUR" });
-                await redis.GetDatabase(platform.RedisDatabase).KeyDeleteAsync($"{platform.FinanceAppId}||finance:balance:{user}:EUR");
+                await redis.GetDatabase(platform.RedisDatabase).KeyDeleteAsync($"{FinancePlatform.FinanceAppId}||finance:balance:{user}:EUR");
             }
         })).ToList();
 
@@ -143,7 +143,7 @@ public sealed class AuditAndCacheTests(SharedFinancePlatform platform)
     private async Task<string> CachedAsync(string userId)
     {
         await using var connection = await platform.Redis.ConnectAsync();
-        var value = await connection.GetDatabase(platform.RedisDatabase).HashGetAsync($"{platform.FinanceAppId}||finance:balance:{userId}:EUR", "data");
+        var value = await connection.GetDatabase(platform.RedisDatabase).HashGetAsync($"{FinancePlatform.FinanceAppId}||finance:balance:{userId}:EUR", "data");
         return value.IsNull ? "" : value.ToString();
     }
 }

@@ -16,11 +16,11 @@ public sealed class DemoTests(SharedFinancePlatform platform)
     {
         // The gateway's sidecar, as `make run`'s: the clients' way in, which acts only with the users' tokens.
         ["--sidecar"] = $"http://127.0.0.1:{platform.GatewaySidecar.GrpcPort}",
-        ["--user-app-id"] = platform.UserAppId,
-        ["--auth-app-id"] = platform.AuthAppId,
-        ["--finance-app-id"] = platform.FinanceAppId,
-        ["--admin-login"] = IdentityPlatform.AdminUsername,
-        ["--admin-password"] = IdentityPlatform.AdminPassword,
+        ["--user-app-id"] = AppPlatform.UserAppId,
+        ["--auth-app-id"] = AppPlatform.AuthAppId,
+        ["--finance-app-id"] = FinancePlatform.FinanceAppId,
+        ["--admin-login"] = AppPlatform.AdminUsername,
+        ["--admin-password"] = AppPlatform.AdminPassword,
         ["--user-db"] = platform.UserDatabase,
         ["--auth-db"] = platform.AuthDatabase,
         ["--finance-db"] = platform.FinanceDatabase,
@@ -74,7 +74,7 @@ public sealed class DemoTests(SharedFinancePlatform platform)
 
         Assert.True(exitCode == 1, $"exit code {exitCode}:\n{string.Join('\n', lines)}");
         HasLine(lines, "✓ log in as B (auth service)");
-        HasLine(lines, $"✗ log in as the administrator {IdentityPlatform.AdminUsername}", "Unauthenticated (INVALID_CREDENTIALS): invalid login or password");
+        HasLine(lines, $"✗ log in as the administrator {AppPlatform.AdminUsername}", "Unauthenticated (INVALID_CREDENTIALS): invalid login or password");
         Assert.DoesNotContain(lines, l => l.StartsWith("✓ deposit", StringComparison.Ordinal));
         Assert.Equal("✗ demo failed after 4 step(s)", lines.Last(l => l.Length > 0));
     }

@@ -13,7 +13,7 @@ namespace Ovasabi.Testing.Platform;
 /// </summary>
 /// <param name="Name">The matrix column (<c>anonymous</c>, <c>user</c>, <c>own</c>, <c>support</c>, <c>admin</c>, <c>app:&lt;id&gt;</c>).</param>
 /// <param name="UserId">The signed-in user, when the caller is one.</param>
-public sealed record MatrixCaller(string Name, IdentityPlatform Platform, SidecarProcess Sidecar, string? AccessToken, string? UserId)
+public sealed record MatrixCaller(string Name, AppPlatform Platform, SidecarProcess Sidecar, string? AccessToken, string? UserId)
 {
     /// <summary>Calls of app <paramref name="appId"/> made by this caller.</summary>
     public CallInvoker To(string appId) => Platform.InvokerVia(Sidecar, appId, AccessToken);
@@ -51,7 +51,7 @@ public static class AuthorizationMatrix
     /// Calls every row as every caller (on a victim the administrator creates per row) and fails listing each outcome
     /// that differs from the table.
     /// </summary>
-    public static async Task VerifyAsync(IdentityPlatform platform, IReadOnlyList<Row> rows)
+    public static async Task VerifyAsync(AppPlatform platform, IReadOnlyList<Row> rows)
     {
         var shared = await CallersAsync(platform);
         var mismatches = new List<string>();
@@ -75,7 +75,7 @@ public static class AuthorizationMatrix
         Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
     }
 
-    private static async Task<IReadOnlyList<MatrixCaller>> CallersAsync(IdentityPlatform platform)
+    private static async Task<IReadOnlyList<MatrixCaller>> CallersAsync(AppPlatform platform)
     {
         var user = await platform.SignUpAsync();
         var support = await platform.SignUpAsync("support");

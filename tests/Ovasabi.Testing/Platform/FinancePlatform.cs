@@ -9,52 +9,21 @@ using Ovasabi.Testing.Sidecars;
 namespace Ovasabi.Testing.Platform;
 
 /// <summary>
-/// The identity platform plus the finance app with its own database, sidecar and app API token. Tests move money as
+/// The user, auth and finance apps. Tests move money as
 /// the administrator (<see cref="FinanceAsAdmin"/>), as signed-in users (<see cref="FinanceClient"/>) or as another app
 /// (<see cref="FinanceClientAsAsync"/>); the subscriber receives every finance event.
 /// </summary>
-public class FinancePlatform(PostgresServer postgres, RedisServer redis, bool ownsServers = false) : IdentityPlatform(postgres, redis, ownsServers)
+public class FinancePlatform(PostgresServer postgres, RedisServer redis, bool ownsServers = false) : AppPlatform(postgres, redis, [UserAppId, AuthAppId, FinanceAppId], ownsServers)
 {
     public static readonly IReadOnlyList<string> FinanceTopics = TopicName.All<FinanceTopic>();
 
-    public string FinanceAppId => "finance";
+    public const string FinanceAppId = "finance";
 
-    public string FinanceDatabase { get; private set; } = "";
+    public string FinanceDatabase => Database(FinanceAppId);
 
-    public SidecarProcess FinanceSidecar { get; private set; } = null!;
+    public SidecarProcess FinanceSidecar => Sidecar(FinanceAppId);
 
-    public AppProcess FinanceApp { get; private set; } = null!;
-
-    public override IEnumerable<string> Topics => [.. base.Topics, .. FinanceTopics];
-
-    protected override IEnumerable<string> RunningApps => [.. base.RunningApps, FinanceAppId];
-
-    /// <summary>The finance app's environment beyond its ports; override to change limits.</summary>
-    protected virtual Dictionary<string, string?> FinanceSettings() => new()
-    {
-        ["ConnectionStrings__Database"] = FinanceDatabase,
-        ["Service__MigrateOnStartup"] = "true",
-    };
-
-    protected override async Task StartAsync()
-    {
-        await base.StartAsync();
-        FinanceDatabase = await Postgres.CreateDatabaseAsync("finance");
-        var launch = AppLaunch(FinanceAppId);
-        FinanceSidecar = Own(await SidecarProcess.StartAsync(launch));
-        FinanceApp = Own(await AppProcess.StartAsync(FinanceAppId, launch.AppPort, FinanceSidecar, AppEnvironment(FinanceAppId, FinanceSettings())));
-        await FinanceSidecar.WaitReadyAsync();
-    }
-
-    public override Task<SidecarProcess> SidecarOfAsync(string appId) =>
-        appId == FinanceAppId ? Task.FromResult(FinanceSidecar) : base.SidecarOfAsync(appId);
-
-    /// <summary>Stops the finance app and starts it again alike; waits until it is ready.</summary>
-    public async Task RestartFinanceAppAsync()
-    {
-        await FinanceApp.StopAsync();
-        FinanceApp = Own(await AppProcess.StartAsync(FinanceAppId, FinanceSidecar.Launch.AppPort, FinanceSidecar, AppEnvironment(FinanceAppId, FinanceSettings())));
-    }
+    public AppProcess FinanceApp => App(FinanceAppId);
 
     /// <summary>The finance API through the gateway, as <paramref name="accessToken"/>'s holder (anonymous when null).</summary>
     public FinanceService.FinanceServiceClient FinanceClient(string? accessToken = null) => new(Invoker(FinanceAppId, GatewaySidecar, accessToken));

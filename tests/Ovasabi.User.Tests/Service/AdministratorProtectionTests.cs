@@ -44,7 +44,7 @@ public sealed class LastAdministratorTests(UserPlatform platform) : IClassFixtur
     public async Task The_last_administrator_cannot_delete_or_demote_itself_until_another_one_exists()
     {
         var admin = platform.Users;
-        var self = (await admin.GetUserAsync(new GetUserRequest { Username = IdentityPlatform.AdminUsername }, cancellationToken: Cancel)).UserId;
+        var self = (await admin.GetUserAsync(new GetUserRequest { Username = AppPlatform.AdminUsername }, cancellationToken: Cancel)).UserId;
 
         var deleting = await FailsAsync(StatusCode.FailedPrecondition, () => admin.DeleteUserAsync(new DeleteUserRequest { UserId = self }, cancellationToken: Cancel));
         var demoting = await FailsAsync(StatusCode.FailedPrecondition, () => admin.RemoveRoleAsync(new RemoveRoleRequest { UserId = self, Role = "admin" }, cancellationToken: Cancel));

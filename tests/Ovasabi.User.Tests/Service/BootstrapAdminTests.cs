@@ -1,3 +1,4 @@
+using Ovasabi.Testing.Platform;
 using Grpc.Core;
 using Ovasabi.Contracts;
 using Ovasabi.Testing;
@@ -70,7 +71,7 @@ public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClas
         var rows = await platform.OutboxRowsAsync(admin.UserId);
         Assert.Equal([TopicName.Of(UserTopic.UserCreated), TopicName.Of(UserTopic.RoleAssigned)], rows.Select(r => r.Topic));
         Assert.Contains("\"role\": \"admin\"", rows[1].Payload, StringComparison.Ordinal);
-        Assert.DoesNotContain(BootstrapAdminPlatform.Password, platform.App.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(BootstrapAdminPlatform.Password, platform.UserApp.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -80,7 +81,7 @@ public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClas
         var hash = await PasswordHashAsync(BootstrapAdminPlatform.Username);
         var rows = await platform.OutboxRowsAsync(before.UserId);
 
-        await platform.RestartAppAsync();
+        await platform.RestartAppAsync(AppPlatform.UserAppId);
 
         var after = await platform.DirectUsers.GetUserAsync(new GetUserRequest { Username = BootstrapAdminPlatform.Username }, cancellationToken: Cancel);
         Assert.Equal(before.UserId, after.UserId);
@@ -88,7 +89,7 @@ public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClas
         Assert.Equal(before.Roles, after.Roles);
         Assert.Equal(hash, await PasswordHashAsync(BootstrapAdminPlatform.Username));
         Assert.Equal(rows.Select(r => r.Id), (await platform.OutboxRowsAsync(before.UserId)).Select(r => r.Id));
-        Assert.Contains("exists with the admin role; nothing to do", platform.App.Output, StringComparison.Ordinal);
+        Assert.Contains("exists with the admin role; nothing to do", platform.UserApp.Output, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -206,11 +207,11 @@ public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClas
     /// another replica would run; it is ready once its start-up, the bootstrap included, is done.
     /// </summary>
     private Task<AppProcess> StartAnotherAppAsync(Dictionary<string, string?> settings) =>
-        AppProcess.StartAsync("user", FreePort.Next(), platform.Sidecar, platform.AppEnvironmentWith(settings), Cancel);
+        AppProcess.StartAsync("user", FreePort.Next(), platform.UserSidecar, platform.AppEnvironmentWith(settings), Cancel);
 
     private async Task<(int Code, string Output)> RunUntilExitAsync(Dictionary<string, string?> settings)
     {
-        await using var app = AppProcess.Launch("user", FreePort.Next(), platform.Sidecar, platform.AppEnvironmentWith(settings));
+        await using var app = AppProcess.Launch("user", FreePort.Next(), platform.UserSidecar, platform.AppEnvironmentWith(settings));
         var code = await app.WaitForExitAsync(ExitTimeout, Cancel);
         return (code, app.Output);
     }

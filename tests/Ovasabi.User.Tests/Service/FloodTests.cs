@@ -11,12 +11,12 @@ namespace Ovasabi.User.Tests.Service;
 /// <summary>A user platform whose password hashing takes 2 at once and queues 8, so a flood is sure to overflow it.</summary>
 public sealed class FloodPlatform(PostgresServer postgres, RedisServer redis) : UserPlatform(postgres, redis)
 {
-    protected override Dictionary<string, string?> UserSettings()
+    protected override void Configure(string appId, Dictionary<string, string?> settings)
     {
-        var settings = base.UserSettings();
-        settings["User__PasswordHashing__MaxConcurrent"] = "2";
-        settings["User__PasswordHashing__MaxQueued"] = "8";
-        return settings;
+        if (appId == UserAppId)
+        {
+            (settings["User__PasswordHashing__MaxConcurrent"], settings["User__PasswordHashing__MaxQueued"]) = ("2", "8");
+        }
     }
 }
 
@@ -39,11 +39,11 @@ public sealed class FloodTests(FloodPlatform platform) : IClassFixture<FloodPlat
         var outcomes = new ConcurrentDictionary<string, int>();
 
         await Task.WhenAll(Enumerable.Range(0, Concurrent).Select(async _ =>
-            Count(outcomes, "sign-up", await OutcomeAsync(() => platform.UserClient().CreateUserAsync(UserPlatform.NewUser(), IdentityPlatform.From(IdentityPlatform.NewAddress())).ResponseAsync))));
+            Count(outcomes, "sign-up", await OutcomeAsync(() => platform.UserClient().CreateUserAsync(UserPlatform.NewUser(), AppPlatform.From(AppPlatform.NewAddress())).ResponseAsync))));
         await Task.WhenAll(Enumerable.Range(0, Concurrent).Select(async i =>
         {
             var (user, password) = accounts[i % accounts.Length];
-            Count(outcomes, "sign-in", await OutcomeAsync(() => platform.AuthClient().LoginAsync(new LoginRequest { Login = user.Username, Password = password }, IdentityPlatform.From(IdentityPlatform.NewAddress())).ResponseAsync));
+            Count(outcomes, "sign-in", await OutcomeAsync(() => platform.AuthClient().LoginAsync(new LoginRequest { Login = user.Username, Password = password }, AppPlatform.From(AppPlatform.NewAddress())).ResponseAsync));
         }));
 
         var peak = platform.UserApp.PeakResidentBytes;

@@ -16,7 +16,7 @@ public sealed class UserManagementTests(SharedUserPlatform platform)
     [Fact]
     public async Task Healthz_answers_200()
     {
-        using var response = await platform.App.Management.GetAsync("/healthz", Cancel);
+        using var response = await platform.UserApp.Management.GetAsync("/healthz", Cancel);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
@@ -24,7 +24,7 @@ public sealed class UserManagementTests(SharedUserPlatform platform)
     [Fact]
     public async Task Readyz_answers_200_with_a_healthy_check_for_PostgreSQL_and_for_the_sidecar()
     {
-        using var response = await platform.App.Management.GetAsync("/readyz", Cancel);
+        using var response = await platform.UserApp.Management.GetAsync("/readyz", Cancel);
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel)).RootElement;
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -43,7 +43,7 @@ public sealed class UserManagementTests(SharedUserPlatform platform)
         await FailsAsync(StatusCode.NotFound, () => platform.Users.GetUserAsync(new GetUserRequest { UserId = Guid.NewGuid().ToString() }, cancellationToken: Cancel));
 
         // The Prometheus exporter may serve a snapshot for a moment; poll until it shows the calls.
-        var metrics = await EventuallyAsync(() => platform.App.Management.GetStringAsync("/metrics", Cancel),
+        var metrics = await EventuallyAsync(() => platform.UserApp.Management.GetStringAsync("/metrics", Cancel),
             text => Lines(text, "ListRoleCatalog").Any() && Lines(text, "GetUser").Any(l => l.Contains("rpc_grpc_status_code=\"5\"", StringComparison.Ordinal)),
             what: "rpc_server_duration of the calls in /metrics");
 
@@ -101,7 +101,7 @@ public sealed class UserDatabaseOutageTests(OwnDatabasePlatform platform) : ICla
             await FailsAsync(StatusCode.Unavailable, () => platform.Users.CreateUserAsync(UserPlatform.NewUser(), cancellationToken: Cancel));
             await FailsAsync(StatusCode.Unavailable, () => platform.Users.GetUserAsync(new GetUserRequest { Username = created.Username }, cancellationToken: Cancel));
             // The liveness probe must not restart the app for an outage of its database.
-            using var live = await platform.App.Management.GetAsync("/healthz", Cancel);
+            using var live = await platform.UserApp.Management.GetAsync("/healthz", Cancel);
             Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         }
         finally
@@ -130,7 +130,7 @@ public sealed class UserDatabaseOutageTests(OwnDatabasePlatform platform) : ICla
 
     private async Task<(HttpStatusCode Status, string Body)> ReadinessAsync()
     {
-        using var response = await platform.App.Management.GetAsync("/readyz", Cancel);
+        using var response = await platform.UserApp.Management.GetAsync("/readyz", Cancel);
         return (response.StatusCode, await response.Content.ReadAsStringAsync(Cancel));
     }
 }

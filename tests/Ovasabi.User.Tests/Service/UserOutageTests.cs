@@ -1,3 +1,4 @@
+using Ovasabi.Testing.Platform;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -43,7 +44,7 @@ public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<Out
         var existing = await platform.Users.CreateUserAsync(UserPlatform.NewUser(), cancellationToken: Cancel);
         await platform.EventsAsync(TopicName.Of(UserTopic.UserCreated), existing.UserId, timeout: EventTimeout);
 
-        await platform.Sidecar.StopAsync();
+        await platform.UserSidecar.StopAsync();
         V1.User created;
         try
         {
@@ -63,7 +64,7 @@ public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<Out
         }
         finally
         {
-            await platform.RestartSidecarAsync();
+            await platform.StartSidecarAgainAsync(AppPlatform.UserAppId);
         }
 
         await platform.EventsAsync(TopicName.Of(UserTopic.UserCreated), created.UserId, timeout: EventTimeout);
@@ -80,7 +81,7 @@ public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<Out
         await platform.Users.GetUserAsync(new GetUserRequest { UserId = user.UserId }, cancellationToken: Cancel);
         Assert.NotNull(await platform.CachedProfileAsync(user.UserId));
 
-        await platform.Sidecar.StopAsync();
+        await platform.UserSidecar.StopAsync();
         V1.User updated;
         try
         {
@@ -96,7 +97,7 @@ public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<Out
         }
         finally
         {
-            await platform.RestartSidecarAsync();
+            await platform.StartSidecarAgainAsync(AppPlatform.UserAppId);
         }
 
         Assert.Equal(updated, await platform.Users.GetUserAsync(new GetUserRequest { UserId = user.UserId }, cancellationToken: Cancel));
@@ -106,7 +107,7 @@ public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<Out
     [Fact]
     public async Task A_user_erased_while_the_sidecar_is_down_is_announced_only_as_deleted_never_with_redacted_payloads()
     {
-        await platform.Sidecar.StopAsync();
+        await platform.UserSidecar.StopAsync();
         V1.User created;
         try
         {
@@ -116,7 +117,7 @@ public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<Out
         }
         finally
         {
-            await platform.RestartSidecarAsync();
+            await platform.StartSidecarAgainAsync(AppPlatform.UserAppId);
         }
 
         var deleted = await platform.EventsAsync(TopicName.Of(UserTopic.UserDeleted), created.UserId, timeout: EventTimeout);

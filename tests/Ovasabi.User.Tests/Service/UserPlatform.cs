@@ -14,20 +14,20 @@ using StackExchange.Redis;
 namespace Ovasabi.User.Tests.Service;
 
 /// <summary>
-/// The identity platform seen from the user service's tests: <see cref="Users"/> calls the user app through the
+/// The user and auth apps seen from the user service's tests: <see cref="Users"/> calls the user app through the
 /// subscriber's sidecar with dapr-app-id, as another service would, signed in as the bootstrap administrator
 /// (authorization itself is covered by the authorization matrix).
 /// </summary>
-public class UserPlatform : IdentityPlatform
+public class UserPlatform : AppPlatform
 {
     // Class fixtures are built by xunit from the assembly fixtures, so the public constructor takes only those.
     public UserPlatform(PostgresServer postgres, RedisServer redis)
-        : base(postgres, redis)
+        : base(postgres, redis, [UserAppId, AuthAppId])
     {
     }
 
     protected UserPlatform(PostgresServer postgres, RedisServer redis, bool ownsServers)
-        : base(postgres, redis, ownsServers)
+        : base(postgres, redis, [UserAppId, AuthAppId], ownsServers)
     {
     }
 
@@ -37,11 +37,6 @@ public class UserPlatform : IdentityPlatform
     public override IEnumerable<string> Topics => base.Topics.Where(topic => topic.StartsWith("user.", StringComparison.Ordinal));
 
     public string ConnectionString => UserDatabase;
-
-    /// <summary>The user app's sidecar (after <see cref="RestartSidecarAsync"/>, the replacement).</summary>
-    public SidecarProcess Sidecar => UserSidecar;
-
-    public AppProcess App => UserApp;
 
     /// <summary>The user API through the subscriber's sidecar, as the administrator.</summary>
     public UserService.UserServiceClient Users => UserClient(Admin.AccessToken);
@@ -56,14 +51,8 @@ public class UserPlatform : IdentityPlatform
         await Users.ListRoleCatalogAsync(new Google.Protobuf.WellKnownTypes.Empty());
     }
 
-    /// <summary>Starts a sidecar for the user app after <see cref="Sidecar"/> was stopped, on the same ports; waits until it is ready.</summary>
-    public Task RestartSidecarAsync() => RestartUserSidecarAsync();
-
     /// <summary>The user app's environment (database, migrations, security, bootstrap administrator), for another instance of it.</summary>
-    public Dictionary<string, string?> AppEnvironment() => AppEnvironment(UserAppId, UserSettings());
-
-    /// <summary>Stops the user app and starts it again alike (same port, same environment); waits until it is ready.</summary>
-    public Task RestartAppAsync() => RestartUserAppAsync();
+    public Dictionary<string, string?> AppEnvironment() => Settings(UserAppId);
 
     /// <summary>The events of <paramref name="topic"/> about <paramref name="userId"/> that reached the subscriber.</summary>
     public Task<IReadOnlyList<Received>> EventsAsync(string topic, string userId, int count = 1, TimeSpan? timeout = null) =>

@@ -1,4 +1,4 @@
-namespace Ovasabi.User.Bootstrap;
+namespace Ovasabi.User.Data;
 
 /// <summary>
 /// The platform's first administrator, from <c>User:BootstrapAdmin:Username</c>, <c>:Email</c> and <c>:Password</c>

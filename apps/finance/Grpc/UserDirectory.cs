@@ -1,16 +1,19 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Ovasabi.Finance.Data;
+using Ovasabi.Finance.Domain;
 using Ovasabi.ServiceDefaults.Grpc;
 using Ovasabi.User.V1;
 
-namespace Ovasabi.Finance.Domain;
+namespace Ovasabi.Finance.Grpc;
 
 /// <summary>
 /// Asks the user service (through Dapr, as a service) whether users may have money moved. That a user is active is
 /// remembered for <see cref="FinanceOptions.ActiveUserCacheTtl"/>, and forgotten at once when this replica receives
 /// the user's suspension or deletion; a refusal is never remembered, so a reactivation applies at the next call.
 /// </summary>
-public sealed class UserDirectory(UserService.UserServiceClient users, FinanceOptions options, TimeProvider time)
+public sealed class UserDirectory(UserService.UserServiceClient users, IOptions<FinanceOptions> options, TimeProvider time) : IActiveUsers
 {
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _activeUntil = new();
 
@@ -46,9 +49,9 @@ public sealed class UserDirectory(UserService.UserServiceClient users, FinanceOp
             Forget(userId);
             throw new FailedPreconditionException($"user {userId} is suspended: no money moves to or from their accounts", "USER_SUSPENDED");
         }
-        if (options.ActiveUserCacheTtl > TimeSpan.Zero)
+        if (options.Value.ActiveUserCacheTtl > TimeSpan.Zero)
         {
-            _activeUntil[userId] = now + options.ActiveUserCacheTtl;
+            _activeUntil[userId] = now + options.Value.ActiveUserCacheTtl;
         }
     }
 }

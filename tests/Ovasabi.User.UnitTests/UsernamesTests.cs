@@ -1,7 +1,7 @@
 using System.Text;
 using Ovasabi.User.Domain;
 
-namespace Ovasabi.User.Tests.Domain;
+namespace Ovasabi.User.UnitTests;
 
 public sealed class UsernamesTests
 {

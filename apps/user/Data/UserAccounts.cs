@@ -5,21 +5,20 @@ using Npgsql;
 using Ovasabi.ServiceDefaults.Caching;
 using Ovasabi.ServiceDefaults.Data;
 using Ovasabi.ServiceDefaults.Grpc;
-using Ovasabi.User.Data;
 using Ovasabi.User.Domain;
 using Ovasabi.User.Events;
 using Ovasabi.User.Grpc;
 using Ovasabi.User.V1;
 using Ovasabi.User.V1.Events;
 
-namespace Ovasabi.User.Accounts;
+namespace Ovasabi.User.Data;
 
 /// <summary>
 /// How users are written, for the API and for the start-up bootstrap alike. Every change bumps the user's version
 /// (optimistic concurrency on <c>master</c>), writes its event into the outbox in the same transaction, and invalidates
 /// the cached profile once committed.
 /// </summary>
-public sealed class UserAccounts(UserDbContext db, StateCache cache, PasswordHasher hasher, PasswordHashingGate hashing)
+public sealed class UserAccounts(UserDbContext db, StateCache cache, PasswordHasher hasher, PasswordHashingGate hashing, TimeProvider time)
 {
     public const string Entity = "user";
 
@@ -32,7 +31,7 @@ public sealed class UserAccounts(UserDbContext db, StateCache cache, PasswordHas
         validator.Problem("username", Usernames.Validate(request.Username));
         validator.Problem("email", Emails.Validate(request.Email));
         validator.Problem("password", PasswordPolicy.Validate(request.Password, request.Username, request.Email));
-        foreach (var problem in ProfileRules.Validate(request.Profile))
+        foreach (var problem in ProfileRules.Validate(UserMapping.Input(request.Profile)))
         {
             validator.Add(problem.Field, problem.Message);
         }
@@ -49,7 +48,7 @@ public sealed class UserAccounts(UserDbContext db, StateCache cache, PasswordHas
             Email = Emails.Normalize(request.Email),
             EmailKey = Emails.Canonical(request.Email),
             PasswordHash = passwordHash,
-            Roles = [new UserRoleRecord { Role = Roles.User, AssignedAt = DateTimeOffset.UtcNow }],
+            Roles = [new UserRoleRecord { Role = Roles.User, AssignedAt = time.GetUtcNow() }],
         };
         foreach (var field in ProfileRules.Fields)
         {
@@ -80,7 +79,7 @@ public sealed class UserAccounts(UserDbContext db, StateCache cache, PasswordHas
             {
                 throw new FailedPreconditionException($"a user has at most {Roles.MaxRolesPerUser} roles", "TOO_MANY_ROLES");
             }
-            user.Roles.Add(new UserRoleRecord { Role = role, AssignedAt = DateTimeOffset.UtcNow });
+            user.Roles.Add(new UserRoleRecord { Role = role, AssignedAt = time.GetUtcNow() });
             await CommitChangeAsync(user, UserTopics.RoleAssigned,
                 _ => new RoleAssigned { UserId = id.ToString(), Role = role, OccurredAt = Now() }, cancellationToken);
         }
@@ -154,7 +153,7 @@ public sealed class UserAccounts(UserDbContext db, StateCache cache, PasswordHas
     /// <summary>Where the user's profile is cached.</summary>
     public string ProfileKey(Guid id) => cache.Key(Entity, id.ToString(), "profile");
 
-    public static Timestamp Now() => Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
+    public Timestamp Now() => Timestamp.FromDateTimeOffset(time.GetUtcNow());
 
     private static AlreadyExistsException? Taken(DbUpdateException error) =>
         (error.InnerException as PostgresException) is { SqlState: PostgresErrorCodes.UniqueViolation } unique

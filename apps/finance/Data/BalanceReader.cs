@@ -1,30 +1,31 @@
 using System.Collections.Concurrent;
-using Google.Protobuf.WellKnownTypes;
 using Microsoft.EntityFrameworkCore;
-using Ovasabi.Finance.Data;
+using Microsoft.Extensions.Options;
+using Ovasabi.Finance.Domain;
+using Ovasabi.Finance.Grpc;
 using Ovasabi.Finance.V1;
 using Ovasabi.ServiceDefaults.Caching;
 
-namespace Ovasabi.Finance.Domain;
+namespace Ovasabi.Finance.Data;
 
 /// <summary>
 /// Balances, cache-aside through the Dapr state store (<c>finance:balance:&lt;user&gt;:&lt;currency&gt;</c>). Every
 /// posting replaces the cached balance with the one it committed, versioned by the account row, so the cache never
 /// holds an older balance than the last one a caller was answered after writing. An entry can still vanish (TTL,
 /// eviction) and be refilled by a reader that loaded it just before a commit; the versions this replica committed
-/// are remembered, so such an entry is never served here.
+/// are remembered, so such an entry is never served here. The cache keeps the contract's message, as it is answered.
 /// </summary>
-public sealed class BalanceReader(FinanceDbContext db, StateCache cache, CommittedVersions committed, FinanceOptions options)
+public sealed class BalanceReader(FinanceDbContext db, StateCache cache, CommittedVersions committed, IOptions<FinanceOptions> options)
 {
     private const string Entity = "balance";
 
     public Task<Balance> GetAsync(Guid userId, Currency currency, CancellationToken cancellationToken) =>
-        cache.GetOrLoadVersionedAsync(Entity, Key(userId, currency.Code), options.BalanceCacheTtl, async ct =>
+        cache.GetOrLoadVersionedAsync(Entity, Key(userId, currency.Code), options.Value.BalanceCacheTtl, async ct =>
         {
             var account = await db.Accounts.AsNoTracking()
                 .FirstOrDefaultAsync(a => a.Kind == AccountKind.User && a.UserId == userId && a.Currency == currency.Code, ct);
             return account is null
-                ? (new Balance { UserId = userId.ToString(), Available = currency.Money(0), Held = currency.Money(0) }, 0L)
+                ? (FinanceMapping.Balance(new BalanceView(userId, currency.Code, 0, 0, null)), 0L)
                 : (ToProto(account), account.Version);
         }, committed.Of(Key(userId, currency.Code)), cancellationToken);
 
@@ -33,25 +34,20 @@ public sealed class BalanceReader(FinanceDbContext db, StateCache cache, Committ
     {
         var key = Key(account.UserId!.Value, account.Currency);
         committed.Record(key, account.Version);
-        return cache.PutIfNewerAsync(Entity, key, ToProto(account), account.Version, options.BalanceCacheTtl, cancellationToken);
+        return cache.PutIfNewerAsync(Entity, key, ToProto(account), account.Version, options.Value.BalanceCacheTtl, cancellationToken);
     }
 
     private string Key(Guid userId, string currency) => cache.Key(Entity, userId.ToString(), currency);
 
-    private static Balance ToProto(Account account) => new()
-    {
-        UserId = account.UserId!.Value.ToString(),
-        Available = Currencies.Money(account.Currency, account.Available),
-        Held = Currencies.Money(account.Currency, account.Held),
-        UpdateTime = Timestamp.FromDateTimeOffset(account.UpdatedAt),
-    };
+    private static Balance ToProto(Account account) =>
+        FinanceMapping.Balance(new BalanceView(account.UserId!.Value, account.Currency, account.Available, account.Held, account.UpdatedAt));
 }
 
 /// <summary>
 /// The newest balance version this replica committed per cache key, kept as long as a cache entry lives: the floor
 /// below which a cached balance is not served.
 /// </summary>
-public sealed class CommittedVersions(FinanceOptions options, TimeProvider time)
+public sealed class CommittedVersions(IOptions<FinanceOptions> options, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, (long Version, DateTimeOffset Until)> _versions = new(StringComparer.Ordinal);
     private long _records;
@@ -60,7 +56,7 @@ public sealed class CommittedVersions(FinanceOptions options, TimeProvider time)
 
     public void Record(string key, long version)
     {
-        var until = time.GetUtcNow() + options.BalanceCacheTtl;
+        var until = time.GetUtcNow() + options.Value.BalanceCacheTtl;
         _versions.AddOrUpdate(key, (version, until), (_, old) => (Math.Max(old.Version, version), until));
         // Now and then, forget what no cache entry can hold any more.
         if (Interlocked.Increment(ref _records) % 10_000 == 0)

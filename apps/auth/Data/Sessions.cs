@@ -1,13 +1,12 @@
+using Ovasabi.Auth.Domain;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.EntityFrameworkCore;
-using Ovasabi.Auth.Data;
 using Ovasabi.Auth.Events;
-using Ovasabi.Auth.V1;
 using Ovasabi.Auth.V1.Events;
 using Ovasabi.ServiceDefaults.Data;
 using Ovasabi.ServiceDefaults.Security;
 
-namespace Ovasabi.Auth.Domain;
+namespace Ovasabi.Auth.Data;
 
 /// <summary>Where a session started, for the audit record.</summary>
 public sealed record ClientInfo(string Address, string? UserAgent);
@@ -17,25 +16,25 @@ public sealed record ClientInfo(string Address, string? UserAgent);
 /// checks. Starting writes the store first and revoking removes it first, so a failure halfway leaves a session that
 /// works nowhere rather than one that works after it was ended.
 /// </summary>
-public sealed class Sessions(AuthDbContext db, SessionRegistry registry, TokenIssuer tokens, AuthOptions options)
+public sealed class Sessions(AuthDbContext db, SessionRegistry registry, TokenIssuer tokens, TimeProvider time)
 {
-    public async Task<TokenPair> StartAsync(Guid userId, IEnumerable<string> roles, ClientInfo client, CancellationToken cancellationToken)
+    public async Task<IssuedTokens> StartAsync(Guid userId, IEnumerable<string> roles, ClientInfo client, CancellationToken cancellationToken)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         var session = new SessionRecord
         {
             Master = new MasterRecord { Type = "session", Name = userId.ToString() },
             UserId = userId,
             CreatedAt = now,
             LastRefreshAt = now,
-            ExpiresAt = now + options.SessionLifetime,
+            ExpiresAt = tokens.SessionExpiry(now),
             ClientAddress = Truncate(client.Address, 64),
             UserAgent = Truncate(client.UserAgent, 256),
         };
         var sessionId = session.Master.Uuid;
         await registry.SaveAsync(sessionId.ToString(), new SessionEntry(userId.ToString(), session.ExpiresAt), cancellationToken);
         var (refreshToken, hash) = TokenIssuer.NewRefreshToken();
-        var refreshExpires = Min(now + options.RefreshTokenLifetime, session.ExpiresAt);
+        var refreshExpires = tokens.RefreshTokenExpiry(now, session.ExpiresAt);
         db.Sessions.Add(session);
         db.RefreshTokens.Add(new RefreshTokenRecord { Hash = hash, Session = session, IssuedAt = now, ExpiresAt = refreshExpires });
         db.AddEvent(AuthTopics.LoginSucceeded, new LoginSucceeded
@@ -58,12 +57,12 @@ public sealed class Sessions(AuthDbContext db, SessionRegistry registry, TokenIs
         return (session, token);
     }
 
-    public TokenPair Rotate(SessionRecord session, RefreshTokenRecord used, IEnumerable<string> roles, DateTimeOffset now)
+    public IssuedTokens Rotate(SessionRecord session, RefreshTokenRecord used, IEnumerable<string> roles, DateTimeOffset now)
     {
         used.UsedAt = now;
         session.LastRefreshAt = now;
         var (refreshToken, hash) = TokenIssuer.NewRefreshToken();
-        var refreshExpires = Min(now + options.RefreshTokenLifetime, session.ExpiresAt);
+        var refreshExpires = tokens.RefreshTokenExpiry(now, session.ExpiresAt);
         db.RefreshTokens.Add(new RefreshTokenRecord { Hash = hash, SessionId = session.Id, IssuedAt = now, ExpiresAt = refreshExpires });
         return tokens.Issue(session.UserId, session.Master.Uuid, roles, refreshToken, refreshExpires, now);
     }
@@ -73,7 +72,7 @@ public sealed class Sessions(AuthDbContext db, SessionRegistry registry, TokenIs
 
     public async Task<IReadOnlyList<SessionRecord>> LiveAsync(Guid userId, CancellationToken cancellationToken)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         return await db.Sessions.Include(s => s.Master)
             .Where(s => s.UserId == userId && s.RevokedAt == null && s.ExpiresAt > now)
             .OrderByDescending(s => s.CreatedAt).ToListAsync(cancellationToken);
@@ -82,7 +81,7 @@ public sealed class Sessions(AuthDbContext db, SessionRegistry registry, TokenIs
     /// <summary>Ends sessions (the caller saves): out of the session store first, then marked with the reason and announced.</summary>
     public async Task RevokeAsync(IReadOnlyList<SessionRecord> sessions, string reason, CancellationToken cancellationToken)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         foreach (var session in sessions.Where(s => s.RevokedAt is null))
         {
             await registry.RemoveAsync(session.Master.Uuid.ToString(), cancellationToken);
@@ -94,20 +93,6 @@ public sealed class Sessions(AuthDbContext db, SessionRegistry registry, TokenIs
             }, session.Master);
         }
     }
-
-    public static Session ToProto(SessionRecord session, string? currentSessionId) => new()
-    {
-        SessionId = session.Master.Uuid.ToString(),
-        UserId = session.UserId.ToString(),
-        CreateTime = Timestamp.FromDateTimeOffset(session.CreatedAt),
-        LastRefreshTime = Timestamp.FromDateTimeOffset(session.LastRefreshAt),
-        ExpireTime = Timestamp.FromDateTimeOffset(session.ExpiresAt),
-        ClientAddress = session.ClientAddress ?? "",
-        UserAgent = session.UserAgent ?? "",
-        Current = session.Master.Uuid.ToString() == currentSessionId,
-    };
-
-    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
 }

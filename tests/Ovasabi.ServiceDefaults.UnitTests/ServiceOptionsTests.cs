@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Ovasabi.ServiceDefaults.Hosting;
 
-namespace Ovasabi.ServiceDefaults.Tests.Tests;
+namespace Ovasabi.ServiceDefaults.UnitTests;
 
 /// <summary>Where an app listens and what it uses, read from the environment `dapr run` sets and the Service section.</summary>
 public sealed class ServiceOptionsTests
@@ -11,7 +11,9 @@ public sealed class ServiceOptionsTests
     {
         var options = From([]);
 
-        Assert.Equal(new ServiceOptions { Name = "probe", GrpcPort = 5000, ManagementPort = 5001, ListenAddress = "0.0.0.0", PubSubName = "pubsub", StateStoreName = "statestore", MigrateOnStartup = false, WaitForSidecar = true, SidecarTimeout = TimeSpan.FromSeconds(60) }, options);
+        Assert.Equal(("probe", 5000, 5001, "0.0.0.0", "pubsub", "statestore", false, true, TimeSpan.FromSeconds(60)),
+            (options.Name, options.GrpcPort, options.ManagementPort, options.ListenAddress, options.PubSubName, options.StateStoreName, options.MigrateOnStartup,
+                options.WaitForSidecar, options.SidecarTimeout));
     }
 
     [Fact]
@@ -47,9 +49,23 @@ public sealed class ServiceOptionsTests
     }
 
     [Fact]
-    public void A_port_that_is_not_a_number_falls_back_to_the_next_source()
+    public void An_empty_APP_PORT_falls_back_to_the_Service_section()
     {
         Assert.Equal(6000, From(new() { ["APP_PORT"] = "", ["Service:GrpcPort"] = "6000" }).GrpcPort);
+    }
+
+    [Theory]
+    [InlineData("APP_PORT", "http", "Service:GrpcPort")]
+    [InlineData("Service:GrpcPort", "70000", "Service:GrpcPort")]
+    [InlineData("Service:ManagementPort", "5000", "Service:ManagementPort")]
+    [InlineData("Service:ListenAddress", "anywhere", "Service:ListenAddress")]
+    [InlineData("Service:SidecarTimeoutSeconds", "0", "Service:SidecarTimeoutSeconds")]
+    [InlineData("Service:MigrateOnStartup", "yes please", "Service:MigrateOnStartup")]
+    public void A_bad_value_stops_the_app_with_a_message_naming_its_key(string key, string value, string named)
+    {
+        var error = Assert.ThrowsAny<Exception>(() => From(new() { [key] = value }));
+
+        Assert.Contains(named, error.Message);
     }
 
     private static ServiceOptions From(Dictionary<string, string?> settings) =>

@@ -13,18 +13,20 @@ using Ovasabi.User.V1.Events;
 namespace Ovasabi.Testing.Platform;
 
 /// <summary>
-/// The user and auth apps as they run for real: their production app IDs, each with its own PostgreSQL database, dev
-/// sidecar and app API token, the sidecars loading the local platform's access control (components/config.yaml),
-/// sharing Redis state, sessions and pub/sub (a Redis database of the platform's own). Tests call in through a
-/// <c>gateway</c> sidecar, as clients reach the platform, and as another app through that app's sidecar
-/// (<see cref="SidecarOfAsync"/>); a subscriber app receives the events. A bootstrap administrator exists; tests sign in
-/// as whom they need. Subclasses change the apps' settings through <see cref="UserSettings"/> and <see cref="AuthSettings"/>.
-/// The platform keeps a name-resolution database of its own, so platforms running side by side never reach each other.
+/// A platform is a list of apps and the backends they share, as they run for real: each app under its production app
+/// ID with its own PostgreSQL database, dev sidecar and app API token, the sidecars loading the local platform's access
+/// control (components/config.yaml) and sharing Redis state, sessions and pub/sub (a Redis database of the platform's
+/// own), the auth app's signing keys in a local secret store. Tests call in through a <c>gateway</c> sidecar, as
+/// clients reach the platform, and as another app through that app's sidecar (<see cref="SidecarOfAsync"/>); a
+/// subscriber receives every event the apps publish. With the user and auth apps in the list, a bootstrap
+/// administrator exists and tests sign in as whom they need. <see cref="Configure"/> changes an app's settings. The
+/// platform keeps a name-resolution database of its own, so platforms running side by side never reach each other.
 /// </summary>
 /// <param name="postgres">The PostgreSQL server the apps' databases are created on.</param>
 /// <param name="redis">The Redis server behind state, sessions and pub/sub.</param>
+/// <param name="apps">The apps it runs (app IDs of the access table); every other app is only a sidecar, for calls made as that app.</param>
 /// <param name="ownsServers">The platform starts both servers first and stops them last (servers of its own, which its tests may stop).</param>
-public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool ownsServers = false) : SidecarFixture
+public class AppPlatform(PostgresServer postgres, RedisServer redis, IReadOnlyList<string> apps, bool ownsServers = false) : SidecarFixture
 {
     public const string AdminUsername = "platform-admin";
     public const string AdminEmail = "platform-admin@example.com";
@@ -33,36 +35,30 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
     /// <summary>The app ID of the platform's way in (an API gateway's sidecar): it reaches every app and acts only with a user's token.</summary>
     public const string GatewayAppId = "gateway";
 
+    public const string UserAppId = "user";
+
+    public const string AuthAppId = "auth";
+
     private readonly Dictionary<string, Task<SidecarProcess>> _callerSidecars = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _appApiTokens = new(StringComparer.Ordinal);
-
-    public string UserAppId => "user";
-
-    public string AuthAppId => "auth";
+    private readonly Dictionary<string, string> _databases = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SidecarProcess> _sidecars = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, AppProcess> _apps = new(StringComparer.Ordinal);
 
     public PostgresServer Postgres => postgres;
 
     public RedisServer Redis => redis;
 
+    /// <summary>The apps this platform runs.</summary>
+    public IReadOnlyList<string> Apps => apps;
+
     /// <summary>The Redis database (redisDB) of the platform's state, sessions and pub/sub.</summary>
     public int RedisDatabase { get; private set; }
-
-    public string UserDatabase { get; private set; } = "";
-
-    public string AuthDatabase { get; private set; } = "";
 
     public SigningKeyFile SigningKeys { get; private set; } = null!;
 
     /// <summary>The name-resolution database of the platform's sidecars.</summary>
     public string NameResolution { get; private set; } = "";
-
-    public SidecarProcess UserSidecar { get; private set; } = null!;
-
-    public SidecarProcess AuthSidecar { get; private set; } = null!;
-
-    public AppProcess UserApp { get; private set; } = null!;
-
-    public AppProcess AuthApp { get; private set; } = null!;
 
     /// <summary>Receives every event of <see cref="Topics"/>.</summary>
     public CallbackApp Subscriber { get; private set; } = null!;
@@ -72,47 +68,79 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
     /// <summary>The sidecar clients call in through (<see cref="GatewayAppId"/>).</summary>
     public SidecarProcess GatewaySidecar { get; private set; } = null!;
 
-    /// <summary>The bootstrap administrator's tokens (signed in at start).</summary>
+    /// <summary>The bootstrap administrator's tokens (signed in at start when the platform runs the user and auth apps).</summary>
     public TokenPair Admin { get; private set; } = null!;
 
     /// <summary>Each running app's API token (APP_API_TOKEN), which its sidecar presents and it requires.</summary>
     public IReadOnlyDictionary<string, string> AppApiTokens => _appApiTokens;
 
-    /// <summary>The apps this platform runs; every other app of the access table is only a sidecar, for calls made as that app.</summary>
-    protected virtual IEnumerable<string> RunningApps => [UserAppId, AuthAppId];
+    /// <summary>The connection string of a running app's database.</summary>
+    public string Database(string appId) => _databases[appId];
 
-    /// <summary>Every topic of the user and auth services (the subscriber receives them all).</summary>
-    public virtual IEnumerable<string> Topics => [.. TopicName.All<UserTopic>(), .. TopicName.All<AuthTopic>()];
+    /// <summary>A running app's own sidecar (after a restart, the replacement).</summary>
+    public SidecarProcess Sidecar(string appId) => _sidecars[appId];
 
-    /// <summary>The user app's environment beyond its ports: rate limits out of the way; override to add or change settings.</summary>
-    protected virtual Dictionary<string, string?> UserSettings() => new()
+    /// <summary>A running app's process (after a restart, the new one).</summary>
+    public AppProcess App(string appId) => _apps[appId];
+
+    public string UserDatabase => Database(UserAppId);
+
+    public string AuthDatabase => Database(AuthAppId);
+
+    public SidecarProcess UserSidecar => Sidecar(UserAppId);
+
+    public SidecarProcess AuthSidecar => Sidecar(AuthAppId);
+
+    public AppProcess UserApp => App(UserAppId);
+
+    public AppProcess AuthApp => App(AuthAppId);
+
+    /// <summary>Every topic the running apps publish, as their events.proto declare them (the subscriber receives them all).</summary>
+    public virtual IEnumerable<string> Topics => TopicName.Declared().Where(topic => apps.Contains(topic.Split('.')[0]));
+
+    /// <summary>
+    /// An app's environment beyond its ports: its database, migrations at start, and what the tests need of it (rate
+    /// limits out of the way, since every test calls from 127.0.0.1; the bootstrap administrator; signing keys re-read
+    /// every second). Override <see cref="Configure"/> to change it.
+    /// </summary>
+    public Dictionary<string, string?> Settings(string appId)
     {
-        ["ConnectionStrings__Database"] = UserDatabase,
-        ["Service__MigrateOnStartup"] = "true",
-        ["User__BootstrapAdmin__Username"] = AdminUsername,
-        ["User__BootstrapAdmin__Email"] = AdminEmail,
-        ["User__BootstrapAdmin__Password"] = AdminPassword,
-        // Every test signs up from 127.0.0.1; the limits have tests of their own.
-        ["User__RateLimits__SignUpsPerAddress"] = "100000",
-        ["User__RateLimits__PasswordChangesPerAccount"] = "100000",
-    };
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Database"] = Database(appId),
+            ["Service__MigrateOnStartup"] = "true",
+        };
+        switch (appId)
+        {
+            case UserAppId:
+                settings["User__BootstrapAdmin__Username"] = AdminUsername;
+                settings["User__BootstrapAdmin__Email"] = AdminEmail;
+                settings["User__BootstrapAdmin__Password"] = AdminPassword;
+                settings["User__RateLimits__SignUpsPerAddress"] = "100000";
+                settings["User__RateLimits__PasswordChangesPerAccount"] = "100000";
+                break;
+            case AuthAppId:
+                settings["Auth__AccessTokenLifetime"] = "00:30:00";
+                settings["Auth__SigningKeys__RefreshInterval"] = "00:00:01";
+                settings["Auth__RateLimits__PerAccount"] = "100000";
+                settings["Auth__RateLimits__PerAddress"] = "100000";
+                break;
+        }
+        Configure(appId, settings);
+        settings["APP_API_TOKEN"] = _appApiTokens[appId];
+        return settings;
+    }
 
-    /// <summary>The auth app's environment: rate limits out of the way (every test calls from 127.0.0.1), keys re-read every second.</summary>
-    protected virtual Dictionary<string, string?> AuthSettings() => new()
+    /// <summary>Changes what <see cref="Settings"/> gives <paramref name="appId"/> (environment variable names, e.g. <c>Finance__BalanceCacheTtl</c>).</summary>
+    protected virtual void Configure(string appId, Dictionary<string, string?> settings)
     {
-        ["ConnectionStrings__Database"] = AuthDatabase,
-        ["Service__MigrateOnStartup"] = "true",
-        ["Auth__AccessTokenLifetime"] = "00:30:00",
-        ["Auth__SigningKeys__RefreshInterval"] = "00:00:01",
-        ["Auth__RateLimits__PerAccount"] = "100000",
-        ["Auth__RateLimits__PerAddress"] = "100000",
-    };
+    }
 
     /// <summary>The local platform's sidecar configuration, with the access control the access table asks for.</summary>
     public static string AccessControlConfig => Path.Combine(RepositoryRoot.Find()!, "components", "config.yaml");
 
     /// <summary>How to start a running app's sidecar: the platform's resources, access control and name resolution, and a new app API token.</summary>
-    protected SidecarLaunch AppLaunch(string appId)
+    private SidecarLaunch AppLaunch(string appId)
     {
         var token = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
         _appApiTokens[appId] = token;
@@ -129,13 +157,6 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
     protected SidecarLaunch CallerLaunch(string appId, int appPort = 0) =>
         new(appId, Resources.Directory) { AppPort = appPort, NameResolutionDatabase = NameResolution };
 
-    /// <summary>A running app's environment: its settings and the token its sidecar presents.</summary>
-    protected Dictionary<string, string?> AppEnvironment(string appId, Dictionary<string, string?> settings)
-    {
-        settings["APP_API_TOKEN"] = _appApiTokens[appId];
-        return settings;
-    }
-
     protected override async Task StartAsync()
     {
         if (ownsServers)
@@ -145,8 +166,11 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
             Own(redis);
             await Task.WhenAll(postgres.InitializeAsync().AsTask(), redis.InitializeAsync().AsTask());
         }
-        var databases = await Task.WhenAll(postgres.CreateDatabaseAsync("user"), postgres.CreateDatabaseAsync("auth"));
-        (UserDatabase, AuthDatabase) = (databases[0], databases[1]);
+        var databases = await Task.WhenAll(apps.Select(app => postgres.CreateDatabaseAsync(app)));
+        foreach (var (app, database) in apps.Zip(databases))
+        {
+            _databases[app] = database;
+        }
         RedisDatabase = redis.NewDatabase();
         NameResolution = NewFolder().PathOf("nameresolution.db");
         SigningKeys = new SigningKeyFile(NewFolder().PathOf("signing-keys.json")).Add("2026-01-01");
@@ -156,8 +180,7 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
             .RedisPubSub("pubsub", redis, redisDb)
             .Component("secretstore", "secretstores.local.file", new Dictionary<string, string> { ["secretsFile"] = SigningKeys.Path, ["multiValued"] = "true" });
 
-        var userLaunch = AppLaunch(UserAppId);
-        var authLaunch = AppLaunch(AuthAppId);
+        var launches = apps.Select(AppLaunch).ToList();
         Subscriber = Own(await CallbackApp.StartAsync(UniqueName.Create("events"), app =>
         {
             foreach (var topic in Topics)
@@ -166,37 +189,35 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
             }
         }));
         // Ready only once their apps answer, so the sidecars are awaited after the apps start.
-        var sidecars = Own(await Task.WhenAll(
-            SidecarProcess.StartAsync(userLaunch),
-            SidecarProcess.StartAsync(authLaunch),
-            SidecarProcess.StartAsync(CallerLaunch(Subscriber.AppId, Subscriber.Port)),
-            SidecarProcess.StartAsync(CallerLaunch(GatewayAppId))));
-        (UserSidecar, AuthSidecar, SubscriberSidecar, GatewaySidecar) = (sidecars[0], sidecars[1], sidecars[2], sidecars[3]);
-        var apps = await Task.WhenAll(
-            AppProcess.StartAsync(UserAppId, userLaunch.AppPort, UserSidecar, AppEnvironment(UserAppId, UserSettings())),
-            AppProcess.StartAsync(AuthAppId, authLaunch.AppPort, AuthSidecar, AppEnvironment(AuthAppId, AuthSettings())));
-        (UserApp, AuthApp) = (Own(apps[0]), Own(apps[1]));
+        var sidecars = Own(await Task.WhenAll(launches.Select(launch => SidecarProcess.StartAsync(launch))
+            .Append(SidecarProcess.StartAsync(CallerLaunch(Subscriber.AppId, Subscriber.Port)))
+            .Append(SidecarProcess.StartAsync(CallerLaunch(GatewayAppId)))));
+        (SubscriberSidecar, GatewaySidecar) = (sidecars[^2], sidecars[^1]);
+        foreach (var (app, sidecar) in apps.Zip(sidecars))
+        {
+            _sidecars[app] = sidecar;
+        }
+        var processes = Own(await Task.WhenAll(apps.Select(app => AppProcess.StartAsync(app, _sidecars[app].Launch.AppPort, _sidecars[app], Settings(app)))));
+        foreach (var (app, process) in apps.Zip(processes))
+        {
+            _apps[app] = process;
+        }
         await Task.WhenAll(sidecars.Select(sidecar => sidecar.WaitReadyAsync()));
-        await SignInAdminAsync();
+        if (apps.Contains(UserAppId) && apps.Contains(AuthAppId))
+        {
+            await SignInAdminAsync();
+        }
     }
 
     /// <summary>
     /// The sidecar through which a call acts as app <paramref name="appId"/> (it stamps the caller's app ID): a running
     /// app's own, or, for an app this platform does not run, a sidecar of its own started on first use.
     /// </summary>
-    public virtual Task<SidecarProcess> SidecarOfAsync(string appId)
+    public Task<SidecarProcess> SidecarOfAsync(string appId)
     {
-        if (appId == UserAppId)
+        if (_sidecars.TryGetValue(appId, out var own))
         {
-            return Task.FromResult(UserSidecar);
-        }
-        if (appId == AuthAppId)
-        {
-            return Task.FromResult(AuthSidecar);
-        }
-        if (RunningApps.Contains(appId))
-        {
-            throw new InvalidOperationException($"{GetType().Name} runs {appId} but does not say which sidecar is its own");
+            return Task.FromResult(own);
         }
         lock (_callerSidecars)
         {
@@ -241,26 +262,26 @@ public class IdentityPlatform(PostgresServer postgres, RedisServer redis, bool o
         }
     }
 
-    /// <summary>Starts a sidecar for the auth app after <see cref="AuthSidecar"/> was stopped, on the same ports (e.g. to re-read the secret file).</summary>
-    public async Task RestartAuthSidecarAsync()
+    /// <summary>Stops a running app's sidecar and starts it again on the same ports (e.g. to re-read the secret file); waits until it is ready.</summary>
+    public async Task RestartSidecarAsync(string appId)
     {
-        await AuthSidecar.StopAsync();
-        AuthSidecar = Own(await SidecarProcess.StartAsync(AuthSidecar.Launch, AuthSidecar.Ports));
-        await AuthSidecar.WaitReadyAsync();
+        await Sidecar(appId).StopAsync();
+        await StartSidecarAgainAsync(appId);
     }
 
-    /// <summary>Stops the user app and starts it again alike (same port, same environment); waits until it is ready.</summary>
-    public async Task RestartUserAppAsync()
+    /// <summary>Starts a sidecar for a running app after its sidecar was stopped, on the same ports the app talks to; waits until it is ready.</summary>
+    public async Task StartSidecarAgainAsync(string appId)
     {
-        await UserApp.StopAsync();
-        UserApp = Own(await AppProcess.StartAsync(UserAppId, UserSidecar.Launch.AppPort, UserSidecar, AppEnvironment(UserAppId, UserSettings())));
+        var stopped = Sidecar(appId);
+        _sidecars[appId] = Own(await SidecarProcess.StartAsync(stopped.Launch, stopped.Ports));
+        await _sidecars[appId].WaitReadyAsync();
     }
 
-    /// <summary>Starts a sidecar for the user app after <see cref="UserSidecar"/> was stopped, on the same ports the running app talks to.</summary>
-    public async Task RestartUserSidecarAsync()
+    /// <summary>Stops a running app and starts it again alike (same port, same environment); waits until it is ready.</summary>
+    public async Task RestartAppAsync(string appId)
     {
-        UserSidecar = Own(await SidecarProcess.StartAsync(UserSidecar.Launch, UserSidecar.Ports));
-        await UserSidecar.WaitReadyAsync();
+        await App(appId).StopAsync();
+        _apps[appId] = Own(await AppProcess.StartAsync(appId, Sidecar(appId).Launch.AppPort, Sidecar(appId), Settings(appId)));
     }
 
     /// <summary>The user API through the gateway, as <paramref name="accessToken"/>'s holder (anonymous when null).</summary>

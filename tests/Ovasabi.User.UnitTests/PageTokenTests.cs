@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Ovasabi.User.Domain;
 
-namespace Ovasabi.User.Tests.Domain;
+namespace Ovasabi.User.UnitTests;
 
 public sealed class PageTokenTests
 {

@@ -1,6 +1,6 @@
 using Ovasabi.User.Domain;
 
-namespace Ovasabi.User.Tests.Domain;
+namespace Ovasabi.User.UnitTests;
 
 public sealed class PasswordPolicyTests
 {

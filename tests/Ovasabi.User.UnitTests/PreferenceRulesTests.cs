@@ -1,7 +1,7 @@
 using Ovasabi.User.Domain;
 using Ovasabi.User.V1;
 
-namespace Ovasabi.User.Tests.Domain;
+namespace Ovasabi.User.UnitTests;
 
 public sealed class PreferenceRulesTests
 {

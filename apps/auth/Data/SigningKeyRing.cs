@@ -1,22 +1,23 @@
+using Microsoft.Extensions.Options;
+using Ovasabi.Auth.Domain;
 using System.Security.Cryptography;
 using Dapr.Client;
 using Google.Protobuf;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
-using Ovasabi.Auth.Data;
 using Ovasabi.Auth.V1;
 using Ovasabi.ServiceDefaults.Grpc;
 using Ovasabi.ServiceDefaults.Security;
 
-namespace Ovasabi.Auth.Domain;
+namespace Ovasabi.Auth.Data;
 
 /// <summary>
 /// The signing keys, read from the secret store at start and every <see cref="SigningKeyOptions.RefreshInterval"/>.
 /// Every public key ever seen is recorded in the database and stays published for as long as a token it signed can
 /// be valid after it left the secret, so rotating (add a newer key, later remove the old) logs nobody out.
 /// </summary>
-public sealed class SigningKeyRing(DaprClient dapr, IServiceScopeFactory scopes, AuthOptions options, SecurityOptions security, ILogger<SigningKeyRing> logger)
-    : BackgroundService, ISigningKeySource
+public sealed class SigningKeyRing(DaprClient dapr, IServiceScopeFactory scopes, IOptions<AuthOptions> options, IOptions<SecurityOptions> security, TimeProvider time, ILogger<SigningKeyRing> logger)
+    : BackgroundService, ISigningKeySource, ISigningCredentialsSource
 {
     private readonly SemaphoreSlim _loading = new(1, 1);
     private volatile Snapshot? _snapshot;
@@ -39,7 +40,7 @@ public sealed class SigningKeyRing(DaprClient dapr, IServiceScopeFactory scopes,
     {
         var snapshot = _snapshot;
         // Another replica may have picked up a rotation first: look again, but not more than once a second.
-        if (snapshot is null || (keyId is not null && snapshot.Published.All(k => k.Kid != keyId) && DateTimeOffset.UtcNow - snapshot.LoadedAt > TimeSpan.FromSeconds(1)))
+        if (snapshot is null || (keyId is not null && snapshot.Published.All(k => k.Kid != keyId) && time.GetUtcNow() - snapshot.LoadedAt > TimeSpan.FromSeconds(1)))
         {
             await LoadAsync(cancellationToken);
             snapshot = _snapshot!;
@@ -56,7 +57,7 @@ public sealed class SigningKeyRing(DaprClient dapr, IServiceScopeFactory scopes,
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.SigningKeys.RefreshInterval);
+        using var timer = new PeriodicTimer(options.Value.SigningKeys.RefreshInterval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
@@ -75,14 +76,14 @@ public sealed class SigningKeyRing(DaprClient dapr, IServiceScopeFactory scopes,
         await _loading.WaitAsync(cancellationToken);
         try
         {
-            var source = $"secret '{options.SigningKeys.Secret}' of store '{options.SigningKeys.Store}'";
-            var entries = await dapr.GetSecretAsync(options.SigningKeys.Store, options.SigningKeys.Secret, cancellationToken: cancellationToken);
+            var source = $"secret '{options.Value.SigningKeys.Secret}' of store '{options.Value.SigningKeys.Store}'";
+            var entries = await dapr.GetSecretAsync(options.Value.SigningKeys.Store, options.Value.SigningKeys.Secret, cancellationToken: cancellationToken);
             var keys = entries.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => (Kid: e.Key, Key: Parse(e.Key, e.Value, source))).ToList();
             if (keys.Count == 0)
             {
                 throw new InvalidOperationException($"auth: {source} holds no signing key (one PKCS#8 PEM EC P-256 private key per entry)");
             }
-            var now = DateTimeOffset.UtcNow;
+            var now = time.GetUtcNow();
             var published = await RecordAsync(keys.Select(k => EcJwk.From(k.Key, k.Kid)).ToList(), now, cancellationToken);
             var (kid, signer) = keys[^1];
             if (_snapshot?.KeyId != kid)
@@ -132,7 +133,7 @@ public sealed class SigningKeyRing(DaprClient dapr, IServiceScopeFactory scopes,
                 """, cancellationToken);
         }
         // A token lives at most the access-token lifetime (plus clock skew) after it was signed.
-        var graceStart = now - options.AccessTokenLifetime - security.ClockSkew;
+        var graceStart = now - options.Value.AccessTokenLifetime - security.Value.ClockSkew;
         var kids = current.Select(k => k.Kid).ToList();
         var retired = await db.SigningKeys.AsNoTracking()
             .Where(k => !kids.Contains(k.KeyId) && k.LastSeenAt > graceStart)

@@ -1,17 +1,18 @@
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Ovasabi.User.Domain;
+using Ovasabi.User.Grpc;
 using Ovasabi.User.V1;
 
-namespace Ovasabi.User.Tests.Domain;
+namespace Ovasabi.User.UnitTests;
 
 public sealed class ProfileRulesTests
 {
     [Fact]
     public void An_empty_or_missing_profile_has_no_problems()
     {
-        Assert.Empty(ProfileRules.Validate(new Profile()));
-        Assert.Empty(ProfileRules.Validate(null));
+        Assert.Empty(ProfileRules.Validate(UserMapping.Input(new Profile())));
+        Assert.Empty(ProfileRules.Validate(UserMapping.Input(null)));
     }
 
     [Fact]
@@ -27,7 +28,7 @@ public sealed class ProfileRulesTests
             CustomFields = Struct.Parser.ParseJson("""{"team": "analytics", "tags": ["a", "b"], "level": 3, "lead": null}"""),
         };
 
-        Assert.Empty(ProfileRules.Validate(profile));
+        Assert.Empty(ProfileRules.Validate(UserMapping.Input(profile)));
     }
 
     [Fact]
@@ -37,10 +38,10 @@ public sealed class ProfileRulesTests
 
         Assert.Equal(
             ["profile.avatar_url", "profile.locale"],
-            ProfileRules.Validate(profile).Select(p => p.Field));
+            ProfileRules.Validate(UserMapping.Input(profile)).Select(p => p.Field));
         Assert.Equal(
             ["user.profile.avatar_url", "user.profile.locale"],
-            ProfileRules.Validate(profile, "user.profile").Select(p => p.Field));
+            ProfileRules.Validate(UserMapping.Input(profile), "user.profile").Select(p => p.Field));
     }
 
     [Fact]
@@ -48,9 +49,9 @@ public sealed class ProfileRulesTests
     {
         var profile = new Profile { Bio = new string('b', 501), Locale = "!!" };
 
-        Assert.Equal("must be at most 500 characters long", ProfileRules.ValidateField(profile, "bio"));
-        Assert.Null(ProfileRules.ValidateField(profile, "display_name"));
-        Assert.Throws<ArgumentOutOfRangeException>(() => ProfileRules.ValidateField(profile, "nickname"));
+        Assert.Equal("must be at most 500 characters long", ProfileRules.ValidateField(UserMapping.Input(profile)!, "bio"));
+        Assert.Null(ProfileRules.ValidateField(UserMapping.Input(profile)!, "display_name"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ProfileRules.ValidateField(UserMapping.Input(profile)!, "nickname"));
     }
 
     [Fact]
@@ -210,39 +211,39 @@ public sealed class ProfileRulesTests
     [Fact]
     public void Custom_fields_may_have_50_top_level_keys_but_not_51()
     {
-        Assert.Null(ProfileRules.ValidateCustomFields(FlatStruct(50)));
-        Assert.Equal("must have at most 50 top-level keys", ProfileRules.ValidateCustomFields(FlatStruct(51)));
+        Assert.Null(ProfileRules.ValidateCustomFields(UserMapping.Shape(FlatStruct(50))));
+        Assert.Equal("must have at most 50 top-level keys", ProfileRules.ValidateCustomFields(UserMapping.Shape(FlatStruct(51))));
     }
 
     [Fact]
     public void Custom_fields_may_nest_five_levels_counting_the_object_itself()
     {
-        Assert.Null(ProfileRules.ValidateCustomFields(Struct.Parser.ParseJson("""{"a":{"b":{"c":{"d":{"e":1}}}}}""")));
+        Assert.Null(ProfileRules.ValidateCustomFields(UserMapping.Shape(Struct.Parser.ParseJson("""{"a":{"b":{"c":{"d":{"e":1}}}}}"""))));
         Assert.Equal(
             "must be nested at most 5 levels deep",
-            ProfileRules.ValidateCustomFields(Struct.Parser.ParseJson("""{"a":{"b":{"c":{"d":{"e":{"f":1}}}}}}""")));
+            ProfileRules.ValidateCustomFields(UserMapping.Shape(Struct.Parser.ParseJson("""{"a":{"b":{"c":{"d":{"e":{"f":1}}}}}}"""))));
     }
 
     [Fact]
     public void A_list_counts_as_a_level_of_nesting()
     {
-        Assert.Null(ProfileRules.ValidateCustomFields(Struct.Parser.ParseJson("""{"a":{"b":{"c":[1, 2]}}}""")));
-        Assert.Null(ProfileRules.ValidateCustomFields(Struct.Parser.ParseJson("""{"a":[[[[1]]]]}""")));
+        Assert.Null(ProfileRules.ValidateCustomFields(UserMapping.Shape(Struct.Parser.ParseJson("""{"a":{"b":{"c":[1, 2]}}}"""))));
+        Assert.Null(ProfileRules.ValidateCustomFields(UserMapping.Shape(Struct.Parser.ParseJson("""{"a":[[[[1]]]]}"""))));
         Assert.Equal(
             "must be nested at most 5 levels deep",
-            ProfileRules.ValidateCustomFields(Struct.Parser.ParseJson("""{"a":[[[[[1]]]]]}""")));
+            ProfileRules.ValidateCustomFields(UserMapping.Shape(Struct.Parser.ParseJson("""{"a":[[[[[1]]]]]}"""))));
         Assert.Equal(
             "must be nested at most 5 levels deep",
-            ProfileRules.ValidateCustomFields(Struct.Parser.ParseJson("""{"a":[{"b":[{"c":{}}]}]}""")));
+            ProfileRules.ValidateCustomFields(UserMapping.Shape(Struct.Parser.ParseJson("""{"a":[{"b":[{"c":{}}]}]}"""))));
     }
 
     [Fact]
     public void Custom_fields_may_be_16_KiB_of_json_but_not_a_byte_more()
     {
-        Assert.Null(ProfileRules.ValidateCustomFields(StructOfJsonSize(16 * 1024)));
+        Assert.Null(ProfileRules.ValidateCustomFields(UserMapping.Shape(StructOfJsonSize(16 * 1024))));
         Assert.Equal(
             "must be at most 16 KiB as JSON (is 16385 bytes)",
-            ProfileRules.ValidateCustomFields(StructOfJsonSize(16 * 1024 + 1)));
+            ProfileRules.ValidateCustomFields(UserMapping.Shape(StructOfJsonSize(16 * 1024 + 1))));
     }
 
     [Fact]
@@ -251,7 +252,7 @@ public sealed class ProfileRulesTests
         // 9,000 characters, 18,000 bytes.
         var fields = new Struct { Fields = { ["note"] = Value.ForString(new string('é', 9000)) } };
 
-        Assert.StartsWith("must be at most 16 KiB as JSON", ProfileRules.ValidateCustomFields(fields));
+        Assert.StartsWith("must be at most 16 KiB as JSON", ProfileRules.ValidateCustomFields(UserMapping.Shape(fields)));
     }
 
     [Theory]
@@ -262,7 +263,7 @@ public sealed class ProfileRulesTests
     {
         var fields = new Struct { Fields = { ["deep"] = Value.ForList(Value.ForNumber(1), Value.ForNumber(number)) } };
 
-        Assert.Equal("must contain only finite numbers", ProfileRules.ValidateCustomFields(fields));
+        Assert.Equal("must contain only finite numbers", ProfileRules.ValidateCustomFields(UserMapping.Shape(fields)));
     }
 
     [Fact]
@@ -272,14 +273,14 @@ public sealed class ProfileRulesTests
 
         Assert.Equal(
             "must not contain values without a kind (use null_value for null)",
-            ProfileRules.ValidateCustomFields(fields));
+            ProfileRules.ValidateCustomFields(UserMapping.Shape(fields)));
     }
 
     [Fact]
     public void Missing_custom_fields_are_fine()
     {
-        Assert.Null(ProfileRules.ValidateCustomFields(null));
-        Assert.Null(ProfileRules.ValidateCustomFields(new Struct()));
+        Assert.Null(ProfileRules.ValidateCustomFields(UserMapping.Shape(null)));
+        Assert.Null(ProfileRules.ValidateCustomFields(UserMapping.Shape(new Struct())));
     }
 
     private static Struct FlatStruct(int keys)

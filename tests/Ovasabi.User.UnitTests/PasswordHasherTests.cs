@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Ovasabi.User.Domain;
 
-namespace Ovasabi.User.Tests.Domain;
+namespace Ovasabi.User.UnitTests;
 
 public sealed class PasswordHasherTests(ITestOutputHelper output)
 {

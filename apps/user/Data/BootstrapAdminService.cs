@@ -1,12 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Ovasabi.ServiceDefaults.Grpc;
-using Ovasabi.User.Accounts;
-using Ovasabi.User.Data;
 using Ovasabi.User.Domain;
 using Ovasabi.User.V1;
 
-namespace Ovasabi.User.Bootstrap;
+namespace Ovasabi.User.Data;
 
 /// <summary>
 /// Makes sure, before the app serves, that the bootstrap administrator exists. The bootstrap creates the account (as
@@ -23,7 +21,7 @@ namespace Ovasabi.User.Bootstrap;
 /// <c>migrate</c> command never gets here), and in registration order, so after the sidecar answers: the role's cache
 /// invalidation goes through it. A failure stops the app, as a missing connection string does.
 /// </remarks>
-public sealed class BootstrapAdminService(IServiceScopeFactory scopes, BootstrapAdminSettings settings, ILogger<BootstrapAdminService> logger)
+public sealed class BootstrapAdminService(IServiceScopeFactory scopes, BootstrapAdminSettings settings, TimeProvider time, ILogger<BootstrapAdminService> logger)
     : IHostedService
 {
     /// <summary>Enough for losing each race (creation, role) to another replica, and a read after each.</summary>
@@ -58,7 +56,7 @@ public sealed class BootstrapAdminService(IServiceScopeFactory scopes, Bootstrap
                 }
                 if (taken is [{ State: not UserState.Deleted, IsAdmin: true } admin] && admin.UsernameKey == usernameKey && admin.EmailKey == emailKey)
                 {
-                    db.BootstrapAdmins.Add(new BootstrapAdminRecord { UsernameKey = usernameKey, EmailKey = emailKey, UserId = admin.Uuid, CreatedAt = DateTimeOffset.UtcNow });
+                    db.BootstrapAdmins.Add(new BootstrapAdminRecord { UsernameKey = usernameKey, EmailKey = emailKey, UserId = admin.Uuid, CreatedAt = time.GetUtcNow() });
                     await db.SaveChangesAsync(cancellationToken);
                     logger.LogInformation("Adopted the existing administrator {Username} ({UserId}) as the bootstrap administrator", settings.Username, admin.Uuid);
                     return;
@@ -85,7 +83,7 @@ public sealed class BootstrapAdminService(IServiceScopeFactory scopes, Bootstrap
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var created = await accounts.CreateAsync(new CreateUserRequest { Username = settings.Username, Email = settings.Email, Password = settings.Password }, cancellationToken);
-        db.BootstrapAdmins.Add(new BootstrapAdminRecord { UsernameKey = usernameKey, EmailKey = emailKey, UserId = created.Master.Uuid, CreatedAt = DateTimeOffset.UtcNow });
+        db.BootstrapAdmins.Add(new BootstrapAdminRecord { UsernameKey = usernameKey, EmailKey = emailKey, UserId = created.Master.Uuid, CreatedAt = time.GetUtcNow() });
         await accounts.AssignRoleAsync(created.Master.Uuid, Roles.Admin, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Created the bootstrap administrator {Username} ({UserId}) with the {Role} role", created.Username, created.Master.Uuid, Roles.Admin);

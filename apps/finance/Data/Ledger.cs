@@ -1,0 +1,233 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Google.Protobuf;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Ovasabi.Finance.Domain;
+using Ovasabi.Finance.Events;
+using Ovasabi.Finance.Grpc;
+using Ovasabi.ServiceDefaults.Data;
+using Ovasabi.ServiceDefaults.Grpc;
+
+namespace Ovasabi.Finance.Data;
+
+/// <summary>Whether users may have money moved (the user service's answer); NotFound or FailedPrecondition if not.</summary>
+public interface IActiveUsers
+{
+    Task EnsureActiveAsync(IEnumerable<Guid> userIds, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Runs money movements: each one posts balanced entries and updates the balances of its user accounts in one
+/// PostgreSQL transaction, with the accounts locked in ascending ID order (so concurrent postings wait for each other
+/// instead of deadlocking), the audit row and the outbox event in the same transaction, and the answer stored under the
+/// idempotency key. After the commit the new balances replace the cached ones. What a movement may do is the
+/// domain's (<see cref="Movement"/>, <see cref="Book"/>); this class loads, locks and stores.
+/// </summary>
+public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUsers users, BalanceReader balances, TimeProvider time, ILogger<Ledger> logger)
+{
+    // Accounts are never deleted, so their IDs can be remembered for the process's life.
+    private static readonly ConcurrentDictionary<(AccountKind Kind, Guid? UserId, string Currency), long> AccountIds = new();
+
+    /// <summary>
+    /// Answers a movement exactly once per idempotency key: a retry of the same request gets the first answer, a
+    /// different request under a used key is FailedPrecondition. Users are checked before any lock is taken.
+    /// </summary>
+    public async Task<V1.Transaction> PostAsync(Movement movement, RequestEnvelope request, CancellationToken cancellationToken)
+    {
+        if (await ReplayAsync(request, cancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
+        var target = movement.TargetId is { } targetId
+            ? await Transactions().FirstOrDefaultAsync(t => t.Master.Uuid == targetId, cancellationToken) ?? throw new NotFoundException("transaction", targetId.ToString())
+            : null;
+        var plan = movement.Plan(currencies, target is null ? null : View(target));
+        if (plan.UsersMustBeActive)
+        {
+            await users.EnsureActiveAsync(plan.Accounts, cancellationToken);
+        }
+        var accountIds = new List<long>();
+        foreach (var user in plan.Accounts.Distinct())
+        {
+            accountIds.Add(await AccountIdAsync(AccountKind.User, user, plan.Currency.Code, cancellationToken));
+        }
+        var platform = new Dictionary<AccountKind, long>
+        {
+            [AccountKind.External] = await AccountIdAsync(AccountKind.External, null, plan.Currency.Code, cancellationToken),
+            [AccountKind.Revenue] = await AccountIdAsync(AccountKind.Revenue, null, plan.Currency.Code, cancellationToken),
+        };
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // One poster per key at a time: the second waits here, then finds the first one's answer.
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({request.Actor + "\n" + request.IdempotencyKey}, 0))", cancellationToken);
+        if (await ReplayAsync(request, cancellationToken) is { } raced)
+        {
+            return raced;
+        }
+        var ids = accountIds.ToArray();
+        var locked = await db.Accounts.FromSql($"SELECT * FROM service_finance_account WHERE id = ANY({ids}) ORDER BY id FOR UPDATE")
+            .Include(a => a.Master).ToDictionaryAsync(a => a.UserId!.Value, cancellationToken);
+        var lockedTarget = target is null ? null
+            : await db.Transactions.FromSql($"SELECT * FROM service_finance_transaction WHERE id = {target.Id} FOR UPDATE").Include(t => t.Master).SingleAsync(cancellationToken);
+        var now = Microseconds(time.GetUtcNow());
+        var sentToday = plan.DailyTotalOf is { } sender ? await SentSinceAsync(sender, plan.Currency.Code, DailyLimit.DayStart(now), cancellationToken) : 0;
+
+        var book = new Book(plan.Currency, locked.ToDictionary(pair => pair.Key, pair => new Balances(pair.Value.Available, pair.Value.Held)));
+        var posted = movement.Post(book, lockedTarget is null ? null : View(lockedTarget), sentToday);
+        var targetBefore = lockedTarget?.Status;
+        if (posted.TargetBecomes is { } state)
+        {
+            lockedTarget!.Status = state;
+        }
+        var record = new LedgerTransaction
+        {
+            Master = new MasterRecord { Type = "transaction", Name = MovementRules.Name(posted.Kind) },
+            Type = posted.Kind,
+            Status = TransactionState.Completed,
+            UserId = posted.UserId,
+            CounterpartyUserId = posted.CounterpartyUserId,
+            Currency = plan.Currency.Code,
+            Amount = posted.Amount,
+            Related = lockedTarget,
+            RelatedTransactionId = lockedTarget?.Id,
+            IdempotencyScope = request.Actor,
+            IdempotencyKey = request.IdempotencyKey,
+            RequestHash = request.Fingerprint,
+            Description = posted.Description,
+            Actor = request.Actor,
+            CreatedAt = now,
+        };
+        db.Transactions.Add(record);
+        var answer = FinanceMapping.Transaction(View(record));
+        record.Result = answer.ToByteArray();
+        foreach (var entry in book.Entries)
+        {
+            // Linked, not by ID: EF fills the transaction's ID in when both are inserted by the same save.
+            db.Entries.Add(new LedgerEntry
+            {
+                Transaction = record,
+                AccountId = entry.Party.UserId is { } user ? locked[user].Id : platform[entry.Party.Kind],
+                Bucket = entry.Party.Bucket,
+                Amount = entry.Amount,
+                Currency = plan.Currency.Code,
+                CreatedAt = now,
+            });
+        }
+        foreach (var (user, account) in locked)
+        {
+            if (book.Changed(user))
+            {
+                (account.Available, account.Held) = book.After[user];
+                account.Version++;
+                account.UpdatedAt = now;
+            }
+        }
+        db.Audit.Add(new AuditRecord
+        {
+            Transaction = record,
+            Actor = request.Actor,
+            Action = MovementRules.Name(posted.Kind),
+            Before = Snapshot(plan.Currency, book.Before, lockedTarget, targetBefore),
+            After = Snapshot(plan.Currency, book.After, lockedTarget, lockedTarget?.Status),
+            RequestId = request.RequestId,
+            TraceId = Activity.Current?.TraceId.ToHexString(),
+            OccurredAt = now,
+        });
+        db.AddEvent(FinanceTopics.For(posted.Kind), FinanceEvents.MovementCompleted(View(record), now), record.Master);
+        foreach (var user in book.FellBelowThreshold())
+        {
+            db.AddEvent(FinanceTopics.BalanceLow, FinanceEvents.BalanceLow(user, plan.Currency, book.After[user].Available, now), locked[user].Master);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+
+        await Task.WhenAll(locked.Values.Select(account => balances.PublishAsync(account, cancellationToken)));
+        return answer;
+    }
+
+    /// <summary>A transaction as callers see it.</summary>
+    public static TransactionView View(LedgerTransaction record) => new(record.Master.Uuid, record.Type, record.Status, record.Currency, record.Amount,
+        record.UserId, record.CounterpartyUserId, record.Related?.Master.Uuid, record.IdempotencyKey, record.Description, record.CreatedAt);
+
+    /// <summary>One transaction by ID, or null.</summary>
+    public async Task<TransactionView?> FindAsync(Guid id, CancellationToken cancellationToken) =>
+        await Transactions().Include(t => t.Related!.Master).FirstOrDefaultAsync(t => t.Master.Uuid == id, cancellationToken) is { } record ? View(record) : null;
+
+    private IQueryable<LedgerTransaction> Transactions() => db.Transactions.AsNoTracking().Include(t => t.Master);
+
+    /// <summary>The stored answer to an earlier use of the key, or null when it is unused.</summary>
+    private async Task<V1.Transaction?> ReplayAsync(RequestEnvelope request, CancellationToken cancellationToken)
+    {
+        var earlier = await db.Transactions.AsNoTracking()
+            .Where(t => t.IdempotencyScope == request.Actor && t.IdempotencyKey == request.IdempotencyKey)
+            .Select(t => new { t.RequestHash, t.Result })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (earlier is null)
+        {
+            return null;
+        }
+        Idempotency.EnsureSameRequest(earlier.RequestHash, request.Fingerprint, request.IdempotencyKey);
+        return V1.Transaction.Parser.ParseFrom(earlier.Result);
+    }
+
+    /// <summary>What the user sent away since <paramref name="since"/>: withdrawals and transfers out that were not reversed.</summary>
+    private Task<long> SentSinceAsync(Guid userId, string currency, DateTimeOffset since, CancellationToken cancellationToken) =>
+        db.Transactions.Where(t => t.UserId == userId && t.Currency == currency && t.CreatedAt >= since
+                                   && (t.Type == TransactionKind.Withdrawal || t.Type == TransactionKind.Transfer)
+                                   && t.Status != TransactionState.Reversed)
+            .SumAsync(t => t.Amount, cancellationToken);
+
+    /// <summary>The account's ID, creating the account (and its master row) the first time it is needed.</summary>
+    private async Task<long> AccountIdAsync(AccountKind kind, Guid? userId, string currency, CancellationToken cancellationToken)
+    {
+        var cacheKey = (kind, userId, currency);
+        if (AccountIds.TryGetValue(cacheKey, out var id))
+        {
+            return id;
+        }
+        var existing = await db.Accounts.AsNoTracking().Where(a => a.Kind == kind && a.UserId == userId && a.Currency == currency)
+            .Select(a => (long?)a.Id).FirstOrDefaultAsync(cancellationToken);
+        if (existing is null)
+        {
+            var account = new Account
+            {
+                Kind = kind,
+                UserId = userId,
+                Currency = currency,
+                UpdatedAt = time.GetUtcNow(),
+                Master = new MasterRecord { Type = "account", Name = $"{currency}/{userId?.ToString() ?? kind.ToString().ToLowerInvariant()}" },
+            };
+            db.Accounts.Add(account);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                existing = account.Id;
+            }
+            catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+            {
+                // A concurrent call created it first; its own insert (and master row) was rolled back.
+                logger.LogDebug("Account {Name} was created concurrently", account.Master.Name);
+                existing = await db.Accounts.AsNoTracking().Where(a => a.Kind == kind && a.UserId == userId && a.Currency == currency)
+                    .Select(a => a.Id).FirstAsync(cancellationToken);
+            }
+            finally
+            {
+                db.ChangeTracker.Clear();
+            }
+        }
+        AccountIds[cacheKey] = existing.Value;
+        return existing.Value;
+    }
+
+    /// <summary>The audit's view of a posting: the balances and the status it touched.</summary>
+    private static string Snapshot(Currency currency, IReadOnlyDictionary<Guid, Balances> accounts, LedgerTransaction? target, TransactionState? status) => JsonSerializer.Serialize(new
+    {
+        accounts = accounts.Select(a => new { user_id = a.Key, currency = currency.Code, available = a.Value.Available, held = a.Value.Held }),
+        transactions = target is null ? [] : new[] { new { transaction_id = target.Master.Uuid, status = status.ToString() } },
+    });
+
+    // PostgreSQL keeps microseconds: a time kept in memory must compare equal to the one read back.
+    private static DateTimeOffset Microseconds(DateTimeOffset value) => value.AddTicks(-(value.Ticks % 10));
+}
