@@ -21,7 +21,8 @@ public static class UserServiceRegistration
             .AddSingleton<PasswordHashingGate>()
             .AddSingleton<UserRateLimits>()
             .AddSingleton(UserPaging.FromConfiguration(configuration))
-            .AddScoped<UserAccounts>();
+            .AddScoped<UserAccounts>()
+            .AddScoped<UserQueries>();
         if (BootstrapAdminSettings.From(configuration) is { } admin)
         {
             services.AddSingleton(admin).AddHostedService<BootstrapAdminService>();

@@ -25,34 +25,36 @@ public sealed partial class CanonicalShapeTests
 
     [Theory]
     [MemberData(nameof(Apps))]
-    public void Domain_code_uses_no_gRPC_protobuf_or_EF_Core_types(string app)
-    {
-        var found = Lines(Path.Combine(Helm.Root, "apps", app, "Domain"))
-            .Where(x => Forbidden().IsMatch(x.Line))
-            .Select(x => $"{x.Where}: {x.Line.Trim()}")
-            .ToList();
+    public void Domain_code_uses_no_gRPC_protobuf_or_EF_Core_types(string app) =>
+        AssertNoLine(Path.Combine("apps", app, "Domain"), Forbidden(), "the domain must not see gRPC, protobuf or EF Core (map in Grpc/, store in Data/)");
 
-        Assert.True(found.Count == 0, "the domain must not see gRPC, protobuf or EF Core (map in Grpc/, store in Data/):\n" + string.Join("\n", found));
-    }
+    [Theory]
+    [MemberData(nameof(Apps))]
+    public void The_gRPC_edge_reaches_the_database_only_through_Data(string app) =>
+        AssertNoLine(Path.Combine("apps", app, "Grpc"), Storage(), "Grpc/ maps requests and answers; queries and transactions belong in Data/");
 
     [Fact]
-    public void Apps_read_the_time_from_TimeProvider()
+    public void Apps_read_the_time_from_TimeProvider() =>
+        AssertNoLine("apps", Clock(), "inject TimeProvider instead of reading the clock");
+
+    /// <summary>Fails listing every line of the C# under <paramref name="folder"/> (build output and migrations aside) that matches.</summary>
+    private static void AssertNoLine(string folder, Regex pattern, string why)
     {
-        var found = Lines(Path.Combine(Helm.Root, "apps"))
-            .Where(x => !x.Where.Contains($"{Path.DirectorySeparatorChar}Migrations{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && Clock().IsMatch(x.Line))
+        var found = Directory.EnumerateFiles(Path.Combine(Helm.Root, folder), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(s => s is "bin" or "obj" or "Migrations"))
+            .SelectMany(f => File.ReadLines(f).Select((line, i) => (Where: $"{Path.GetRelativePath(Helm.Root, f)}:{i + 1}", Line: line)))
+            .Where(x => pattern.IsMatch(x.Line))
             .Select(x => $"{x.Where}: {x.Line.Trim()}")
             .ToList();
 
-        Assert.True(found.Count == 0, "inject TimeProvider instead of reading the clock:\n" + string.Join("\n", found));
+        Assert.True(found.Count == 0, why + ":\n" + string.Join("\n", found));
     }
-
-    private static IEnumerable<(string Where, string Line)> Lines(string folder) =>
-        Directory.EnumerateFiles(folder, "*.cs", SearchOption.AllDirectories)
-            .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(s => s is "bin" or "obj"))
-            .SelectMany(f => File.ReadLines(f).Select((line, i) => ($"{Path.GetRelativePath(Helm.Root, f)}:{i + 1}", line)));
 
     [GeneratedRegex(@"\bServerCallContext\b|\bGoogle\.Protobuf\b|\bMicrosoft\.EntityFrameworkCore\b|\bGrpc\.Core\b")]
     private static partial Regex Forbidden();
+
+    [GeneratedRegex(@"\bMicrosoft\.EntityFrameworkCore\b|\b\w+DbContext\b")]
+    private static partial Regex Storage();
 
     [GeneratedRegex(@"DateTime(Offset)?\.(UtcNow|Now)\b")]
     private static partial Regex Clock();

@@ -1,12 +1,9 @@
 using Microsoft.Extensions.Options;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using Microsoft.EntityFrameworkCore;
 using Ovasabi.Auth.Data;
 using Ovasabi.Auth.Domain;
-using Ovasabi.Auth.Events;
 using Ovasabi.Auth.V1;
-using Ovasabi.Auth.V1.Events;
 using Ovasabi.ServiceDefaults.Grpc;
 using Ovasabi.ServiceDefaults.Security;
 using Ovasabi.User.V1;
@@ -14,7 +11,6 @@ using Ovasabi.User.V1;
 namespace Ovasabi.Auth.Grpc;
 
 public sealed class AuthGrpcService(
-    AuthDbContext db,
     Sessions sessions,
     SignInGuard guard,
     SignInLockout lockout,
@@ -22,7 +18,6 @@ public sealed class AuthGrpcService(
     SigningKeyRing keys,
     AccessTokenValidator validator,
     UserService.UserServiceClient users,
-    TimeProvider time,
     ILogger<AuthGrpcService> logger) : AuthService.AuthServiceBase
 {
     // One answer for a wrong password, an unknown login and a locked account, so none can be told apart.
@@ -63,45 +58,8 @@ public sealed class AuthGrpcService(
         new Validator().Required("refresh_token", request.RefreshToken).MaxLength("refresh_token", request.RefreshToken, 128).ThrowIfInvalid();
         var client = Client(context);
         guard.AdmitAddress(client.Address);
-        await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
-        var found = await sessions.FindForRefreshAsync(TokenIssuer.Hash(request.RefreshToken), context.CancellationToken);
-        var now = time.GetUtcNow();
-        var verdict = found is { } pair ? RefreshRules.Judge(pair.Session.IsLive(now), pair.Token.UsedAt, pair.Token.ExpiresAt, now) : RefreshVerdict.Invalid;
-        if (verdict == RefreshVerdict.Invalid)
-        {
-            throw new UnauthenticatedException("the refresh token is invalid or its session has ended", "REFRESH_TOKEN_INVALID");
-        }
-        var (session, token) = found!.Value;
-        if (verdict == RefreshVerdict.Reused)
-        {
-            // A used token presented again: one of the two holders stole it. End the session for both.
-            logger.LogWarning("Refresh token reuse on session {Session} of user {User} from {Address}: session revoked", session.Master.Uuid, session.UserId, client.Address);
-            db.AddEvent(AuthTopics.TokenReuseDetected, new TokenReuseDetected
-            {
-                UserId = session.UserId.ToString(), SessionId = session.Master.Uuid.ToString(), ClientAddress = client.Address, OccurredAt = Timestamp.FromDateTimeOffset(now),
-            }, session.Master);
-            await sessions.RevokeAsync([session], "token_reuse", context.CancellationToken);
-            await db.SaveChangesAsync(context.CancellationToken);
-            await transaction.CommitAsync(context.CancellationToken);
-            throw new UnauthenticatedException("the refresh token was already used: the session is revoked", "REFRESH_TOKEN_REUSED");
-        }
-        if (verdict == RefreshVerdict.Expired)
-        {
-            throw new UnauthenticatedException("the refresh token has expired: sign in again", "REFRESH_TOKEN_EXPIRED");
-        }
         // Roles as they are now, so a role change takes effect at the next refresh.
-        var roles = await CurrentRolesAsync(session.UserId, context.CancellationToken);
-        if (roles is null)
-        {
-            await sessions.RevokeAsync([session], "user_unavailable", context.CancellationToken);
-            await db.SaveChangesAsync(context.CancellationToken);
-            await transaction.CommitAsync(context.CancellationToken);
-            throw new UnauthenticatedException("the account is no longer active: sign in again", "ACCOUNT_INACTIVE");
-        }
-        var tokens = sessions.Rotate(session, token, roles, now);
-        await db.SaveChangesAsync(context.CancellationToken);
-        await transaction.CommitAsync(context.CancellationToken);
-        return AuthMapping.Tokens(tokens);
+        return AuthMapping.Tokens(await sessions.RefreshAsync(TokenIssuer.Hash(request.RefreshToken), client, CurrentRolesAsync, context.CancellationToken));
     }
 
     [Authenticated]
@@ -115,8 +73,7 @@ public sealed class AuthGrpcService(
         var session = await sessions.FindAsync(Guid.Parse(caller.SessionId), context.CancellationToken);
         if (session is not null)
         {
-            await sessions.RevokeAsync([session], "logout", context.CancellationToken);
-            await db.SaveChangesAsync(context.CancellationToken);
+            await sessions.EndAsync([session], "logout", context.CancellationToken);
         }
         return new Empty();
     }
@@ -143,8 +100,7 @@ public sealed class AuthGrpcService(
             throw new NotFoundException("session", request.SessionId);
         }
         await EnsureOutranksAsync(context.GetCaller(), session.UserId, context.CancellationToken);
-        await sessions.RevokeAsync([session], "revoked", context.CancellationToken);
-        await db.SaveChangesAsync(context.CancellationToken);
+        await sessions.EndAsync([session], "revoked", context.CancellationToken);
         return new Empty();
     }
 
@@ -154,8 +110,7 @@ public sealed class AuthGrpcService(
         var userId = TargetUser(request.UserId, context.GetCaller());
         await EnsureOutranksAsync(context.GetCaller(), userId, context.CancellationToken);
         var live = await sessions.LiveAsync(userId, context.CancellationToken);
-        await sessions.RevokeAsync(live, "revoke_all", context.CancellationToken);
-        await db.SaveChangesAsync(context.CancellationToken);
+        await sessions.EndAsync(live, "revoke_all", context.CancellationToken);
         return new RevokeAllSessionsResponse { Revoked = live.Count };
     }
 
@@ -234,15 +189,7 @@ public sealed class AuthGrpcService(
     private async Task RecordFailureAsync(string login, string loginKey, string? userId, string reason, ClientInfo client, CancellationToken cancellationToken)
     {
         var state = await lockout.RecordFailureAsync(loginKey, cancellationToken);
-        db.AddEvent(AuthTopics.LoginFailed, new LoginFailed
-        {
-            Login = login.Length > 254 ? login[..254] : login,
-            UserId = userId ?? "",
-            Reason = reason,
-            ClientAddress = client.Address,
-            OccurredAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
-        });
-        await db.SaveChangesAsync(cancellationToken);
+        await sessions.RecordFailedSignInAsync(login, userId, reason, client, cancellationToken);
         if (state.LockedUntil is { } until && state.Failures == lockout.MaxFailures)
         {
             logger.LogWarning("Sign-in locked until {Until} after {Failures} failures (lock {Lock}) from {Address}", until, state.Failures, state.Locks, client.Address);

@@ -82,7 +82,7 @@ public sealed class BootstrapAdminService(IServiceScopeFactory scopes, Bootstrap
     private async Task CreateAsync(UserDbContext db, UserAccounts accounts, string usernameKey, string emailKey, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var created = await accounts.CreateAsync(new CreateUserRequest { Username = settings.Username, Email = settings.Email, Password = settings.Password }, cancellationToken);
+        var created = await accounts.CreateAsync(new NewAccount(settings.Username, settings.Email, settings.Password, null), cancellationToken);
         db.BootstrapAdmins.Add(new BootstrapAdminRecord { UsernameKey = usernameKey, EmailKey = emailKey, UserId = created.Master.Uuid, CreatedAt = time.GetUtcNow() });
         await accounts.AssignRoleAsync(created.Master.Uuid, Roles.Admin, cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -4,7 +4,6 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Ovasabi.ServiceDefaults.Grpc;
 using Ovasabi.User.Domain;
-using Ovasabi.User.V1;
 
 namespace Ovasabi.User.Data;
 
@@ -12,6 +11,9 @@ namespace Ovasabi.User.Data;
 /// Keyset paging for ListUsers: filters and ordering from the request, and the position after the previous page from
 /// its tamper-proof page token. Stable under inserts (no offsets) and ties (the user ID breaks them).
 /// </summary>
+/// <summary>Which users a listing shows and in what order; a null state shows active and suspended ones.</summary>
+public sealed record UserFilter(UserState? State, string Role, DateTimeOffset? CreatedAfter, DateTimeOffset? CreatedBefore, string OrderBy, int PageSize, string? PageToken);
+
 public sealed class UserPaging(byte[] tokenKey)
 {
     public const int DefaultPageSize = 20;
@@ -21,51 +23,46 @@ public sealed class UserPaging(byte[] tokenKey)
 
     public static UserPaging FromConfiguration(IConfiguration configuration) => new(PageToken.KeyFrom(configuration, "user"));
 
-    public Page Read(ListUsersRequest request, CancellationToken cancellationToken)
+    /// <summary>The page <paramref name="filter"/> asks for; problems are recorded on <paramref name="validator"/>, which it throws.</summary>
+    public Page Read(UserFilter filter, Validator validator)
     {
-        var validator = new Validator();
-        var size = request.Page?.PageSize ?? 0;
-        validator.Check("page.page_size", size is >= 0 and <= MaxPageSize, $"must be between 1 and {MaxPageSize} (0 for the default of {DefaultPageSize})");
-        var order = string.IsNullOrWhiteSpace(request.OrderBy) ? Orders[0] : string.Join(' ', request.OrderBy.Trim().ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        validator.Check("page.page_size", filter.PageSize is >= 0 and <= MaxPageSize, $"must be between 1 and {MaxPageSize} (0 for the default of {DefaultPageSize})");
+        var order = string.IsNullOrWhiteSpace(filter.OrderBy) ? Orders[0] : string.Join(' ', filter.OrderBy.Trim().ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries));
         validator.Check("order_by", Orders.Contains(order), $"must be one of: {string.Join(", ", Orders)}");
-        validator.Check("role", string.IsNullOrEmpty(request.Role) || Roles.IsKnown(request.Role), "is not a known role");
-        validator.Check("status", request.Status is UserStatus.Unspecified or UserStatus.Active or UserStatus.Suspended, "is not a known status");
+        validator.Check("role", string.IsNullOrEmpty(filter.Role) || Roles.IsKnown(filter.Role), "is not a known role");
         validator.ThrowIfInvalid();
 
-        var fingerprint = PageToken.Fingerprint(request.Status.ToString(), request.Role, request.CreatedAfter?.ToString(), request.CreatedBefore?.ToString());
+        var fingerprint = PageToken.Fingerprint(filter.State?.ToString() ?? "", filter.Role, filter.CreatedAfter?.ToString("O"), filter.CreatedBefore?.ToString("O"));
         PageCursor? cursor = null;
-        if (!string.IsNullOrEmpty(request.Page?.PageToken))
+        if (!string.IsNullOrEmpty(filter.PageToken))
         {
-            cursor = PageToken.Decode(request.Page.PageToken, tokenKey, order, fingerprint)
+            cursor = PageToken.Decode(filter.PageToken, tokenKey, order, fingerprint)
                 ?? throw new InvalidArgumentException("page.page_token", "is invalid, or belongs to another filter or ordering");
         }
-        return new Page(request, order, size == 0 ? DefaultPageSize : size, cursor, fingerprint, tokenKey);
+        return new Page(filter, order, filter.PageSize == 0 ? DefaultPageSize : filter.PageSize, cursor, fingerprint, tokenKey);
     }
 
-    public sealed class Page(ListUsersRequest request, string order, int size, PageCursor? cursor, string fingerprint, byte[] tokenKey)
+    public sealed class Page(UserFilter request, string order, int size, PageCursor? cursor, string fingerprint, byte[] tokenKey)
     {
         public int Size { get; } = size;
 
         /// <summary>The filtered, ordered users after the cursor: one more than a page, to tell whether another follows.</summary>
         public IQueryable<UserRecord> Query(IQueryable<UserRecord> users)
         {
-            if (request.Status != UserStatus.Unspecified)
+            if (request.State is { } state)
             {
-                var state = request.Status == UserStatus.Suspended ? UserState.Suspended : UserState.Active;
                 users = users.Where(u => u.State == state);
             }
             if (!string.IsNullOrEmpty(request.Role))
             {
                 users = users.Where(u => u.Roles.Any(r => r.Role == request.Role));
             }
-            if (request.CreatedAfter is { } after)
+            if (request.CreatedAfter is { } from)
             {
-                var from = after.ToDateTimeOffset();
                 users = users.Where(u => u.Master.CreatedAt > from);
             }
-            if (request.CreatedBefore is { } before)
+            if (request.CreatedBefore is { } to)
             {
-                var to = before.ToDateTimeOffset();
                 users = users.Where(u => u.Master.CreatedAt < to);
             }
             users = (order, cursor) switch

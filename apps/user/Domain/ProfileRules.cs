@@ -144,8 +144,14 @@ public static class ProfileRules
     };
 }
 
-/// <summary>A profile as a caller sent it; an empty string is "not set".</summary>
-public sealed record ProfileInput(string DisplayName, string AvatarUrl, string Bio, string Locale, string TimeZone, JsonShape? CustomFields);
+/// <summary>A profile as a caller sent it; an empty string is "not set". <paramref name="CustomFieldsJson"/> is the custom fields as JSON.</summary>
+public sealed record ProfileInput(string DisplayName, string AvatarUrl, string Bio, string Locale, string TimeZone, JsonShape? CustomFields, string CustomFieldsJson = "{}");
+
+/// <summary>An account as a caller asks for it.</summary>
+public sealed record NewAccount(string Username, string Email, string Password, ProfileInput? Profile);
+
+/// <summary>What an update changes: the fields named (<c>username</c>, <c>email</c>, profile fields by name) take their values from here.</summary>
+public sealed record AccountChanges(string Username, string Email, ProfileInput Profile, IReadOnlyList<string> ProfileFields, bool ChangesUsername, bool ChangesEmail);
 
 /// <summary>
 /// What the rules need to know of a JSON object a caller sent: its top-level keys, how deep it nests (the object is

@@ -35,24 +35,18 @@ internal static class UserMapping
         LastLoginTime = user.LastLoginAt is { } login ? Timestamp.FromDateTimeOffset(login) : null,
     };
 
-    /// <summary>Copies one profile field (a <see cref="Profile"/> field name) from the request onto the stored user.</summary>
-    public static void ApplyProfileField(this UserRecord user, Profile profile, string field)
-    {
-        switch (field)
-        {
-            case "display_name": user.DisplayName = Empty(profile.DisplayName); break;
-            case "avatar_url": user.AvatarUrl = Empty(profile.AvatarUrl); break;
-            case "bio": user.Bio = Empty(profile.Bio); break;
-            case "locale": user.Locale = Empty(profile.Locale); break;
-            case "time_zone": user.TimeZone = Empty(profile.TimeZone); break;
-            case "custom_fields": user.CustomFields = JsonFormatter.Default.Format(profile.CustomFields ?? new Struct()); break;
-            default: throw new ArgumentOutOfRangeException(nameof(field), field, "not a profile field");
-        }
-    }
-
     /// <summary>A sent profile as the domain's rules read it; null when none was sent.</summary>
-    public static ProfileInput? Input(Profile? profile) => profile is null ? null
-        : new ProfileInput(profile.DisplayName, profile.AvatarUrl, profile.Bio, profile.Locale, profile.TimeZone, Shape(profile.CustomFields));
+    public static ProfileInput? Input(Profile? profile)
+    {
+        if (profile is null)
+        {
+            return null;
+        }
+        var shape = Shape(profile.CustomFields);
+        // A Struct with a value of no kind cannot be written as JSON; the rules refuse it before it is stored.
+        var json = profile.CustomFields is null || shape!.UnsetValue ? "{}" : JsonFormatter.Default.Format(profile.CustomFields);
+        return new ProfileInput(profile.DisplayName, profile.AvatarUrl, profile.Bio, profile.Locale, profile.TimeZone, shape, json);
+    }
 
     /// <summary>What the rules need to know of a sent Struct; null when none was sent.</summary>
     public static JsonShape? Shape(Struct? value)
@@ -81,5 +75,4 @@ internal static class UserMapping
         return new JsonShape(value.Fields.Count, depth, unset, nonFinite, bytes);
     }
 
-    private static string? Empty(string value) => string.IsNullOrEmpty(value) ? null : value;
 }
