@@ -38,6 +38,26 @@ public sealed partial class ContractNameTests
         Assert.True(found.Count == 0, "topics spelt outside protos/ (name the <Service>Topic value instead):\n" + string.Join("\n", found));
     }
 
+    [Fact]
+    public void No_app_chart_or_local_file_lists_who_may_call_an_RPC_but_the_access_table()
+    {
+        // components/config.yaml carries the table's policies for the dev sidecars (checked against it by
+        // LocalPlatformTests); the scaffold writes a new app's grants into the table. Tests name RPCs as matrix rows.
+        var grant = new Regex(@"ovasabi\.[a-z]+\.v1\.[A-Za-z]+Service/[A-Z*]", RegexOptions.CultureInvariant);
+        string[] folders = ["apps", "charts", "tools", "bench"];
+        var files = folders.SelectMany(f => Directory.EnumerateFiles(Path.Combine(Helm.Root, f), "*", SearchOption.AllDirectories))
+            .Concat([Path.Combine(Helm.Root, "dapr.yaml"), Path.Combine(Helm.Root, "Makefile")])
+            .Where(f => !IsBuildOutput(f) && !f.Contains(Path.Combine("tools", "Ovasabi.Scaffold"), StringComparison.Ordinal))
+            .Where(f => Path.GetExtension(f) is ".cs" or ".yaml" or ".yml" or ".tpl" or ".json" or ".sh" or "" && Path.GetFileName(f) != "access.yaml");
+
+        var found = files.SelectMany(f => File.ReadLines(f).Select((line, i) => (f, i, line)))
+            .Where(x => grant.IsMatch(x.line))
+            .Select(x => $"{Path.GetRelativePath(Helm.Root, x.f)}:{x.i + 1}: {x.line.Trim()}")
+            .ToList();
+
+        Assert.True(found.Count == 0, "grants spelt outside protos/ovasabi/access.yaml (read the table instead):\n" + string.Join("\n", found));
+    }
+
     private static bool IsBuildOutput(string path) =>
         path.Split(Path.DirectorySeparatorChar).Any(segment => segment is "bin" or "obj" or "node_modules" or ".dapr");
 

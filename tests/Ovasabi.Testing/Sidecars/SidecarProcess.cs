@@ -121,7 +121,7 @@ public sealed class SidecarProcess : IAsyncDisposable
             "--app-protocol", launch.AppProtocol,
             .. ports.Arguments(),
             "--resources-path", launch.ResourcesDirectory,
-            "--log-level", "debug",
+            "--log-level", "info",
         ];
         if (launch.AppPort > 0)
         {
