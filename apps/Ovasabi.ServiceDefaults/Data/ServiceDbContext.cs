@@ -79,8 +79,16 @@ public sealed class ProcessedMessage
 /// The base of every service's EF Core context: <c>master</c>, <c>service_event</c> and <c>processed_message</c> in
 /// snake_case, timestamps maintained on save. A service adds its <c>service_&lt;name&gt;</c> tables.
 /// </summary>
-public abstract class ServiceDbContext(DbContextOptions options) : DbContext(options)
+public abstract class ServiceDbContext : DbContext
 {
+    protected ServiceDbContext(DbContextOptions options)
+        : base(options)
+    {
+        // Every write that needs more than one SaveChanges runs in a transaction of its own and is abandoned whole on
+        // a failure, so the savepoint EF would wrap each SaveChanges in (two more round trips) is never rolled back to.
+        Database.AutoSavepointsEnabled = false;
+    }
+
     public DbSet<MasterRecord> Masters => Set<MasterRecord>();
 
     public DbSet<ServiceEvent> ServiceEvents => Set<ServiceEvent>();

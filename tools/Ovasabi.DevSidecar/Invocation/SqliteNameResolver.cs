@@ -17,6 +17,10 @@ public interface INameResolver : IAsyncDisposable
 /// <summary>
 /// Dapr's <c>nameresolution.sqlite</c> model: every sidecar on the host writes its address into one SQLite file and
 /// refreshes it every <c>updateInterval</c>; readers ignore rows that stopped refreshing, so crashed sidecars drop out.
+/// Connections are pooled, and the addresses found for an app ID are reused for <see cref="AnswerLifetime"/>: a
+/// stopped replica's row counts as live for two update intervals anyway, so this delays nothing a caller could notice,
+/// and calls no longer open the file each time. An app ID with no live address is looked up again at every call, so a
+/// sidecar that just registered is found at once.
 /// </summary>
 public sealed class SqliteNameResolver : INameResolver
 {
@@ -28,8 +32,12 @@ public sealed class SqliteNameResolver : INameResolver
     private readonly List<string> _registrations = [];
     private readonly CancellationTokenSource _stopping = new();
     private Task? _heartbeat;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string[] Addresses, DateTimeOffset Until)> _answers = new(StringComparer.Ordinal);
     private bool _schemaReady;
     private int _disposed;
+
+    /// <summary>How long the live addresses of an app ID are reused before the file is read again.</summary>
+    public static TimeSpan AnswerLifetime { get; } = TimeSpan.FromSeconds(1);
 
     public SqliteNameResolver(string path, TimeSpan updateInterval, TimeSpan busyTimeout, string table, TimeProvider time, ILogger logger)
     {
@@ -42,7 +50,7 @@ public sealed class SqliteNameResolver : INameResolver
         {
             DataSource = path,
             DefaultTimeout = (int)Math.Max(1, busyTimeout.TotalSeconds),
-            Pooling = false,
+            Pooling = true,
         }.ToString();
         _table = table;
         _updateInterval = updateInterval;
@@ -80,6 +88,21 @@ public sealed class SqliteNameResolver : INameResolver
 
     public async Task<string?> ResolveAsync(string appId, CancellationToken cancellationToken)
     {
+        if (!_answers.TryGetValue(appId, out var answer) || answer.Until <= _time.GetUtcNow())
+        {
+            var addresses = await ReadAddressesAsync(appId, cancellationToken);
+            answer = (addresses, _time.GetUtcNow() + AnswerLifetime);
+            if (addresses.Length > 0)
+            {
+                _answers[appId] = answer;
+            }
+        }
+        // Several replicas of one app ID: spread calls like daprd's resolvers do.
+        return answer.Addresses.Length == 0 ? null : answer.Addresses[Random.Shared.Next(answer.Addresses.Length)];
+    }
+
+    private async Task<string[]> ReadAddressesAsync(string appId, CancellationToken cancellationToken)
+    {
         await EnsureSchemaAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
@@ -92,8 +115,7 @@ public sealed class SqliteNameResolver : INameResolver
         {
             addresses.Add(reader.GetString(0));
         }
-        // Several replicas of one app ID: spread calls like daprd's resolvers do.
-        return addresses.Count == 0 ? null : addresses[Random.Shared.Next(addresses.Count)];
+        return [.. addresses];
     }
 
     private async Task EnsureSchemaAsync(CancellationToken cancellationToken)
@@ -192,5 +214,7 @@ public sealed class SqliteNameResolver : INameResolver
             }
         }
         _stopping.Dispose();
+        // Pooled connections keep the file open; a stopped sidecar leaves it alone.
+        SqliteConnection.ClearAllPools();
     }
 }
