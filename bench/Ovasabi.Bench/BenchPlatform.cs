@@ -7,4 +7,14 @@ namespace Ovasabi.Bench;
 /// The finance platform (user, auth and finance apps with dev sidecars) on PostgreSQL and Redis servers of its own, as
 /// the finance tests' shared platform; disposing it stops every process it started.
 /// </summary>
-internal sealed class BenchPlatform() : FinancePlatform(new PostgresServer(), new RedisServer(), ownsServers: true);
+internal sealed class BenchPlatform() : FinancePlatform(new PostgresServer(), new RedisServer(), ownsServers: true)
+{
+    /// <summary>The apps and sidecars whose CPU time a phase reports, by name.</summary>
+    public ProcessCpu Cpu() => new(
+    [
+        .. Apps.Select(app => ($"{app} app", App(app).ProcessId)),
+        .. Apps.Select(app => ($"{app} sidecar", Sidecar(app).ProcessId)),
+        ("gateway sidecar", GatewaySidecar.ProcessId),
+        ("subscriber sidecar", SubscriberSidecar.ProcessId),
+    ]);
+}

@@ -118,6 +118,7 @@ internal static class Benchmark
             }, deadline: DateTime.UtcNow + ClosedLoop.CallTimeout, cancellationToken: token);
         },
         e => e.StatusCode == StatusCode.FailedPrecondition && Rpc.Reason(e) == "INSUFFICIENT_FUNDS" ? InsufficientFunds : null,
+        platform.Cpu(),
         cancellationToken);
         var profile = AppProfile.Between(before, await AppMetrics.ScrapeAsync(platform, cancellationToken), "Transfer", platform.FinanceSidecar.GrpcPort);
         Log($"transfers: {result.Succeeded:N0} completed, {result.PerSecond:N1}/s, {result.ErrorCount:N0} errors");
@@ -162,6 +163,7 @@ internal static class Benchmark
         var result = await ClosedLoop.RunAsync(options.Concurrency, options.Warmup, options.Duration, async token =>
             await finance.GetBalanceAsync(Request(accounts[Random.Shared.Next(accounts.Length)]), deadline: DateTime.UtcNow + ClosedLoop.CallTimeout, cancellationToken: token),
             _ => null,
+            platform.Cpu(),
             cancellationToken);
         var after = await AppMetrics.ScrapeAsync(platform, cancellationToken);
         Log($"cached GetBalance: {result.Succeeded:N0} answered, {result.PerSecond:N0} rps, {result.ErrorCount:N0} errors");

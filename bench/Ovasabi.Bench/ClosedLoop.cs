@@ -9,12 +9,18 @@ namespace Ovasabi.Bench;
 /// give the rate and the latencies; business outcomes (e.g. insufficient funds) are answers, not errors, and are
 /// counted apart; errors are counted by gRPC status.
 /// </summary>
+/// <param name="WarmedUp">How long the warm-up ran: at least the minimum, then until the rate settled.</param>
+/// <param name="Settled">Whether the rate settled before the warm-up's upper bound.</param>
+/// <param name="Cpu">CPU time each process of the platform used inside the measured window.</param>
 internal sealed record LoadResult(
     TimeSpan Window,
     long Succeeded,
     IReadOnlyDictionary<string, long> Business,
     IReadOnlyDictionary<string, long> Errors,
-    Latency? Latency)
+    Latency? Latency,
+    TimeSpan WarmedUp,
+    bool Settled,
+    IReadOnlyList<(string Process, TimeSpan Cpu)> Cpu)
 {
     public double PerSecond => Succeeded / Window.TotalSeconds;
 
@@ -24,10 +30,15 @@ internal sealed record LoadResult(
 /// <summary>
 /// A closed-loop load generator: each of the concurrent clients sends its next call as soon as the previous one
 /// answered, for the warm-up and then the measured window, and stops by itself when the window closes (a call still
-/// under way then is awaited, not counted).
+/// under way then is awaited, not counted). The warm-up lasts at least its minimum and then until the rate of the last
+/// three seconds varies by at most 15 % (code still being compiled, pools still filling, show as a rising rate), or
+/// until its upper bound; the processes' CPU time is read when the measured window opens and closes.
 /// </summary>
 internal static class ClosedLoop
 {
+    /// <summary>The longest warm-up; a rate that has not settled by then is measured anyway, and the report says so.</summary>
+    public static readonly TimeSpan MaxWarmup = TimeSpan.FromSeconds(60);
+
     /// <summary>One call that outlives this is DeadlineExceeded, so a stuck platform cannot hold the run.</summary>
     public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
 
@@ -39,11 +50,12 @@ internal static class ClosedLoop
         TimeSpan duration,
         Func<CancellationToken, Task> call,
         Func<RpcException, string?> businessOutcome,
+        ProcessCpu cpu,
         CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
-        var measureFrom = start + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
-        var measureTo = measureFrom + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        // Set by the monitor below once the warm-up ends; until then every call is warm-up.
+        long measureFrom = long.MaxValue, measureTo = long.MaxValue, finished = 0;
 
         async Task<Tally> ClientAsync()
         {
@@ -51,7 +63,7 @@ internal static class ClosedLoop
             while (!cancellationToken.IsCancellationRequested)
             {
                 var began = Stopwatch.GetTimestamp();
-                if (began >= measureTo)
+                if (began >= Volatile.Read(ref measureTo))
                 {
                     break;
                 }
@@ -70,7 +82,8 @@ internal static class ClosedLoop
                     error = business is not null ? null : Rpc.Reason(e) is { } reason ? $"{e.StatusCode} ({reason})" : e.StatusCode.ToString();
                 }
                 var ended = Stopwatch.GetTimestamp();
-                if (ended >= measureFrom && ended <= measureTo)
+                Interlocked.Increment(ref finished);
+                if (ended >= Volatile.Read(ref measureFrom) && ended <= Volatile.Read(ref measureTo))
                 {
                     tally.Add(business, error, Stopwatch.GetElapsedTime(began, ended).TotalMilliseconds);
                 }
@@ -78,15 +91,46 @@ internal static class ClosedLoop
             return tally;
         }
 
+        async Task<(TimeSpan WarmedUp, bool Settled, IReadOnlyList<(string, TimeSpan)> Cpu)> MonitorAsync()
+        {
+            var rates = new List<long>();
+            var last = 0L;
+            bool settled;
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                var now = Interlocked.Read(ref finished);
+                rates.Add(now - last);
+                last = now;
+                var elapsed = Stopwatch.GetElapsedTime(start);
+                settled = rates.Count >= 3 && rates[^3..].Min() > 0 && rates[^3..].Max() <= rates[^3..].Min() * 1.15;
+                if ((elapsed >= warmup && settled) || elapsed >= MaxWarmup)
+                {
+                    break;
+                }
+            }
+            var before = cpu.Read();
+            var from = Stopwatch.GetTimestamp();
+            Volatile.Write(ref measureTo, from + (long)(duration.TotalSeconds * Stopwatch.Frequency));
+            Volatile.Write(ref measureFrom, from);
+            await Task.Delay(duration, cancellationToken);
+            return (Stopwatch.GetElapsedTime(start, from), settled, ProcessCpu.Between(before, cpu.Read()));
+        }
+
+        var monitor = MonitorAsync();
         // Task.Run: the clients' continuations spread over the thread pool instead of queueing behind one another.
         var tallies = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(ClientAsync, CancellationToken.None)));
+        var (warmedUp, isSettled, used) = await monitor;
         cancellationToken.ThrowIfCancellationRequested();
         return new LoadResult(
             duration,
             tallies.Sum(t => t.Succeeded),
             Merge(tallies.Select(t => t.Business)),
             Merge(tallies.Select(t => t.Errors)),
-            Latency.Of(tallies.SelectMany(t => t.Milliseconds).ToList()));
+            Latency.Of(tallies.SelectMany(t => t.Milliseconds).ToList()),
+            warmedUp,
+            isSettled,
+            used);
     }
 
     private static Dictionary<string, long> Merge(IEnumerable<Dictionary<string, long>> counts) =>

@@ -24,6 +24,9 @@ public sealed class AppProcess : IAsyncDisposable
 
     public string AppId { get; }
 
+    /// <summary>The operating system's ID of the process (for /proc).</summary>
+    public int ProcessId => _process.Id;
+
     public int GrpcPort { get; }
 
     public int ManagementPort { get; }

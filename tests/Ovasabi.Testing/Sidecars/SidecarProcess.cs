@@ -69,6 +69,9 @@ public sealed class SidecarProcess : IAsyncDisposable
 
     public string AppId => Launch.AppId;
 
+    /// <summary>The operating system's ID of the process (for /proc).</summary>
+    public int ProcessId => _process.Id;
+
     public int HttpPort => Ports.Http;
 
     public int GrpcPort => Ports.Grpc;
