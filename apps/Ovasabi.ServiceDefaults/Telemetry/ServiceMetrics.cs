@@ -9,7 +9,6 @@ namespace Ovasabi.ServiceDefaults.Telemetry;
 public sealed class ServiceMetrics
 {
     public const string MeterName = "Ovasabi.Service";
-    public static readonly ActivitySource ActivitySource = new(MeterName);
 
     private readonly Histogram<double> _rpcDuration;
     private readonly Counter<long> _cache;
