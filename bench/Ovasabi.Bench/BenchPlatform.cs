@@ -12,9 +12,9 @@ internal sealed class BenchPlatform() : FinancePlatform(new PostgresServer(), ne
     /// <summary>The apps and sidecars whose CPU time a phase reports, by name.</summary>
     public ProcessCpu Cpu() => new(
     [
-        .. Apps.Select(app => ($"{app} app", App(app).ProcessId)),
-        .. Apps.Select(app => ($"{app} sidecar", Sidecar(app).ProcessId)),
-        ("gateway sidecar", GatewaySidecar.ProcessId),
-        ("subscriber sidecar", SubscriberSidecar.ProcessId),
+        .. Apps.Select(app => ($"{app} app", (Func<TimeSpan>)(() => App(app).CpuTime))),
+        .. Apps.Select(app => ($"{app} sidecar", (Func<TimeSpan>)(() => Sidecar(app).CpuTime))),
+        ("gateway sidecar", () => GatewaySidecar.CpuTime),
+        ("subscriber sidecar", () => SubscriberSidecar.CpuTime),
     ]);
 }

@@ -36,24 +36,16 @@ public sealed class SettingsTests
     [InlineData("Service:StateStoreBreaker:FailureRatio", "1.5", "Service:StateStoreBreaker:FailureRatio: must be in (0, 1]")]
     [InlineData("Service:StateStoreBreaker:MinimumThroughput", "1", "Service:StateStoreBreaker:MinimumThroughput: must be at least 2")]
     [InlineData("Service:StateStoreBreaker:CallTimeout", "00:00:00", "Service:StateStoreBreaker:CallTimeout: must be positive")]
-    public void The_state_store_breaker_refuses_settings_that_would_never_or_always_open_it(string key, string value, string message)
-    {
-        var options = Resolve<StateStoreBreakerOptions>(new() { [key] = value }, StateStoreBreakerOptions.Section, StateStoreBreakerOptions.Problems);
-
-        Assert.Contains(message, Assert.Throws<OptionsValidationException>(() => options.Value).Message);
-    }
+    public void The_state_store_breaker_refuses_settings_that_would_never_or_always_open_it(string key, string value, string message) =>
+        Assert.Contains(message, Refusal<StateStoreBreakerOptions>(key, value, StateStoreBreakerOptions.Section, StateStoreBreakerOptions.Problems));
 
     [Theory]
     [InlineData("Security:TrustedProxyHops", "-1", "Security:TrustedProxyHops: must be a whole number, 0 or more")]
     [InlineData("Security:ClockSkewSeconds", "3600", "Security:ClockSkewSeconds: must be between 0 and 300")]
     [InlineData("Security:Issuer", "", "Security:Issuer: is required")]
     [InlineData("Security:KeyRefreshSeconds", "0", "Security:KeyRefreshSeconds: must be positive")]
-    public void Security_settings_are_checked(string key, string value, string message)
-    {
-        var options = Resolve<SecurityOptions>(new() { [key] = value }, SecurityOptions.Section, SecurityOptions.Problems);
-
-        Assert.Contains(message, Assert.Throws<OptionsValidationException>(() => options.Value).Message);
-    }
+    public void Security_settings_are_checked(string key, string value, string message) =>
+        Assert.Contains(message, Refusal<SecurityOptions>(key, value, SecurityOptions.Section, SecurityOptions.Problems));
 
     [Fact]
     public void Every_problem_is_reported_at_once()
@@ -72,6 +64,13 @@ public sealed class SettingsTests
         Assert.Empty(LockoutOptions.Problems(new LockoutOptions()));
         Assert.Empty(StateStoreBreakerOptions.Problems(new StateStoreBreakerOptions()));
         Assert.Empty(SecurityOptions.Problems(new SecurityOptions()));
+    }
+
+    /// <summary>The validation message a single bad setting gets (fails unless it is refused).</summary>
+    private static string Refusal<T>(string key, string value, string section, Func<T, IEnumerable<string>> problems) where T : class
+    {
+        var options = Resolve(new() { [key] = value }, section, problems);
+        return Assert.Throws<OptionsValidationException>(() => options.Value).Message;
     }
 
     private static IOptions<T> Resolve<T>(Dictionary<string, string?> settings, string section, Func<T, IEnumerable<string>> problems) where T : class

@@ -43,6 +43,16 @@ public sealed class ManagedProcess : IAsyncDisposable
 
     public int Id => process.Id;
 
+    /// <summary>The CPU time (user + system) the process has used so far; what it had used when it exited afterwards.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            process.Refresh();
+            return process.TotalProcessorTime;
+        }
+    }
+
     public bool HasExited => process.HasExited;
 
     /// <summary>The exit code; only meaningful once <see cref="HasExited"/> is true.</summary>

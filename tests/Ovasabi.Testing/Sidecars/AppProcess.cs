@@ -24,8 +24,8 @@ public sealed class AppProcess : IAsyncDisposable
 
     public string AppId { get; }
 
-    /// <summary>The operating system's ID of the process (for /proc).</summary>
-    public int ProcessId => _process.Id;
+    /// <summary>The CPU time (user + system) the process has used so far.</summary>
+    public TimeSpan CpuTime => _process.CpuTime;
 
     public int GrpcPort { get; }
 

@@ -69,8 +69,8 @@ public sealed class SidecarProcess : IAsyncDisposable
 
     public string AppId => Launch.AppId;
 
-    /// <summary>The operating system's ID of the process (for /proc).</summary>
-    public int ProcessId => _process.Id;
+    /// <summary>The CPU time (user + system) the process has used so far.</summary>
+    public TimeSpan CpuTime => _process.CpuTime;
 
     public int HttpPort => Ports.Http;
 
