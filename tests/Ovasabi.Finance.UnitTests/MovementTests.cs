@@ -218,4 +218,25 @@ public sealed class MovementTests
             new Movement[] { new Deposit(Ada, Eur, 1, ""), new Withdrawal(Ada, Eur, 1, ""), new Transfer(Ada, Bob, Eur, 1, ""), new Hold(Ada, Eur, 1, ""),
                 new Settlement(id, false), new Reversal(id, "") }.Select(m => m.TargetId));
     }
+
+    [Fact]
+    public void A_transfer_adds_to_the_senders_day_and_its_reversal_takes_it_off_only_that_day()
+    {
+        var now = new DateTimeOffset(2026, 12, 7, 15, 0, 0, TimeSpan.Zero);
+        var transfer = new Transfer(Ada, Bob, Eur, 400, "");
+        var totals = new Dictionary<Guid, DailyTotal> { [Ada] = new(DailyLimit.Day(now), 100), [Bob] = new(null, 0) };
+
+        var sent = DailyLimit.Changes(transfer.Plan(Offered, null), transfer.Post(Book(adaAvailable: 1_000), null, 100), null, now, totals).ToList();
+        Assert.Equal([(Ada, new DailyTotal(DailyLimit.Day(now), 500))], sent);
+
+        totals[Ada] = sent[0].Total;
+        var original = new TransactionView(Guid.NewGuid(), TransactionKind.Transfer, TransactionState.Completed, "EUR", 400, Ada, Bob, null, "k", "", now);
+        var reversal = new Reversal(original.Id, "mistake");
+        var posted = reversal.Post(Book(adaAvailable: 600, bobAvailable: 400), original, 0);
+
+        Assert.Equal([(Ada, new DailyTotal(DailyLimit.Day(now), 100))],
+            DailyLimit.Changes(reversal.Plan(Offered, original), posted, original, now.AddHours(1), totals).ToList());
+        Assert.Equal([(Ada, totals[Ada])],
+            DailyLimit.Changes(reversal.Plan(Offered, original), posted, original with { CreatedAt = now.AddDays(-1) }, now, totals).ToList());
+    }
 }

@@ -79,7 +79,18 @@ public sealed class RequestRuleTests
     {
         var evening = new DateTimeOffset(2026, 12, 7, 23, 30, 0, TimeSpan.FromHours(-5));
 
-        Assert.Equal(new DateTimeOffset(2026, 12, 8, 0, 0, 0, TimeSpan.Zero), DailyLimit.DayStart(evening));
+        Assert.Equal(new DateOnly(2026, 12, 8), DailyLimit.Day(evening));
+    }
+
+    [Fact]
+    public void A_daily_total_starts_again_on_a_new_day_and_counts_nothing_of_another_day()
+    {
+        var monday = new DateOnly(2026, 12, 7);
+        var total = new DailyTotal(null, 0).Add(monday, 300).Add(monday, 200);
+
+        Assert.Equal(500, total.On(monday));
+        Assert.Equal(0, total.On(monday.AddDays(1)));
+        Assert.Equal(new DailyTotal(monday.AddDays(1), 70), total.Add(monday.AddDays(1), 70));
     }
 
     [Theory]

@@ -66,7 +66,7 @@ public sealed class StateCache(DaprClient dapr, ServiceOptions options, ServiceM
                     await TryAsync<object?>(entity, "set", async ct =>
                     {
                         await dapr.SaveByteStateAsync(options.StateStoreName, key, System.Text.Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(loaded)),
-                            metadata: new Dictionary<string, string> { ["ttlInSeconds"] = ((int)ttl.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                            metadata: Ttl(ttl),
                             cancellationToken: ct);
                         return null;
                     }, cancellationToken);
@@ -94,10 +94,11 @@ public sealed class StateCache(DaprClient dapr, ServiceOptions options, ServiceM
     }
 
     /// <summary>
-    /// Versioned cache-aside, for values whose row carries a version that grows with every change (e.g. a balance):
-    /// the cached value, else <paramref name="load"/>'s, stored unless a newer version got there first. With
-    /// <see cref="PutIfNewerAsync{T}"/> after each commit, an entry never goes back to an older version, so whoever
-    /// wrote reads at least what they wrote, however reads and writes interleave.
+    /// Versioned cache-aside, for values whose row carries a version that grows with every change (e.g. a balance).
+    /// An entry holds a value at a version, or only a version (a stale mark, <see cref="MarkStaleAsync"/>): the version
+    /// a write committed, below which no value may be stored again. The cached value is served when it is at least
+    /// <paramref name="minimumVersion"/>; otherwise <paramref name="load"/>'s is, and stored unless the entry already
+    /// holds a newer value or a newer mark. So a reader that loaded before a commit cannot put the replaced value back.
     /// </summary>
     /// <param name="minimumVersion">An entry older than this (e.g. the last version this replica committed) is not served.</param>
     public async Task<T> GetOrLoadVersionedAsync<T>(string entity, string key, TimeSpan ttl, Func<CancellationToken, Task<(T Value, long Version)>> load,
@@ -110,66 +111,86 @@ public sealed class StateCache(DaprClient dapr, ServiceOptions options, ServiceM
             return (await load(cancellationToken)).Value;
         }
         var cached = await TryAsync(entity, "get", async ct => Versioned<T>.Parse(await dapr.GetByteStateAsync(options.StateStoreName, key, cancellationToken: ct)), cancellationToken);
-        if (cached is not null && cached.Version >= minimumVersion)
+        if (cached?.Value is { } hit && cached.Version >= minimumVersion)
         {
             metrics.CacheLookup(entity, "hit");
-            return cached.Value;
+            return hit;
         }
         metrics.CacheLookup(entity, cached is null ? "miss" : "stale");
         var (value, version) = await load(cancellationToken);
-        await PutIfNewerAsync(entity, key, value, version, ttl, cancellationToken);
+        await FillAsync(entity, key, value, version, ttl, cancellationToken);
         return value;
     }
 
     /// <summary>
-    /// Stores <paramref name="value"/> at <paramref name="version"/> unless the entry already holds that version or a
-    /// newer one (compare-and-set on the state store's ETag, first-write concurrency). When the store cannot be reached
-    /// the entry is bypassed until a later retry removes it, as after a failed invalidation.
+    /// After a commit: marks each key stale at the version the commit wrote, in one call to the state store, so the
+    /// next read loads the committed value. Marks are written, not compared: a mark landing after a newer one (two
+    /// commits whose calls overtake each other) only lets an older value be stored again, and only by a reader that
+    /// loaded between the two commits. When the store cannot be reached the keys are bypassed until a retry removes them.
     /// </summary>
-    public async Task PutIfNewerAsync<T>(string entity, string key, T value, long version, TimeSpan ttl, CancellationToken cancellationToken)
-        where T : class, IMessage<T>, new()
+    public async Task MarkStaleAsync(string entity, IReadOnlyCollection<(string Key, long Version)> entries, TimeSpan ttl, CancellationToken cancellationToken)
     {
-        var stored = await TryAsync<object>(entity, "set", async ct =>
+        if (entries.Count == 0)
+        {
+            return;
+        }
+        var metadata = Ttl(ttl);
+        var marked = await TryAsync<object>(entity, "mark", async ct =>
+        {
+            await dapr.SaveBulkStateAsync(options.StateStoreName,
+                entries.Select(e => new SaveStateItem<StaleMark>(e.Key, new StaleMark(e.Version), etag: null!, metadata: metadata)).ToList(), ct);
+            return true;
+        }, cancellationToken);
+        if (marked is null)
+        {
+            var failure = Interlocked.Increment(ref _failures);
+            foreach (var (key, _) in entries)
+            {
+                _staleKeys[key] = failure;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stores a loaded value unless the entry holds a newer value, the same one, or a mark above its version:
+    /// compare-and-set on the state store's ETag. A missing entry is created with the ETag <c>-1</c>, which no entry
+    /// ever has: state.redis creates a missing key whatever ETag a save carries and refuses any other mismatch, so the
+    /// write loses to a mark that landed after the read. (First-write concurrency would do for creating, but it makes
+    /// the key refuse every later save without an ETag, and so the marks.) A failure only costs the next read a load.
+    /// </summary>
+    private async Task FillAsync<T>(string entity, string key, T value, long version, TimeSpan ttl, CancellationToken cancellationToken)
+        where T : class, IMessage<T>, new() =>
+        await TryAsync<object>(entity, "set", async ct =>
         {
             var bytes = Versioned<T>.Format(value, version);
-            var metadata = new Dictionary<string, string> { ["ttlInSeconds"] = ((int)ttl.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture) };
-            var firstWrite = new StateOptions { Concurrency = ConcurrencyMode.FirstWrite };
+            var metadata = Ttl(ttl);
             // Each round loses only to a concurrent writer, which leaves a newer version or lets the next round win.
             for (var round = 0; round < 8; round++)
             {
                 var (current, etag) = await dapr.GetByteStateAndETagAsync(options.StateStoreName, key, cancellationToken: ct);
-                if (Versioned<T>.Parse(current) is { } existing && existing.Version >= version)
+                if (Versioned<T>.Parse(current) is { } existing && (existing.Version > version || (existing.Version == version && existing.Value is not null)))
                 {
                     return true;
                 }
-                try
+                if (await dapr.TrySaveByteStateAsync(options.StateStoreName, key, bytes, string.IsNullOrEmpty(etag) ? "-1" : etag, metadata: metadata, cancellationToken: ct))
                 {
-                    // Without an etag, first-write only creates: a value another writer just created is not overwritten.
-                    if (string.IsNullOrEmpty(etag))
-                    {
-                        await dapr.SaveByteStateAsync(options.StateStoreName, key, bytes, firstWrite, metadata, ct);
-                        return true;
-                    }
-                    if (await dapr.TrySaveByteStateAsync(options.StateStoreName, key, bytes, etag, firstWrite, metadata, ct))
-                    {
-                        return true;
-                    }
-                }
-                catch (DaprException e) when (e.InnerException is global::Grpc.Core.RpcException { StatusCode: global::Grpc.Core.StatusCode.Aborted })
-                {
-                    // Lost the race to create it: read again.
+                    return true;
                 }
             }
             throw new InvalidOperationException($"{key}: too much contention to store version {version}");
         }, cancellationToken);
-        if (stored is null)
-        {
-            _staleKeys[key] = Interlocked.Increment(ref _failures);
-        }
-    }
 
-    /// <summary>A cached value with the version of the row it was read from, stored as <c>{"version":n,"value":{…}}</c>.</summary>
-    private sealed record Versioned<T>(T Value, long Version) where T : class, IMessage<T>, new()
+    private static Dictionary<string, string> Ttl(TimeSpan ttl) =>
+        new() { ["ttlInSeconds"] = ((int)ttl.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+    /// <summary>An entry with a version and no value: <c>{"version":n}</c>.</summary>
+    private sealed record StaleMark(long Version);
+
+    /// <summary>
+    /// A cached value with the version of the row it was read from, stored as <c>{"version":n,"value":{…}}</c>; a
+    /// stale mark has no value.
+    /// </summary>
+    private sealed record Versioned<T>(T? Value, long Version) where T : class, IMessage<T>, new()
     {
         public static ReadOnlyMemory<byte> Format(T value, long version) =>
             System.Text.Encoding.UTF8.GetBytes($"{{\"version\":{version},\"value\":{JsonFormatter.Default.Format(value)}}}");
@@ -181,7 +202,8 @@ public sealed class StateCache(DaprClient dapr, ServiceOptions options, ServiceM
                 return null;
             }
             using var json = System.Text.Json.JsonDocument.Parse(bytes);
-            return new Versioned<T>(JsonParser.Default.Parse<T>(json.RootElement.GetProperty("value").GetRawText()), json.RootElement.GetProperty("version").GetInt64());
+            var value = json.RootElement.TryGetProperty("value", out var element) ? JsonParser.Default.Parse<T>(element.GetRawText()) : null;
+            return new Versioned<T>(value, json.RootElement.GetProperty("version").GetInt64());
         }
     }
 

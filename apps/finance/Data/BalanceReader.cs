@@ -9,11 +9,12 @@ using Ovasabi.ServiceDefaults.Caching;
 namespace Ovasabi.Finance.Data;
 
 /// <summary>
-/// Balances, cache-aside through the Dapr state store (<c>finance:balance:&lt;user&gt;:&lt;currency&gt;</c>). Every
-/// posting replaces the cached balance with the one it committed, versioned by the account row, so the cache never
-/// holds an older balance than the last one a caller was answered after writing. An entry can still vanish (TTL,
-/// eviction) and be refilled by a reader that loaded it just before a commit; the versions this replica committed
-/// are remembered, so such an entry is never served here. The cache keeps the contract's message, as it is answered.
+/// Balances, cache-aside through the Dapr state store (<c>finance:balance:&lt;user&gt;:&lt;currency&gt;</c>), versioned
+/// by the account row. Every posting marks the balances it changed stale at the version it committed, before it
+/// answers, and a reader stores what it loaded only above the mark, so the cache never serves an older balance than
+/// the last one a caller was answered after writing. An entry can still vanish (TTL, eviction) and be refilled by a
+/// reader that loaded it just before a commit; the versions this replica committed are remembered, so such an entry
+/// is never served here. The cache keeps the contract's message, as it is answered.
 /// </summary>
 public sealed class BalanceReader(FinanceDbContext db, StateCache cache, CommittedVersions committed, IOptions<FinanceOptions> options)
 {
@@ -29,12 +30,16 @@ public sealed class BalanceReader(FinanceDbContext db, StateCache cache, Committ
                 : (ToProto(account), account.Version);
         }, committed.Of(Key(userId, currency.Code)), cancellationToken);
 
-    /// <summary>Puts a committed balance in the cache (unless a newer one is there already).</summary>
-    public Task PublishAsync(Account account, CancellationToken cancellationToken)
+    /// <summary>After a commit: the accounts' cached balances are stale below the versions it wrote (one state store call).</summary>
+    public Task PublishAsync(IReadOnlyCollection<Account> accounts, CancellationToken cancellationToken)
     {
-        var key = Key(account.UserId!.Value, account.Currency);
-        committed.Record(key, account.Version);
-        return cache.PutIfNewerAsync(Entity, key, ToProto(account), account.Version, options.Value.BalanceCacheTtl, cancellationToken);
+        var marks = accounts.Select(account =>
+        {
+            var key = Key(account.UserId!.Value, account.Currency);
+            // A mark never below what this replica already committed, whichever of its commits' calls lands last.
+            return (key, committed.Record(key, account.Version));
+        }).ToList();
+        return cache.MarkStaleAsync(Entity, marks, options.Value.BalanceCacheTtl, cancellationToken);
     }
 
     private string Key(Guid userId, string currency) => cache.Key(Entity, userId.ToString(), currency);
@@ -54,10 +59,11 @@ public sealed class CommittedVersions(IOptions<FinanceOptions> options, TimeProv
 
     public long Of(string key) => _versions.TryGetValue(key, out var entry) && entry.Until > time.GetUtcNow() ? entry.Version : 0;
 
-    public void Record(string key, long version)
+    /// <summary>Remembers a committed version; returns the newest one this replica committed for the key.</summary>
+    public long Record(string key, long version)
     {
         var until = time.GetUtcNow() + options.Value.BalanceCacheTtl;
-        _versions.AddOrUpdate(key, (version, until), (_, old) => (Math.Max(old.Version, version), until));
+        var newest = _versions.AddOrUpdate(key, (version, until), (_, old) => (Math.Max(old.Version, version), until)).Version;
         // Now and then, forget what no cache entry can hold any more.
         if (Interlocked.Increment(ref _records) % 10_000 == 0)
         {
@@ -70,5 +76,6 @@ public sealed class CommittedVersions(IOptions<FinanceOptions> options, TimeProv
                 }
             }
         }
+        return newest;
     }
 }

@@ -36,6 +36,21 @@ public sealed class Account : IClientRecord
 
     public DateTimeOffset UpdatedAt { get; set; }
 
+    /// <summary>The UTC day <see cref="SentTotal"/> counts; null before the user first sent money away.</summary>
+    public DateOnly? SentOn { get; set; }
+
+    /// <summary>
+    /// Minor units withdrawn and transferred out on <see cref="SentOn"/> and not reversed: the daily limit's running
+    /// total, changed under the row's lock with the balances.
+    /// </summary>
+    public long SentTotal { get; set; }
+
+    public DailyTotal Sent
+    {
+        get => new(SentOn, SentTotal);
+        set => (SentOn, SentTotal) = (value.Day, value.Amount);
+    }
+
     public string Metadata { get; set; } = "{}";
 }
 
@@ -153,6 +168,7 @@ public sealed class FinanceDbContext(DbContextOptions<FinanceDbContext> options)
             account.ToClientTable("service_finance_account");
             account.Property(a => a.Currency).HasMaxLength(3).IsFixedLength();
             account.Property(a => a.Metadata).HasColumnType("jsonb");
+            account.Ignore(a => a.Sent);
             account.HasIndex(a => new { a.UserId, a.Currency }).IsUnique().HasFilter("kind = 0");
             account.HasIndex(a => new { a.Kind, a.Currency }).IsUnique().HasFilter("kind <> 0");
             account.ToTable(t => t.HasCheckConstraint("ck_service_finance_account_not_negative", "kind <> 0 OR (available >= 0 AND held >= 0)"));

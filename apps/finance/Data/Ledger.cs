@@ -22,7 +22,7 @@ public interface IActiveUsers
 /// Runs money movements: each one posts balanced entries and updates the balances of its user accounts in one
 /// PostgreSQL transaction, with the accounts locked in ascending ID order (so concurrent postings wait for each other
 /// instead of deadlocking), the audit row and the outbox event in the same transaction, and the answer stored under the
-/// idempotency key. After the commit the new balances replace the cached ones. What a movement may do is the
+/// idempotency key. After the commit the cached balances are marked stale (see <see cref="BalanceReader"/>). What a movement may do is the
 /// domain's (<see cref="Movement"/>, <see cref="Book"/>); this class loads, locks and stores.
 /// </summary>
 public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUsers users, BalanceReader balances, TimeProvider time, ILogger<Ledger> logger)
@@ -58,24 +58,42 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
             [AccountKind.External] = await AccountIdAsync(AccountKind.External, null, plan.Currency.Code, cancellationToken),
             [AccountKind.Revenue] = await AccountIdAsync(AccountKind.Revenue, null, plan.Currency.Code, cancellationToken),
         };
-
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        // One poster per key at a time: the second waits here, then finds the first one's answer.
-        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({request.Actor + "\n" + request.IdempotencyKey}, 0))", cancellationToken);
-        if (await ReplayAsync(request, cancellationToken) is { } raced)
+        try
         {
-            return raced;
+            return await PostLockedAsync(movement, request, plan, target?.Id, accountIds.ToArray(), platform, cancellationToken);
         }
-        var ids = accountIds.ToArray();
+        // The same key was used while this request waited for the locks: the other one committed first (this insert
+        // then hits the key's unique index), or its posting left this one nothing to move. Either way, its answer wins.
+        catch (Exception e) when (e is ServiceException or DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } })
+        {
+            db.ChangeTracker.Clear();
+            if (await ReplayAsync(request, cancellationToken) is { } raced)
+            {
+                return raced;
+            }
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The posting itself, in three round trips while the accounts are locked: the lock (which also reads the balances
+    /// and the sender's daily total), the writes, the commit.
+    /// </summary>
+    private async Task<V1.Transaction> PostLockedAsync(Movement movement, RequestEnvelope request, Plan plan, long? targetId, long[] ids,
+        Dictionary<AccountKind, long> platform, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var locked = await db.Accounts.FromSql($"SELECT * FROM service_finance_account WHERE id = ANY({ids}) ORDER BY id FOR UPDATE")
             .Include(a => a.Master).ToDictionaryAsync(a => a.UserId!.Value, cancellationToken);
-        var lockedTarget = target is null ? null
-            : await db.Transactions.FromSql($"SELECT * FROM service_finance_transaction WHERE id = {target.Id} FOR UPDATE").Include(t => t.Master).SingleAsync(cancellationToken);
+        var lockedTarget = targetId is null ? null
+            : await db.Transactions.FromSql($"SELECT * FROM service_finance_transaction WHERE id = {targetId} FOR UPDATE").Include(t => t.Master).SingleAsync(cancellationToken);
+        var targetView = lockedTarget is null ? null : View(lockedTarget);
         var now = Microseconds(time.GetUtcNow());
-        var sentToday = plan.DailyTotalOf is { } sender ? await SentSinceAsync(sender, plan.Currency.Code, DailyLimit.DayStart(now), cancellationToken) : 0;
+        var totals = locked.ToDictionary(pair => pair.Key, pair => pair.Value.Sent);
+        var sentToday = plan.DailyTotalOf is { } sender ? totals[sender].On(DailyLimit.Day(now)) : 0;
 
         var book = new Book(plan.Currency, locked.ToDictionary(pair => pair.Key, pair => new Balances(pair.Value.Available, pair.Value.Held)));
-        var posted = movement.Post(book, lockedTarget is null ? null : View(lockedTarget), sentToday);
+        var posted = movement.Post(book, targetView, sentToday);
         var targetBefore = lockedTarget?.Status;
         if (posted.TargetBecomes is { } state)
         {
@@ -115,6 +133,10 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
                 CreatedAt = now,
             });
         }
+        foreach (var (user, total) in DailyLimit.Changes(plan, posted, targetView, now, totals))
+        {
+            locked[user].Sent = total;
+        }
         foreach (var (user, account) in locked)
         {
             if (book.Changed(user))
@@ -143,7 +165,7 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
-        await Task.WhenAll(locked.Values.Select(account => balances.PublishAsync(account, cancellationToken)));
+        await balances.PublishAsync(locked.Values.Where(account => book.Changed(account.UserId!.Value)).ToList(), cancellationToken);
         return answer;
     }
 
@@ -171,13 +193,6 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
         Idempotency.EnsureSameRequest(earlier.RequestHash, request.Fingerprint, request.IdempotencyKey);
         return V1.Transaction.Parser.ParseFrom(earlier.Result);
     }
-
-    /// <summary>What the user sent away since <paramref name="since"/>: withdrawals and transfers out that were not reversed.</summary>
-    private Task<long> SentSinceAsync(Guid userId, string currency, DateTimeOffset since, CancellationToken cancellationToken) =>
-        db.Transactions.Where(t => t.UserId == userId && t.Currency == currency && t.CreatedAt >= since
-                                   && (t.Type == TransactionKind.Withdrawal || t.Type == TransactionKind.Transfer)
-                                   && t.Status != TransactionState.Reversed)
-            .SumAsync(t => t.Amount, cancellationToken);
 
     /// <summary>The account's ID, creating the account (and its master row) the first time it is needed.</summary>
     private async Task<long> AccountIdAsync(AccountKind kind, Guid? userId, string currency, CancellationToken cancellationToken)

@@ -177,8 +177,11 @@ public static class MovementRules
 /// <summary>What one user may send away per UTC day: withdrawals and transfers out that were not reversed.</summary>
 public static class DailyLimit
 {
-    /// <summary>The start of the UTC day <paramref name="now"/> falls in: the sum runs from there.</summary>
-    public static DateTimeOffset DayStart(DateTimeOffset now) => new(now.UtcDateTime.Date, TimeSpan.Zero);
+    /// <summary>The UTC day <paramref name="at"/> falls in.</summary>
+    public static DateOnly Day(DateTimeOffset at) => DateOnly.FromDateTime(at.UtcDateTime);
+
+    /// <summary>Whether a transaction of this kind counts towards its sender's day.</summary>
+    public static bool Counts(TransactionKind kind) => kind is TransactionKind.Withdrawal or TransactionKind.Transfer;
 
     /// <summary>ResourceExhausted when <paramref name="amount"/> more would take today's total past the limit.</summary>
     public static void Ensure(Currency currency, long sentToday, long amount)
@@ -190,4 +193,36 @@ public static class DailyLimit
                 "DAILY_LIMIT_EXCEEDED");
         }
     }
+
+    /// <summary>
+    /// The running totals a posting changes: the sender's day grows by what it sent; a reversed withdrawal or transfer
+    /// leaves the day it was sent on (a reversal of an earlier day's sending frees nothing today).
+    /// </summary>
+    public static IEnumerable<(Guid User, DailyTotal Total)> Changes(Plan plan, Posted posted, TransactionView? target, DateTimeOffset now,
+        IReadOnlyDictionary<Guid, DailyTotal> totals)
+    {
+        if (plan.DailyTotalOf is { } sender)
+        {
+            yield return (sender, totals[sender].Add(Day(now), posted.Amount));
+        }
+        if (posted.Kind == TransactionKind.Reversal && target is { } original && Counts(original.Kind))
+        {
+            yield return (original.UserId, totals[original.UserId].Remove(Day(original.CreatedAt), original.Amount));
+        }
+    }
+}
+
+/// <summary>
+/// What a user sent away on one UTC day, kept on their account row and changed under its lock, so a posting reads it
+/// with the balances instead of summing the day's transactions.
+/// </summary>
+/// <param name="Day">The day <paramref name="Amount"/> counts; null before the account's first sending.</param>
+public readonly record struct DailyTotal(DateOnly? Day, long Amount)
+{
+    /// <summary>What was sent on <paramref name="day"/>: nothing when the total is of another day.</summary>
+    public long On(DateOnly day) => Day == day ? Amount : 0;
+
+    public DailyTotal Add(DateOnly day, long amount) => new(day, On(day) + amount);
+
+    public DailyTotal Remove(DateOnly day, long amount) => Day == day ? this with { Amount = Amount - amount } : this;
 }

@@ -100,18 +100,21 @@ public sealed class AuditAndCacheTests(SharedFinancePlatform platform)
     }
 
     [Fact]
-    public async Task A_balance_is_cached_under_its_key_and_replaced_by_every_change()
+    public async Task A_balance_is_cached_under_its_key_and_marked_stale_by_every_change_before_it_answers()
     {
         var user = await platform.NewUserIdAsync();
         await platform.FundAsync(user, 3_00);
         await Finance.GetBalanceAsync(new GetBalanceRequest { UserId = user, CurrencyCode = "EUR" }, cancellationToken: Cancel);
-        Assert.Contains("\"minorUnits\": \"300\"", await CachedAsync(user), StringComparison.Ordinal);
+        var cached = await CachedAsync(user);
+        Assert.Contains("\"minorUnits\": \"300\"", cached, StringComparison.Ordinal);
+        var version = System.Text.Json.JsonDocument.Parse(cached).RootElement.GetProperty("version").GetInt64();
 
         await platform.FundAsync(user, 2_00);
 
-        // Replaced by the posting itself, before any read.
-        Assert.Contains("\"minorUnits\": \"500\"", await CachedAsync(user), StringComparison.Ordinal);
+        // Marked by the posting itself, before any read: only its version is left, so no reader can put 300 back.
+        Assert.Equal($"{{\"version\":{version + 1}}}", await CachedAsync(user));
         Assert.Equal(5_00, (await Finance.GetBalanceAsync(new GetBalanceRequest { UserId = user, CurrencyCode = "EUR" }, cancellationToken: Cancel)).Available.MinorUnits);
+        Assert.Contains("\"minorUnits\": \"500\"", await CachedAsync(user), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -59,6 +59,14 @@ namespace Ovasabi.Finance.Data.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("metadata");
 
+                    b.Property<DateOnly?>("SentOn")
+                        .HasColumnType("date")
+                        .HasColumnName("sent_on");
+
+                    b.Property<long>("SentTotal")
+                        .HasColumnType("bigint")
+                        .HasColumnName("sent_total");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
@@ -473,11 +481,13 @@ namespace Ovasabi.Finance.Data.Migrations
 
             modelBuilder.Entity("Ovasabi.Finance.Data.AuditRecord", b =>
                 {
-                    b.HasOne("Ovasabi.Finance.Data.LedgerTransaction", null)
+                    b.HasOne("Ovasabi.Finance.Data.LedgerTransaction", "Transaction")
                         .WithMany()
                         .HasForeignKey("TransactionId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .HasConstraintName("fk_service_finance_audit_service_finance_transaction_transacti");
+
+                    b.Navigation("Transaction");
                 });
 
             modelBuilder.Entity("Ovasabi.Finance.Data.LedgerEntry", b =>
