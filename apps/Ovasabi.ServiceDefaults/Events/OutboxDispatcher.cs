@@ -34,6 +34,10 @@ public sealed class OutboxDispatcher<TDb>(
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
 
+    // After a wake-up the commits of the next moments join the batch: under load one claim and one update then serve
+    // many events, instead of a dispatch per event competing with the requests that are still being answered.
+    private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(20);
+
     private TimeSpan _backoff = TimeSpan.Zero;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -58,9 +62,9 @@ public sealed class OutboxDispatcher<TDb>(
                 {
                     await Task.Delay(_backoff, stoppingToken);
                 }
-                else if (published < BatchSize)
+                else if (published < BatchSize && await signal.WaitAsync(PollInterval, stoppingToken))
                 {
-                    await signal.WaitAsync(PollInterval, stoppingToken);
+                    await Task.Delay(BatchWindow, stoppingToken);
                 }
             }
             catch (OperationCanceledException)

@@ -28,8 +28,8 @@ public sealed class OutboxSignal : SaveChangesInterceptor, IDbTransactionInterce
         }
     }
 
-    /// <summary>Waits for a signal or the poll interval, whichever comes first.</summary>
-    public Task WaitAsync(TimeSpan pollInterval, CancellationToken cancellationToken) =>
+    /// <summary>Waits for a signal or the poll interval, whichever comes first; true when signalled.</summary>
+    public Task<bool> WaitAsync(TimeSpan pollInterval, CancellationToken cancellationToken) =>
         _pending.WaitAsync(pollInterval, cancellationToken);
 
     public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)

@@ -16,13 +16,19 @@ public static class TokenClaims
 /// <summary>
 /// Verifies an access token (ES256 only, issuer, audience, lifetime, signature by a published key) and that its
 /// session is still live. Every failure is Unauthenticated; only an expired token says so, so clients know to refresh.
+/// A token verified moments ago is taken as it was (<see cref="RecentTokens"/>).
 /// </summary>
-public sealed class AccessTokenValidator(ISigningKeySource keys, SessionRegistry sessions, IOptions<SecurityOptions> options, ILogger<AccessTokenValidator> logger)
+public sealed class AccessTokenValidator(ISigningKeySource keys, SessionRegistry sessions, RecentTokens recent, IOptions<SecurityOptions> options,
+    ILogger<AccessTokenValidator> logger)
 {
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
 
     public async Task<Caller> ValidateAsync(string token, CancellationToken cancellationToken)
     {
+        if (recent.Find(token) is { } known)
+        {
+            return known;
+        }
         string? keyId;
         try
         {
@@ -64,7 +70,12 @@ public sealed class AccessTokenValidator(ISigningKeySource keys, SessionRegistry
             throw new UnauthenticatedException("the session of this access token has ended: sign in again", "SESSION_ENDED");
         }
         var roles = jwt.TryGetPayloadValue<List<string>>(TokenClaims.Roles, out var list) ? list : [];
-        return new Caller(CallerKind.User, userId, roles, sessionId, TokenId: jwt.Id);
+        var caller = new Caller(CallerKind.User, userId, roles, sessionId, TokenId: jwt.Id);
+        if (live == true)
+        {
+            recent.Remember(token, caller, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero));
+        }
+        return caller;
     }
 
     private UnauthenticatedException Invalid(string why)

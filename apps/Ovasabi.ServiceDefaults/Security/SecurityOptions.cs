@@ -43,7 +43,15 @@ public sealed class SecurityOptions
     /// <summary>A token signed by an unknown key triggers a fetch at most this often.</summary>
     public double KeyRefetchSeconds { get; set; } = 2;
 
+    /// <summary>
+    /// How long a verified access token whose session was live is trusted again without a look-up (0: every call looks
+    /// its session up): a session ended elsewhere stops its tokens on this app within this time.
+    /// </summary>
+    public double SessionCheckSeconds { get; set; } = 1;
+
     public TimeSpan ClockSkew => TimeSpan.FromSeconds(ClockSkewSeconds);
+
+    public TimeSpan SessionCheckInterval => TimeSpan.FromSeconds(SessionCheckSeconds);
 
     public TimeSpan KeyRefreshInterval => TimeSpan.FromSeconds(KeyRefreshSeconds);
 
@@ -55,6 +63,7 @@ public sealed class SecurityOptions
             .Concat(Settings.Check(o.SessionStoreName.Length > 0, $"{Section}:SessionStoreName", "is required"))
             .Concat(Settings.Check(o.TrustedProxyHops >= 0, $"{Section}:TrustedProxyHops", "must be a whole number, 0 or more"))
             .Concat(Settings.Check(o.ClockSkewSeconds is >= 0 and <= 300, $"{Section}:ClockSkewSeconds", "must be between 0 and 300"))
+            .Concat(Settings.Check(o.SessionCheckSeconds is >= 0 and <= 60, $"{Section}:SessionCheckSeconds", "must be between 0 and 60"))
             .Concat(Settings.Check(o.KeyRefreshSeconds > 0, $"{Section}:KeyRefreshSeconds", "must be positive"))
             .Concat(Settings.Check(o.KeyRefetchSeconds > 0, $"{Section}:KeyRefetchSeconds", "must be positive"));
 }

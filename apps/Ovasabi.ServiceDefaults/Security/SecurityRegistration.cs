@@ -16,6 +16,7 @@ public static class SecurityRegistration
         services.AddSettings<SecurityOptions>(SecurityOptions.Section, SecurityOptions.Problems)
             .PostConfigure(o => o.AppApiToken = string.IsNullOrEmpty(configuration["APP_API_TOKEN"]) ? null : configuration["APP_API_TOKEN"]);
         services.AddSingleton<SessionRegistry>();
+        services.AddSingleton<RecentTokens>();
         services.AddSettings<LockoutOptions>(LockoutOptions.Section, LockoutOptions.Problems);
         services.AddSingleton<SignInLockout>();
         services.AddSingleton<AccessTokenValidator>();

@@ -16,7 +16,8 @@ public sealed record SessionEntry(string UserId, DateTimeOffset ExpiresAt);
 /// Live sessions in the shared Dapr state store: the auth service writes them (with a TTL ending with the session),
 /// every app reads them when it checks an access token, so a revoked session ends its access tokens at the next call.
 /// </summary>
-public sealed class SessionRegistry(DaprClient dapr, IOptions<SecurityOptions> options, StateStoreBreaker breaker, TimeProvider time, ILogger<SessionRegistry> logger)
+public sealed class SessionRegistry(DaprClient dapr, IOptions<SecurityOptions> options, StateStoreBreaker breaker, RecentTokens recent, TimeProvider time,
+    ILogger<SessionRegistry> logger)
 {
     public static string Key(string sessionId) => $"auth:session:{sessionId}";
 
@@ -28,8 +29,18 @@ public sealed class SessionRegistry(DaprClient dapr, IOptions<SecurityOptions> o
             cancellationToken: ct), cancellationToken);
     }
 
-    public async Task RemoveAsync(string sessionId, CancellationToken cancellationToken) =>
-        await breaker.ExecuteAsync(options.Value.SessionStoreName, async ct => await dapr.DeleteStateAsync(options.Value.SessionStoreName, Key(sessionId), cancellationToken: ct), cancellationToken);
+    public async Task RemoveAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await breaker.ExecuteAsync(options.Value.SessionStoreName, async ct => await dapr.DeleteStateAsync(options.Value.SessionStoreName, Key(sessionId), cancellationToken: ct), cancellationToken);
+        }
+        finally
+        {
+            // After the delete, so no call of this replica can find the session live again and remember it.
+            recent.ForgetSession(sessionId);
+        }
+    }
 
     /// <summary>
     /// Whether the session is live for the user; null when the store cannot be reached. A misconfigured store (e.g.

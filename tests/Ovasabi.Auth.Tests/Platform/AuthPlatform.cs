@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Ovasabi.Auth.V1;
+using Ovasabi.ServiceDefaults.Security;
 using Ovasabi.Testing;
 using Ovasabi.Testing.Platform;
 using Ovasabi.Testing.Sidecars;
@@ -39,10 +40,17 @@ public class AuthPlatform(PostgresServer postgres, RedisServer redis) : AppPlatf
     public AsyncUnaryCall<ListSessionsResponse> ListOwnSessions(string accessToken) =>
         AuthClient(accessToken).ListSessionsAsync(new ListSessionsRequest(), cancellationToken: Cancel);
 
-    /// <summary>Fails unless both the auth and the user service refuse <paramref name="accessToken"/> as Unauthenticated; returns both errors.</summary>
-    public async Task<(RpcException Auth, RpcException User)> RejectedEverywhereAsync(string accessToken, string userId) =>
-        (await FailsAsync(StatusCode.Unauthenticated, () => ListOwnSessions(accessToken)),
-         await FailsAsync(StatusCode.Unauthenticated, () => GetSelf(accessToken, userId)));
+    /// <summary>
+    /// Fails unless both the auth and the user service refuse <paramref name="accessToken"/> as Unauthenticated; returns
+    /// both errors. The auth service, which ended the session, refuses at once; the user service once a token it
+    /// verified is looked up again, after <c>Security:SessionCheckSeconds</c>.
+    /// </summary>
+    public async Task<(RpcException Auth, RpcException User)> RejectedEverywhereAsync(string accessToken, string userId)
+    {
+        var auth = await FailsAsync(StatusCode.Unauthenticated, () => ListOwnSessions(accessToken));
+        await Task.Delay(new SecurityOptions().SessionCheckInterval, Cancel);
+        return (auth, await FailsAsync(StatusCode.Unauthenticated, () => GetSelf(accessToken, userId)));
+    }
 
     /// <summary>The first event of <paramref name="topic"/> that reached the subscriber and matches; waits for it.</summary>
     public async Task<T> EventAsync<T>(string topic, Func<T, bool> match) where T : IMessage, new()
