@@ -12,7 +12,8 @@ internal sealed record BenchOptions(
     int PgbenchScale,
     int? RedisRequests,
     string Output,
-    bool Quick)
+    bool Quick,
+    bool Profile)
 {
     /// <summary>Funding per account: one deposit of the EUR per-transaction maximum (10,000.00), far above what a run moves.</summary>
     public const long FundingMinorUnits = 1_000_000;
@@ -33,6 +34,10 @@ internal sealed class BenchCommand
     private readonly Option<int?> duration = new("--duration", "-d") { Description = "Measured seconds per phase, also pgbench's -T (default 20; quick 5)" };
     private readonly Option<int?> pgbenchScale = new("--pgbench-scale") { Description = "pgbench -s: 10 branches per unit of scale are the rows TPC-B contends on (default 10; quick 1)" };
     private readonly Option<int?> redisRequests = new("--redis-requests") { Description = "redis-benchmark -n (default: sized by a short calibration run to last about --duration)" };
+    private readonly Option<bool> profile = new("--profile")
+    {
+        Description = "Trace every app call (OTLP to the benchmark) and write the spans of the slowest of 5 s of transfers next to the results (<output>.trace.md); the figures then include tracing's cost",
+    };
     private readonly Option<string?> output = new("--output", "-o") { Description = "Markdown file for the results (default bench/results.md in the repository)" };
 
     public RootCommand Root { get; }
@@ -41,7 +46,7 @@ internal sealed class BenchCommand
     {
         Root = new RootCommand("The finance benchmark: transfers and cached balances through the full stack, next to pgbench TPC-B and redis-benchmark GET on the same servers.")
         {
-            quick, accounts, concurrency, warmup, duration, pgbenchScale, redisRequests, output,
+            quick, accounts, concurrency, warmup, duration, pgbenchScale, redisRequests, output, profile,
         };
     }
 
@@ -56,7 +61,8 @@ internal sealed class BenchCommand
             PgbenchScale: parse.GetValue(pgbenchScale) ?? (isQuick ? 1 : 10),
             RedisRequests: parse.GetValue(redisRequests),
             Output: Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(RepositoryRoot.Find() ?? ".", "bench", "results.md")),
-            Quick: isQuick);
+            Quick: isQuick,
+            Profile: parse.GetValue(profile));
         return Validate(options);
     }
 

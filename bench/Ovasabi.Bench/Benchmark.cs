@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using static System.FormattableString;
 using Grpc.Core;
 using Ovasabi.Common.V1;
 using Ovasabi.Finance.V1;
@@ -18,6 +19,7 @@ internal static class Benchmark
     {
         var startedAt = DateTimeOffset.UtcNow;
         var loadBefore = LoadAverage();
+        var collector = options.Profile ? await StartTracingAsync() : null;
         var platform = new BenchPlatform();
         try
         {
@@ -31,6 +33,10 @@ internal static class Benchmark
             var accounts = await CreateAccountsAsync(platform, options, cancellationToken);
             var (transfers, transferProfile) = await TransfersAsync(platform, accounts, options, cancellationToken);
             var outbox = await DrainOutboxAsync(platform, cancellationToken);
+            if (collector is not null)
+            {
+                await TraceSlowestTransferAsync(platform, collector, accounts, options, cancellationToken);
+            }
 
             Log($"pgbench TPC-B: init scale {options.PgbenchScale}, then {options.Duration.TotalSeconds:0} s");
             var pgbench = await PgBench.RunAsync(platform.Postgres, options.Concurrency, options.PgbenchScale, options.Duration, cancellationToken);
@@ -72,7 +78,68 @@ internal static class Benchmark
             {
                 await Console.Error.WriteLineAsync($"stopping the platform failed: {e.Message}");
             }
+            if (collector is not null)
+            {
+                await collector.DisposeAsync();
+            }
         }
+    }
+
+    /// <summary>
+    /// The trace receiver, and the environment that makes every app the platform starts export its spans to it
+    /// quickly (the processes inherit the benchmark's environment).
+    /// </summary>
+    private static async Task<TraceCollector> StartTracingAsync()
+    {
+        var collector = await TraceCollector.StartAsync();
+        Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT", collector.Endpoint);
+        Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
+        Environment.SetEnvironmentVariable("OTEL_BSP_SCHEDULE_DELAY", "200");
+        Log($"--profile: the apps trace every call and export the spans to {collector.Endpoint}");
+        return collector;
+    }
+
+    /// <summary>
+    /// Transfers as in the measured phase, for a few seconds, each with a trace ID of its own; the spans of the slowest
+    /// one go to <c>&lt;output&gt;.trace.md</c>.
+    /// </summary>
+    private static async Task TraceSlowestTransferAsync(BenchPlatform platform, TraceCollector collector, string[] accounts, BenchOptions options, CancellationToken cancellationToken)
+    {
+        var window = TimeSpan.FromSeconds(5);
+        Log($"profile: {options.Concurrency} clients for {window.TotalSeconds:0} s, each transfer traced");
+        var finance = platform.FinanceAsAdmin();
+        var slowest = (Took: TimeSpan.Zero, TraceId: "");
+        var gate = new Lock();
+        var until = Stopwatch.GetTimestamp() + (long)(window.TotalSeconds * Stopwatch.Frequency);
+        await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(_ => Task.Run(async () =>
+        {
+            while (Stopwatch.GetTimestamp() < until && !cancellationToken.IsCancellationRequested)
+            {
+                var (traceId, traceParent) = TraceCollector.NewMarkedTrace();
+                var started = Stopwatch.GetTimestamp();
+                await finance.TransferAsync(NewTransfer(accounts), new Metadata { { "traceparent", traceParent } },
+                    DateTime.UtcNow + ClosedLoop.CallTimeout, cancellationToken);
+                var took = Stopwatch.GetElapsedTime(started);
+                lock (gate)
+                {
+                    if (took > slowest.Took)
+                    {
+                        slowest = (took, traceId);
+                    }
+                }
+            }
+        }, cancellationToken)));
+        var spans = await collector.SpansAsync(slowest.TraceId, TimeSpan.FromSeconds(15), cancellationToken);
+        var file = Path.ChangeExtension(options.Output, ".trace.md");
+        await File.WriteAllTextAsync(file, Invariant($"""
+            # The slowest of {window.TotalSeconds:0} s of transfers at {options.Concurrency} clients
+
+            Transfer, {slowest.Took.TotalMilliseconds:0.0} ms at the client, trace `{slowest.TraceId}`: the spans the apps recorded (server
+            spans, their calls to the sidecar, SQL), by start; the time between them went to the sidecars, the network and waiting for a CPU.
+
+            {TraceCollector.Waterfall(spans)}
+            """), CancellationToken.None);
+        Log($"profile: the slowest transfer took {slowest.Took.TotalMilliseconds:0.0} ms; its {spans.Count} spans are in {file}");
     }
 
     /// <summary>Users with one generous deposit each, created a few at a time (each sign-up hashes a password with Argon2id).</summary>
@@ -105,24 +172,28 @@ internal static class Benchmark
         }
         var before = await AppMetrics.ScrapeAsync(platform, cancellationToken);
         var result = await ClosedLoop.RunAsync(options.Concurrency, options.Warmup, options.Duration, async token =>
-        {
-            var from = Random.Shared.Next(accounts.Length);
-            var to = Random.Shared.Next(accounts.Length - 1);
-            to += to >= from ? 1 : 0;
-            await finance.TransferAsync(new TransferRequest
-            {
-                IdempotencyKey = Guid.NewGuid().ToString(),
-                FromUserId = accounts[from],
-                ToUserId = accounts[to],
-                Amount = new Money { CurrencyCode = BenchOptions.Currency, MinorUnits = Random.Shared.Next(1, BenchOptions.MaxTransferMinorUnits + 1) },
-            }, deadline: DateTime.UtcNow + ClosedLoop.CallTimeout, cancellationToken: token);
-        },
+            await finance.TransferAsync(NewTransfer(accounts), deadline: DateTime.UtcNow + ClosedLoop.CallTimeout, cancellationToken: token),
         e => e.StatusCode == StatusCode.FailedPrecondition && Rpc.Reason(e) == "INSUFFICIENT_FUNDS" ? InsufficientFunds : null,
         platform.Cpu(),
         cancellationToken);
         var profile = AppProfile.Between(before, await AppMetrics.ScrapeAsync(platform, cancellationToken), "Transfer", platform.FinanceSidecar.GrpcPort);
         Log($"transfers: {result.Succeeded:N0} completed, {result.PerSecond:N1}/s, {result.ErrorCount:N0} errors");
         return (result, profile);
+    }
+
+    /// <summary>A transfer of EUR 0.01–1.00 between two random accounts, with a new idempotency key.</summary>
+    private static TransferRequest NewTransfer(string[] accounts)
+    {
+        var from = Random.Shared.Next(accounts.Length);
+        var to = Random.Shared.Next(accounts.Length - 1);
+        to += to >= from ? 1 : 0;
+        return new TransferRequest
+        {
+            IdempotencyKey = Guid.NewGuid().ToString(),
+            FromUserId = accounts[from],
+            ToUserId = accounts[to],
+            Amount = new Money { CurrencyCode = BenchOptions.Currency, MinorUnits = Random.Shared.Next(1, BenchOptions.MaxTransferMinorUnits + 1) },
+        };
     }
 
     /// <summary>

@@ -56,6 +56,10 @@ internal static class Report
         var hits = r.BalanceCacheHitRatio is { } ratio ? Invariant($"{ratio:P1} of the finance app's balance-cache lookups were hits") : "the finance app reported no balance-cache lookups";
         text.AppendLine(Invariant($"- GetBalance: {r.Balances.Succeeded:N0} answered; errors: {Errors(r.Balances)}; {hits}"));
         text.AppendLine(Invariant($"- redis-benchmark: {r.Redis.Requests:N0} GETs"));
+        if (o.Profile)
+        {
+            text.AppendLine("Tracing was on (`--profile`): every app call was recorded and exported, so these figures include its cost.");
+        }
         text.AppendLine();
         text.AppendLine("Where the finance app spent each phase (its own metrics, warm-up included; the parts overlap):").AppendLine();
         text.AppendLine(Profile(r.TransferProfile));

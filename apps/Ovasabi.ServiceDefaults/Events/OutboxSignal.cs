@@ -18,13 +18,18 @@ public sealed class OutboxSignal : SaveChangesInterceptor, IDbTransactionInterce
 
     public void Notify()
     {
+        // Already signalled is the common case under load: checked first, since the exception costs more than the signal.
+        if (_pending.CurrentCount > 0)
+        {
+            return;
+        }
         try
         {
             _pending.Release();
         }
         catch (SemaphoreFullException)
         {
-            // Already signalled.
+            // Signalled by another commit in between.
         }
     }
 

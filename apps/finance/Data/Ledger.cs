@@ -76,13 +76,17 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
     }
 
     /// <summary>
-    /// The posting itself, in three round trips while the accounts are locked: the lock (which also reads the balances
-    /// and the sender's daily total), the writes, the commit.
+    /// The posting itself. The transaction's master row goes first, before any lock (its key comes from the insert);
+    /// then three round trips while the accounts are locked: the lock (which also reads the balances and the sender's
+    /// daily total), one batch with every write (the other keys are reserved in blocks), the commit.
     /// </summary>
     private async Task<V1.Transaction> PostLockedAsync(Movement movement, RequestEnvelope request, Plan plan, long? targetId, long[] ids,
         Dictionary<AccountKind, long> platform, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var master = new MasterRecord { Type = "transaction", Name = MovementRules.Name(movement.Kind) };
+        db.Masters.Add(master);
+        await db.SaveChangesAsync(cancellationToken);
         var locked = await db.Accounts.FromSql($"SELECT * FROM service_finance_account WHERE id = ANY({ids}) ORDER BY id FOR UPDATE")
             .Include(a => a.Master).ToDictionaryAsync(a => a.UserId!.Value, cancellationToken);
         var lockedTarget = targetId is null ? null
@@ -101,7 +105,7 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
         }
         var record = new LedgerTransaction
         {
-            Master = new MasterRecord { Type = "transaction", Name = MovementRules.Name(posted.Kind) },
+            Master = master,
             Type = posted.Kind,
             Status = TransactionState.Completed,
             UserId = posted.UserId,
@@ -117,13 +121,14 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
             Actor = request.Actor,
             CreatedAt = now,
         };
-        db.Transactions.Add(record);
+        // Added asynchronously: a key block, when one runs out, is read from its sequence.
+        await db.Transactions.AddAsync(record, cancellationToken);
         var answer = FinanceMapping.Transaction(View(record));
         record.Result = answer.ToByteArray();
         foreach (var entry in book.Entries)
         {
             // Linked, not by ID: EF fills the transaction's ID in when both are inserted by the same save.
-            db.Entries.Add(new LedgerEntry
+            await db.Entries.AddAsync(new LedgerEntry
             {
                 Transaction = record,
                 AccountId = entry.Party.UserId is { } user ? locked[user].Id : platform[entry.Party.Kind],
@@ -131,7 +136,7 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
                 Amount = entry.Amount,
                 Currency = plan.Currency.Code,
                 CreatedAt = now,
-            });
+            }, cancellationToken);
         }
         foreach (var (user, total) in DailyLimit.Changes(plan, posted, targetView, now, totals))
         {
@@ -146,7 +151,7 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
                 account.UpdatedAt = now;
             }
         }
-        db.Audit.Add(new AuditRecord
+        await db.Audit.AddAsync(new AuditRecord
         {
             Transaction = record,
             Actor = request.Actor,
@@ -156,7 +161,7 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
             RequestId = request.RequestId,
             TraceId = Activity.Current?.TraceId.ToHexString(),
             OccurredAt = now,
-        });
+        }, cancellationToken);
         db.AddEvent(FinanceTopics.For(posted.Kind), FinanceEvents.MovementCompleted(View(record), now), record.Master);
         foreach (var user in book.FellBelowThreshold())
         {

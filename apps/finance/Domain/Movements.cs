@@ -20,6 +20,9 @@ public abstract record Movement
     /// <summary>The transaction this movement acts on (a hold to settle, a movement to reverse), or none.</summary>
     public virtual Guid? TargetId => null;
 
+    /// <summary>The kind of transaction it records when it posts.</summary>
+    public abstract TransactionKind Kind { get; }
+
     public abstract Plan Plan(Currencies currencies, TransactionView? target);
 
     /// <summary>Moves the money in <paramref name="book"/>; <paramref name="sentToday"/> is what <see cref="Plan.DailyTotalOf"/> sent today.</summary>
@@ -29,6 +32,8 @@ public abstract record Movement
 /// <summary>Money paid in from outside the platform.</summary>
 public sealed record Deposit(Guid UserId, Currency Currency, long Amount, string Description) : Movement
 {
+    public override TransactionKind Kind => TransactionKind.Deposit;
+
     public override Plan Plan(Currencies currencies, TransactionView? target) => new(Currency, [UserId], UsersMustBeActive: true, DailyTotalOf: null);
 
     public override Posted Post(Book book, TransactionView? target, long sentToday)
@@ -41,6 +46,8 @@ public sealed record Deposit(Guid UserId, Currency Currency, long Amount, string
 /// <summary>Money paid out of the platform, within the daily limit.</summary>
 public sealed record Withdrawal(Guid UserId, Currency Currency, long Amount, string Description) : Movement
 {
+    public override TransactionKind Kind => TransactionKind.Withdrawal;
+
     public override Plan Plan(Currencies currencies, TransactionView? target) => new(Currency, [UserId], UsersMustBeActive: true, DailyTotalOf: UserId);
 
     public override Posted Post(Book book, TransactionView? target, long sentToday)
@@ -54,6 +61,8 @@ public sealed record Withdrawal(Guid UserId, Currency Currency, long Amount, str
 /// <summary>Money from one user's available balance to another's, within the sender's daily limit.</summary>
 public sealed record Transfer(Guid FromUserId, Guid ToUserId, Currency Currency, long Amount, string Description) : Movement
 {
+    public override TransactionKind Kind => TransactionKind.Transfer;
+
     public override Plan Plan(Currencies currencies, TransactionView? target) =>
         new(Currency, [FromUserId, ToUserId], UsersMustBeActive: true, DailyTotalOf: FromUserId);
 
@@ -68,6 +77,8 @@ public sealed record Transfer(Guid FromUserId, Guid ToUserId, Currency Currency,
 /// <summary>Money set aside from a user's available balance until it is released or captured.</summary>
 public sealed record Hold(Guid UserId, Currency Currency, long Amount, string Description) : Movement
 {
+    public override TransactionKind Kind => TransactionKind.Hold;
+
     public override Plan Plan(Currencies currencies, TransactionView? target) => new(Currency, [UserId], UsersMustBeActive: true, DailyTotalOf: null);
 
     public override Posted Post(Book book, TransactionView? target, long sentToday)
@@ -80,6 +91,8 @@ public sealed record Hold(Guid UserId, Currency Currency, long Amount, string De
 /// <summary>A hold ended once: released back to the user, or captured by the platform.</summary>
 public sealed record Settlement(Guid HoldId, bool Capture) : Movement
 {
+    public override TransactionKind Kind => Capture ? TransactionKind.Capture : TransactionKind.Release;
+
     public override Guid? TargetId => HoldId;
 
     public override Plan Plan(Currencies currencies, TransactionView? target)
@@ -116,6 +129,8 @@ public sealed record Settlement(Guid HoldId, bool Capture) : Movement
 /// <summary>A deposit, withdrawal or transfer undone once, with the reason.</summary>
 public sealed record Reversal(Guid TransactionId, string Reason) : Movement
 {
+    public override TransactionKind Kind => TransactionKind.Reversal;
+
     public override Guid? TargetId => TransactionId;
 
     public override Plan Plan(Currencies currencies, TransactionView? target)

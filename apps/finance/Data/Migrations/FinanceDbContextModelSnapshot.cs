@@ -22,6 +22,15 @@ namespace Ovasabi.Finance.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.HasSequence("service_finance_audit_keys")
+                .IncrementsBy(100);
+
+            modelBuilder.HasSequence("service_finance_entry_keys")
+                .IncrementsBy(100);
+
+            modelBuilder.HasSequence("service_finance_transaction_keys")
+                .IncrementsBy(100);
+
             modelBuilder.Entity("Ovasabi.Finance.Data.Account", b =>
                 {
                     b.Property<long>("Id")
@@ -109,7 +118,7 @@ namespace Ovasabi.Finance.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("id");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+                    NpgsqlPropertyBuilderExtensions.UseHiLo(b.Property<long>("Id"), "service_finance_audit_keys");
 
                     b.Property<string>("Action")
                         .IsRequired()
@@ -170,7 +179,7 @@ namespace Ovasabi.Finance.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("id");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+                    NpgsqlPropertyBuilderExtensions.UseHiLo(b.Property<long>("Id"), "service_finance_entry_keys");
 
                     b.Property<long>("AccountId")
                         .HasColumnType("bigint")
@@ -221,7 +230,7 @@ namespace Ovasabi.Finance.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("id");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+                    NpgsqlPropertyBuilderExtensions.UseHiLo(b.Property<long>("Id"), "service_finance_transaction_keys");
 
                     b.Property<string>("Actor")
                         .IsRequired()
