@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -120,18 +122,32 @@ public static class ServiceHosting
     }
 
     /// <summary>
-    /// Runs the app; with the argument <c>migrate</c> applies the database migrations and exits, and with
+    /// Runs the app; with the argument <c>migrate</c> applies the database migrations and exits (<c>migrate
+    /// &lt;migration&gt;</c> goes to that one, forward or back, e.g. before rolling back a release), and with
     /// <c>Service:MigrateOnStartup</c> applies them before serving.
     /// </summary>
     public static async Task<int> RunServiceAsync<TDb>(this WebApplication app, string[] args) where TDb : ServiceDbContext
     {
         var options = app.Services.GetRequiredService<ServiceOptions>();
-        var migrateOnly = args.Contains(MigrateCommand, StringComparer.Ordinal);
+        var command = Array.IndexOf(args, MigrateCommand);
+        var migrateOnly = command >= 0;
+        var target = migrateOnly && command + 1 < args.Length ? args[command + 1] : null;
         if (migrateOnly || options.MigrateOnStartup)
         {
             await using var scope = app.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<TDb>();
             var pending = (await db.Database.GetPendingMigrationsAsync()).ToList();
+            if (target is not null)
+            {
+                if (!db.Database.GetMigrations().Contains(target, StringComparer.Ordinal))
+                {
+                    app.Logger.LogError("{Service}: there is no migration {Target}; the migrations are {Migrations}", options.Name, target, string.Join(", ", db.Database.GetMigrations()));
+                    return 2;
+                }
+                await db.GetService<IMigrator>().MigrateAsync(target);
+                app.Logger.LogInformation("{Service}: migrated to {Target}", options.Name, target);
+                return 0;
+            }
             await db.Database.MigrateAsync();
             app.Logger.LogInformation("{Service}: applied {Count} migration(s): {Migrations}", options.Name, pending.Count, string.Join(", ", pending));
             if (migrateOnly)
