@@ -123,13 +123,26 @@ public sealed class RedisStateStoreTests(RedisServer redis) : IAsyncLifetime
         Assert.NotNull(await _store.GetAsync(key, Ct));
     }
 
-    [Fact]
-    public async Task Save_with_any_etag_on_a_missing_key_succeeds_with_etag_1()
+    [Theory]
+    [InlineData("42")]
+    [InlineData("-1")]
+    public async Task Save_with_any_etag_on_a_missing_key_succeeds_with_etag_1(string etag)
     {
         var key = Key("etag-on-missing");
-        await _store.SetAsync(Save(key, "a", etag: "42"), Ct);
+        await _store.SetAsync(Save(key, "a", etag: etag), Ct);
 
         Assert.Equal("1", (await _store.GetAsync(key, Ct))!.ETag);
+    }
+
+    [Fact]
+    public async Task Save_with_etag_minus_1_on_an_existing_key_is_a_mismatch_so_it_only_creates()
+    {
+        // As daprd parses etags (strconv.Atoi), -1 is a valid etag no key ever has: the balance cache creates with it.
+        var key = Key("etag-minus-1");
+        await _store.SetAsync(Save(key, "a"), Ct);
+
+        await Assert.ThrowsAsync<ETagMismatchException>(() => _store.SetAsync(Save(key, "b", etag: "-1"), Ct));
+        Assert.Equal("a", Text(await _store.GetAsync(key, Ct)));
     }
 
     [Fact]
