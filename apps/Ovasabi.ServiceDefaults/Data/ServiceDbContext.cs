@@ -116,16 +116,56 @@ public abstract class ServiceDbContext : DbContext
         return row;
     }
 
-    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    /// <summary>An event about an entity already stored, by its master row's key (the row need not be loaded).</summary>
+    public ServiceEvent AddEvent(string topic, IMessage payload, long masterId)
     {
-        Stamp();
-        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        var row = AddEvent(topic, payload);
+        row.MasterId = masterId;
+        return row;
+    }
+
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        var detect = DetectOnce();
+        try
+        {
+            Stamp();
+            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        }
+        finally
+        {
+            ChangeTracker.AutoDetectChangesEnabled = detect;
+        }
     }
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
-        Stamp();
-        return base.SaveChanges(acceptAllChangesOnSuccess);
+        var detect = DetectOnce();
+        try
+        {
+            Stamp();
+            return base.SaveChanges(acceptAllChangesOnSuccess);
+        }
+        finally
+        {
+            ChangeTracker.AutoDetectChangesEnabled = detect;
+        }
+    }
+
+    /// <summary>
+    /// Scans the tracked entities for changes once per save; until the save ends each further look at the change
+    /// tracker (the stamps, the outbox signal, the save itself) would scan them all again. What the stamps change goes
+    /// through the entry API, which the tracker sees at once. Returns the setting to restore.
+    /// </summary>
+    private bool DetectOnce()
+    {
+        var detect = ChangeTracker.AutoDetectChangesEnabled;
+        if (detect)
+        {
+            ChangeTracker.DetectChanges();
+        }
+        ChangeTracker.AutoDetectChangesEnabled = false;
+        return detect;
     }
 
     /// <summary>Maintains master's timestamps on every save, synchronous or not.</summary>

@@ -88,7 +88,7 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
         db.Masters.Add(master);
         await db.SaveChangesAsync(cancellationToken);
         var locked = await db.Accounts.FromSql($"SELECT * FROM service_finance_account WHERE id = ANY({ids}) ORDER BY id FOR UPDATE")
-            .Include(a => a.Master).ToDictionaryAsync(a => a.UserId!.Value, cancellationToken);
+            .ToDictionaryAsync(a => a.UserId!.Value, cancellationToken);
         var lockedTarget = targetId is null ? null
             : await db.Transactions.FromSql($"SELECT * FROM service_finance_transaction WHERE id = {targetId} FOR UPDATE").Include(t => t.Master).SingleAsync(cancellationToken);
         var targetView = lockedTarget is null ? null : View(lockedTarget);
@@ -165,7 +165,7 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
         db.AddEvent(FinanceTopics.For(posted.Kind), FinanceEvents.MovementCompleted(View(record), now), record.Master);
         foreach (var user in book.FellBelowThreshold())
         {
-            db.AddEvent(FinanceTopics.BalanceLow, FinanceEvents.BalanceLow(user, plan.Currency, book.After[user].Available, now), locked[user].Master);
+            db.AddEvent(FinanceTopics.BalanceLow, FinanceEvents.BalanceLow(user, plan.Currency, book.After[user].Available, now), locked[user].MasterId);
         }
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -184,13 +184,18 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
 
     private IQueryable<LedgerTransaction> Transactions() => db.Transactions.AsNoTracking().Include(t => t.Master);
 
+    private sealed record StoredAnswer(byte[] RequestHash, byte[] Result);
+
+    // Compiled once: every posting asks it first, and a compiled query skips building and looking up the LINQ tree.
+    private static readonly Func<FinanceDbContext, string, string, CancellationToken, Task<StoredAnswer?>> StoredAnswerOf =
+        EF.CompileAsyncQuery((FinanceDbContext db, string scope, string key, CancellationToken _) =>
+            db.Transactions.AsNoTracking().Where(t => t.IdempotencyScope == scope && t.IdempotencyKey == key)
+                .Select(t => new StoredAnswer(t.RequestHash, t.Result)).FirstOrDefault());
+
     /// <summary>The stored answer to an earlier use of the key, or null when it is unused.</summary>
     private async Task<V1.Transaction?> ReplayAsync(RequestEnvelope request, CancellationToken cancellationToken)
     {
-        var earlier = await db.Transactions.AsNoTracking()
-            .Where(t => t.IdempotencyScope == request.Actor && t.IdempotencyKey == request.IdempotencyKey)
-            .Select(t => new { t.RequestHash, t.Result })
-            .FirstOrDefaultAsync(cancellationToken);
+        var earlier = await StoredAnswerOf(db, request.Actor, request.IdempotencyKey, cancellationToken);
         if (earlier is null)
         {
             return null;

@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Ovasabi.Contracts;
+using Ovasabi.Testing.Sidecars;
 using Ovasabi.User.V1;
 using Ovasabi.User.V1.Events;
 using static Ovasabi.Testing.Rpc;
@@ -175,12 +176,15 @@ public sealed class UserEventTests(SharedUserPlatform platform)
         await Users.AssignRoleAsync(new AssignRoleRequest { UserId = upper, Role = "admin" }, cancellationToken: Cancel);
         await Users.RemoveRoleAsync(new RemoveRoleRequest { UserId = upper, Role = "admin" }, cancellationToken: Cancel);
         await Users.SetPreferencesAsync(new SetPreferencesRequest { UserId = upper, Category = "privacy", Values = { ["show_email"] = "true" } }, cancellationToken: Cancel);
+        // Matched ignoring case, so that events naming the user in another spelling are counted too.
+        bool AboutTheUser(Received r) => r.Kind == "event" && r.Event.Data.ToStringUtf8().Contains(created.UserId, StringComparison.OrdinalIgnoreCase);
+        // Nine events so far: created, updated (bio, status, password), suspended, password changed, role assigned and
+        // removed, preferences. Awaited before the hard delete, which withholds what the outbox has not published yet.
+        await platform.Subscriber.WaitForAsync(AboutTheUser, 9, EventTimeout);
+
         await Users.DeleteUserAsync(new DeleteUserRequest { UserId = upper, HardDelete = true }, cancellationToken: Cancel);
 
-        // Matched ignoring case, so that events naming the user in another spelling are counted too.
-        // Ten events: created, updated (bio, status, password), suspended, password changed, role assigned and removed,
-        // preferences, deleted.
-        var received = await platform.Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Data.ToStringUtf8().Contains(created.UserId, StringComparison.OrdinalIgnoreCase), 10, EventTimeout);
+        var received = await platform.Subscriber.WaitForAsync(AboutTheUser, 10, EventTimeout);
         Assert.All(received, r => Assert.Equal(created.UserId, UserIdOf(r.Event)));
     }
 
