@@ -85,8 +85,7 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var master = new MasterRecord { Type = "transaction", Name = MovementRules.Name(movement.Kind) };
-        db.Masters.Add(master);
-        await db.SaveChangesAsync(cancellationToken);
+        await db.InsertMasterAsync(master, cancellationToken);
         var locked = await db.Accounts.FromSql($"SELECT * FROM service_finance_account WHERE id = ANY({ids}) ORDER BY id FOR UPDATE")
             .ToDictionaryAsync(a => a.UserId!.Value, cancellationToken);
         var lockedTarget = targetId is null ? null
