@@ -22,8 +22,8 @@ public interface IActiveUsers
 /// Runs money movements: each one posts balanced entries and updates the balances of its user accounts in one
 /// PostgreSQL transaction, with the accounts locked in ascending ID order (so concurrent postings wait for each other
 /// instead of deadlocking), the audit row and the outbox event in the same transaction, and the answer stored under the
-/// idempotency key. After the commit the cached balances are marked stale (see <see cref="BalanceReader"/>). What a movement may do is the
-/// domain's (<see cref="Movement"/>, <see cref="Book"/>); this class loads, locks and stores.
+/// idempotency key. After the commit the cached balances are marked stale (see <see cref="BalanceReader"/>). What a
+/// movement may do is the domain's (<see cref="Movement"/>, <see cref="Book"/>); this class loads, locks and stores.
 /// </summary>
 public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUsers users, BalanceReader balances, TimeProvider time, ILogger<Ledger> logger)
 {
