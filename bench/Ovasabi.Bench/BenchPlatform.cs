@@ -7,8 +7,11 @@ namespace Ovasabi.Bench;
 /// The finance platform (user, auth and finance apps with dev sidecars) on PostgreSQL and Redis servers of its own, as
 /// the finance tests' shared platform; disposing it stops every process it started.
 /// </summary>
-internal sealed class BenchPlatform() : FinancePlatform(new PostgresServer(), new RedisServer(), ownsServers: true)
+/// <param name="sidecarConfig">The apps' sidecars' Configuration, when not the local platform's (e.g. with a trace exporter).</param>
+internal sealed class BenchPlatform(string? sidecarConfig = null) : FinancePlatform(new PostgresServer(), new RedisServer(), ownsServers: true)
 {
+    protected override string SidecarConfig => sidecarConfig ?? base.SidecarConfig;
+
     /// <summary>The apps and sidecars whose CPU time a phase reports, by name.</summary>
     public ProcessCpu Cpu() => new(
     [

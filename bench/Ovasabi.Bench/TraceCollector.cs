@@ -11,6 +11,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Ovasabi.Bench.Otlp;
+using Ovasabi.Testing.Platform;
+using YamlDotNet.RepresentationModel;
 
 namespace Ovasabi.Bench;
 
@@ -51,11 +53,18 @@ internal sealed class TraceCollector : IAsyncDisposable
     /// <summary>Where the apps send their spans (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, protocol http/protobuf).</summary>
     public string Endpoint { get; private set; } = "";
 
+    /// <summary>
+    /// The local platform's sidecar Configuration (components/config.yaml) with its tracing exported here, as
+    /// <c>spec.tracing.otel</c> says it for daprd; written to a temporary file.
+    /// </summary>
+    public string SidecarConfig { get; private set; } = "";
+
     public static async Task<TraceCollector> StartAsync()
     {
         var collector = new TraceCollector();
         await collector._app.StartAsync();
         collector.Endpoint = collector._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        collector.SidecarConfig = WriteSidecarConfig(new Uri(collector.Endpoint));
         return collector;
     }
 
@@ -104,14 +113,43 @@ internal sealed class TraceCollector : IAsyncDisposable
         return table.ToString();
     }
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        File.Delete(SidecarConfig);
+    }
+
+    private static string WriteSidecarConfig(Uri endpoint)
+    {
+        var yaml = new YamlStream();
+        using (var reader = new StreamReader(AppPlatform.AccessControlConfig))
+        {
+            yaml.Load(reader);
+        }
+        var spec = (YamlMappingNode)((YamlMappingNode)yaml.Documents[0].RootNode).Children[new YamlScalarNode("spec")];
+        var tracing = (YamlMappingNode)spec.Children[new YamlScalarNode("tracing")];
+        tracing.Children[new YamlScalarNode("otel")] = new YamlMappingNode(
+            new YamlScalarNode("endpointAddress"), new YamlScalarNode($"{endpoint.Host}:{endpoint.Port}"),
+            new YamlScalarNode("isSecure"), new YamlScalarNode("false"),
+            new YamlScalarNode("protocol"), new YamlScalarNode("http"));
+        var path = Path.Combine(Path.GetTempPath(), $"ovasabi-bench-config-{Environment.ProcessId}.yaml");
+        using var writer = new StreamWriter(path);
+        yaml.Save(writer, assignAnchors: false);
+        return path;
+    }
 
     private void Collect(ExportTraceServiceRequest request)
     {
         Interlocked.Exchange(ref _lastReceived, Stopwatch.GetTimestamp());
         foreach (var resource in request.ResourceSpans)
         {
-            var service = resource.Resource?.Attributes.FirstOrDefault(a => a.Key == "service.name")?.Value?.StringValue ?? "?";
+            var attributes = resource.Resource?.Attributes;
+            var service = attributes?.FirstOrDefault(a => a.Key == "service.name")?.Value?.StringValue ?? "?";
+            // Every sidecar calls itself dapr-sidecar; its app ID tells them apart.
+            if (attributes?.FirstOrDefault(a => a.Key == "dapr.app_id")?.Value?.StringValue is { } appId)
+            {
+                service = $"{appId}'s sidecar";
+            }
             foreach (var span in resource.ScopeSpans.SelectMany(s => s.Spans))
             {
                 var traceId = Convert.ToHexStringLower(span.TraceId.Span);

@@ -139,6 +139,9 @@ public class AppPlatform(PostgresServer postgres, RedisServer redis, IReadOnlyLi
     /// <summary>The local platform's sidecar configuration, with the access control the access table asks for.</summary>
     public static string AccessControlConfig => Path.Combine(RepositoryRoot.Find()!, "components", "config.yaml");
 
+    /// <summary>The Configuration the apps' sidecars start with (e.g. the benchmark's, which adds a trace exporter).</summary>
+    protected virtual string SidecarConfig => AccessControlConfig;
+
     /// <summary>How to start a running app's sidecar: the platform's resources, access control and name resolution, and a new app API token.</summary>
     private SidecarLaunch AppLaunch(string appId)
     {
@@ -147,7 +150,7 @@ public class AppPlatform(PostgresServer postgres, RedisServer redis, IReadOnlyLi
         return new SidecarLaunch(appId, Resources.Directory)
         {
             AppPort = FreePort.Next(),
-            ConfigFile = AccessControlConfig,
+            ConfigFile = SidecarConfig,
             NameResolutionDatabase = NameResolution,
             Environment = new Dictionary<string, string?> { ["APP_API_TOKEN"] = token },
         };
