@@ -189,15 +189,17 @@ public abstract class ServiceDbContext : DbContext
     private void Stamp()
     {
         var now = Clock.GetUtcNow();
+        // Through the entry, not the entity: changes were detected before the stamps, and are not detected again.
         foreach (var entry in ChangeTracker.Entries<MasterRecord>())
         {
             if (entry.State == EntityState.Added)
             {
-                entry.Entity.CreatedAt = entry.Entity.UpdatedAt = now;
+                entry.Property(m => m.CreatedAt).CurrentValue = now;
+                entry.Property(m => m.UpdatedAt).CurrentValue = now;
             }
             else if (entry.State == EntityState.Modified)
             {
-                entry.Entity.UpdatedAt = now;
+                entry.Property(m => m.UpdatedAt).CurrentValue = now;
             }
         }
         TruncateTimestampsToMicroseconds();
