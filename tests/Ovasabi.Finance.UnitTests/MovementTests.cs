@@ -239,4 +239,23 @@ public sealed class MovementTests
         Assert.Equal([(Ada, totals[Ada])],
             DailyLimit.Changes(reversal.Plan(Offered, original), posted, original with { CreatedAt = now.AddDays(-1) }, now, totals).ToList());
     }
+
+    [Fact]
+    public void Each_movement_names_before_it_posts_the_kind_its_posting_records()
+    {
+        var hold = Recorded(TransactionKind.Hold, 100);
+        var transfer = Recorded(TransactionKind.Transfer, 100, counterparty: Bob);
+        (Movement Movement, TransactionView? Target, Book Book)[] cases =
+        [
+            (new Deposit(Ada, Eur, 100, ""), null, Book(adaAvailable: 0)),
+            (new Withdrawal(Ada, Eur, 100, ""), null, Book(adaAvailable: 500)),
+            (new Transfer(Ada, Bob, Eur, 100, ""), null, Book(adaAvailable: 500)),
+            (new Hold(Ada, Eur, 100, ""), null, Book(adaAvailable: 500)),
+            (new Settlement(hold.Id, Capture: true), hold, Book(adaAvailable: 0, adaHeld: 100)),
+            (new Settlement(hold.Id, Capture: false), hold, Book(adaAvailable: 0, adaHeld: 100)),
+            (new Reversal(transfer.Id, "mistake"), transfer, Book(adaAvailable: 0, bobAvailable: 100)),
+        ];
+
+        Assert.All(cases, c => Assert.Equal(c.Movement.Kind, c.Movement.Post(c.Book, c.Target, sentToday: 0).Kind));
+    }
 }

@@ -122,8 +122,7 @@ public abstract class ServiceDbContext : DbContext
     /// </summary>
     public async Task InsertMasterAsync(MasterRecord master, CancellationToken cancellationToken)
     {
-        var now = Clock.GetUtcNow();
-        master.CreatedAt = master.UpdatedAt = now.AddTicks(-(now.Ticks % 10));
+        master.CreatedAt = master.UpdatedAt = Microseconds(Clock.GetUtcNow());
         var keys = await Database.SqlQuery<long>($"""
             INSERT INTO master (uuid, type, name, description, version, is_active, created_at, updated_at)
             VALUES ({master.Uuid}, {master.Type}, {master.Name}, {master.Description}, {master.Version}, {master.IsActive}, {master.CreatedAt}, {master.UpdatedAt})
@@ -205,6 +204,9 @@ public abstract class ServiceDbContext : DbContext
         TruncateTimestampsToMicroseconds();
     }
 
+    /// <summary>A time as PostgreSQL keeps it: to the microsecond (.NET keeps 100 ns).</summary>
+    public static DateTimeOffset Microseconds(DateTimeOffset value) => value.AddTicks(-(value.Ticks % 10));
+
     /// <summary>
     /// PostgreSQL keeps timestamps to the microsecond, .NET to 100 ns: without this, what a write returns from its saved
     /// entities (e.g. a create time) differs from what every later read of the same row returns.
@@ -215,9 +217,9 @@ public abstract class ServiceDbContext : DbContext
         {
             foreach (var property in entry.Properties)
             {
-                if (property.CurrentValue is DateTimeOffset value && value.Ticks % 10 != 0)
+                if (property.CurrentValue is DateTimeOffset value && Microseconds(value) != value)
                 {
-                    property.CurrentValue = value.AddTicks(-(value.Ticks % 10));
+                    property.CurrentValue = Microseconds(value);
                 }
             }
         }

@@ -31,7 +31,7 @@ public sealed class BalanceReader(FinanceDbContext db, StateCache cache, Committ
         }, committed.Of(Key(userId, currency.Code)), cancellationToken);
 
     /// <summary>After a commit: the accounts' cached balances are stale below the versions it wrote (one state store call).</summary>
-    public Task PublishAsync(IReadOnlyCollection<Account> accounts, CancellationToken cancellationToken)
+    public Task MarkStaleAsync(IReadOnlyCollection<Account> accounts, CancellationToken cancellationToken)
     {
         var marks = accounts.Select(account =>
         {

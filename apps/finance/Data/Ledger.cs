@@ -91,7 +91,8 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
         var lockedTarget = targetId is null ? null
             : await db.Transactions.FromSql($"SELECT * FROM service_finance_transaction WHERE id = {targetId} FOR UPDATE").Include(t => t.Master).SingleAsync(cancellationToken);
         var targetView = lockedTarget is null ? null : View(lockedTarget);
-        var now = Microseconds(time.GetUtcNow());
+        // As stored: a time kept in memory (e.g. in the stored answer) must equal the one read back.
+        var now = ServiceDbContext.Microseconds(time.GetUtcNow());
         var totals = locked.ToDictionary(pair => pair.Key, pair => pair.Value.Sent);
         var sentToday = plan.DailyTotalOf is { } sender ? totals[sender].On(DailyLimit.Day(now)) : 0;
 
@@ -169,7 +170,7 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
-        await balances.PublishAsync(locked.Values.Where(account => book.Changed(account.UserId!.Value)).ToList(), cancellationToken);
+        await balances.MarkStaleAsync(locked.Values.Where(account => book.Changed(account.UserId!.Value)).ToList(), cancellationToken);
         return answer;
     }
 
@@ -251,7 +252,4 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
         accounts = accounts.Select(a => new { user_id = a.Key, currency = currency.Code, available = a.Value.Available, held = a.Value.Held }),
         transactions = target is null ? [] : new[] { new { transaction_id = target.Master.Uuid, status = status.ToString() } },
     });
-
-    // PostgreSQL keeps microseconds: a time kept in memory must compare equal to the one read back.
-    private static DateTimeOffset Microseconds(DateTimeOffset value) => value.AddTicks(-(value.Ticks % 10));
 }
