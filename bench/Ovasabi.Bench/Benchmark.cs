@@ -176,6 +176,7 @@ internal static class Benchmark
             await finance.TransferAsync(NewTransfer(accounts), deadline: DateTime.UtcNow + ClosedLoop.CallTimeout, cancellationToken: token),
         e => e.StatusCode == StatusCode.FailedPrecondition && Rpc.Reason(e) == "INSUFFICIENT_FUNDS" ? InsufficientFunds : null,
         platform.Cpu(),
+        token => CompiledMethodsAsync(platform, token),
         cancellationToken);
         var profile = AppProfile.Between(before, await AppMetrics.ScrapeAsync(platform, cancellationToken), "Transfer", platform.FinanceSidecar.GrpcPort);
         Log($"transfers: {result.Succeeded:N0} completed, {result.PerSecond:N1}/s, {result.ErrorCount:N0} errors");
@@ -236,11 +237,16 @@ internal static class Benchmark
             await finance.GetBalanceAsync(Request(accounts[Random.Shared.Next(accounts.Length)]), deadline: DateTime.UtcNow + ClosedLoop.CallTimeout, cancellationToken: token),
             _ => null,
             platform.Cpu(),
+            token => CompiledMethodsAsync(platform, token),
             cancellationToken);
         var after = await AppMetrics.ScrapeAsync(platform, cancellationToken);
         Log($"cached GetBalance: {result.Succeeded:N0} answered, {result.PerSecond:N0} rps, {result.ErrorCount:N0} errors");
         return (result, AppProfile.Between(before, after, "GetBalance", platform.FinanceSidecar.GrpcPort), AppProfile.BalanceCacheHitRatio(before, after));
     }
+
+    /// <summary>Methods the finance app's JIT compiled so far (the runtime's own metric, on its /metrics).</summary>
+    private static async Task<double> CompiledMethodsAsync(BenchPlatform platform, CancellationToken cancellationToken) =>
+        (await AppMetrics.ScrapeAsync(platform, cancellationToken)).Sum("dotnet_jit_compiled_methods_total");
 
     private static string LoadAverage()
     {

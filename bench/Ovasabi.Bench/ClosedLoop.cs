@@ -9,9 +9,10 @@ namespace Ovasabi.Bench;
 /// give the rate and the latencies; business outcomes (e.g. insufficient funds) are answers, not errors, and are
 /// counted apart; errors are counted by gRPC status.
 /// </summary>
-/// <param name="WarmedUp">How long the warm-up ran: at least the minimum, then until the rate settled.</param>
-/// <param name="Settled">Whether the rate settled before the warm-up's upper bound.</param>
+/// <param name="WarmedUp">How long the warm-up ran: at least the minimum, then until the rate settled and the JIT was quiet.</param>
+/// <param name="Settled">Whether both happened before the warm-up's upper bound.</param>
 /// <param name="Cpu">CPU time each process of the platform used inside the measured window.</param>
+/// <param name="CompiledInWindow">Methods the watched app's JIT compiled inside the measured window.</param>
 internal sealed record LoadResult(
     TimeSpan Window,
     long Succeeded,
@@ -20,7 +21,8 @@ internal sealed record LoadResult(
     Latency? Latency,
     TimeSpan WarmedUp,
     bool Settled,
-    IReadOnlyList<(string Process, TimeSpan Cpu)> Cpu)
+    IReadOnlyList<(string Process, TimeSpan Cpu)> Cpu,
+    double CompiledInWindow)
 {
     public double PerSecond => Succeeded / Window.TotalSeconds;
 
@@ -31,19 +33,24 @@ internal sealed record LoadResult(
 /// A closed-loop load generator: each of the concurrent clients sends its next call as soon as the previous one
 /// answered, for the warm-up and then the measured window, and stops by itself when the window closes (a call still
 /// under way then is awaited, not counted). The warm-up lasts at least its minimum and then until the rate of the last
-/// three seconds varies by at most 15 % (code still being compiled, pools still filling, show as a rising rate), or
-/// until its upper bound; the processes' CPU time is read when the measured window opens and closes.
+/// three seconds varies by at most 15 % (pools still filling show as a rising rate) and the watched app's JIT compiled
+/// at most <see cref="JitQuietPerSecond"/> methods a second in them (a rate can look steady while hot code still runs
+/// unoptimised), or until its upper bound; the processes' CPU time is read when the measured window opens and closes.
 /// </summary>
 internal static class ClosedLoop
 {
     /// <summary>The longest warm-up; a rate that has not settled by then is measured anyway, and the report says so.</summary>
     public static readonly TimeSpan MaxWarmup = TimeSpan.FromSeconds(60);
 
+    /// <summary>Methods a second the watched app may still compile when warm: rare paths are met now and then.</summary>
+    public const double JitQuietPerSecond = 20;
+
     /// <summary>One call that outlives this is DeadlineExceeded, so a stuck platform cannot hold the run.</summary>
     public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
 
     /// <param name="call">One call; it passes the token and a deadline to gRPC.</param>
     /// <param name="businessOutcome">Names a refusal that is a business answer, or null when it is an error.</param>
+    /// <param name="compiledMethods">How many methods the watched app's JIT has compiled so far.</param>
     public static async Task<LoadResult> RunAsync(
         int concurrency,
         TimeSpan warmup,
@@ -51,6 +58,7 @@ internal static class ClosedLoop
         Func<CancellationToken, Task> call,
         Func<RpcException, string?> businessOutcome,
         ProcessCpu cpu,
+        Func<CancellationToken, Task<double>> compiledMethods,
         CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
@@ -91,9 +99,10 @@ internal static class ClosedLoop
             return tally;
         }
 
-        async Task<(TimeSpan WarmedUp, bool Settled, IReadOnlyList<(string, TimeSpan)> Cpu)> MonitorAsync()
+        async Task<(TimeSpan WarmedUp, bool Settled, IReadOnlyList<(string, TimeSpan)> Cpu, double Compiled)> MonitorAsync()
         {
             var rates = new List<long>();
+            var compiled = new List<double> { await compiledMethods(cancellationToken) };
             var last = 0L;
             bool settled;
             while (true)
@@ -102,8 +111,10 @@ internal static class ClosedLoop
                 var now = Interlocked.Read(ref finished);
                 rates.Add(now - last);
                 last = now;
+                compiled.Add(await compiledMethods(cancellationToken));
                 var elapsed = Stopwatch.GetElapsedTime(start);
-                settled = rates.Count >= 3 && rates[^3..].Min() > 0 && rates[^3..].Max() <= rates[^3..].Min() * 1.15;
+                settled = rates.Count >= 3 && rates[^3..].Min() > 0 && rates[^3..].Max() <= rates[^3..].Min() * 1.15
+                          && compiled[^1] - compiled[^4] <= 3 * JitQuietPerSecond;
                 if ((elapsed >= warmup && settled) || elapsed >= MaxWarmup)
                 {
                     break;
@@ -114,13 +125,14 @@ internal static class ClosedLoop
             Volatile.Write(ref measureTo, from + (long)(duration.TotalSeconds * Stopwatch.Frequency));
             Volatile.Write(ref measureFrom, from);
             await Task.Delay(duration, cancellationToken);
-            return (Stopwatch.GetElapsedTime(start, from), settled, ProcessCpu.Between(before, cpu.Read()));
+            var used = ProcessCpu.Between(before, cpu.Read());
+            return (Stopwatch.GetElapsedTime(start, from), settled, used, await compiledMethods(cancellationToken) - compiled[^1]);
         }
 
         var monitor = MonitorAsync();
         // Task.Run: the clients' continuations spread over the thread pool instead of queueing behind one another.
         var tallies = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(ClientAsync, CancellationToken.None)));
-        var (warmedUp, isSettled, used) = await monitor;
+        var (warmedUp, isSettled, used, compiledInWindow) = await monitor;
         cancellationToken.ThrowIfCancellationRequested();
         return new LoadResult(
             duration,
@@ -130,7 +142,8 @@ internal static class ClosedLoop
             Latency.Of(tallies.SelectMany(t => t.Milliseconds).ToList()),
             warmedUp,
             isSettled,
-            used);
+            used,
+            compiledInWindow);
     }
 
     private static Dictionary<string, long> Merge(IEnumerable<Dictionary<string, long>> counts) =>

@@ -28,7 +28,7 @@ internal static class Report
         var text = new StringBuilder();
         text.AppendLine("# Finance benchmark").AppendLine();
         text.AppendLine(Invariant($"Run {r.StartedAt:yyyy-MM-dd HH:mm} UTC{(o.Quick ? " (quick mode: a smoke run, not figures to quote)" : "")} on {Environment.ProcessorCount} cores, everything on this machine; load average (1/5/15 min) {r.LoadBefore} before, {r.LoadAfter} after; platform start-up {r.PlatformStartup.TotalSeconds:0} s."));
-        text.AppendLine(Invariant($"{o.Concurrency} concurrent clients in every phase. Ours: {o.Accounts} accounts, a warm-up of at least {o.Warmup.TotalSeconds:0} s until the rate settles (transfers {Warmup(r.Transfers)}, reads {Warmup(r.Balances)}), then {o.Duration.TotalSeconds:0} s measured; transfers of EUR 0.01–{BenchOptions.MaxTransferMinorUnits / 100m:0.00} with a new idempotency key each. pgbench: TPC-B (built-in script), scale {o.PgbenchScale}, `-c {o.Concurrency} -j {Math.Min(2, o.Concurrency)} -T {o.Duration.TotalSeconds:0} -M prepared`. redis-benchmark: `-t get -c {o.Concurrency} -n {r.Redis.Requests}`, value of {r.Redis.ValueBytes} bytes (a cached balance's size)."));
+        text.AppendLine(Invariant($"{o.Concurrency} concurrent clients in every phase. Ours: {o.Accounts} accounts, a warm-up of at least {o.Warmup.TotalSeconds:0} s until the rate settles and the finance app's JIT is quiet (transfers {Warmup(r.Transfers)}, reads {Warmup(r.Balances)}), then {o.Duration.TotalSeconds:0} s measured; transfers of EUR 0.01–{BenchOptions.MaxTransferMinorUnits / 100m:0.00} with a new idempotency key each. pgbench: TPC-B (built-in script), scale {o.PgbenchScale}, `-c {o.Concurrency} -j {Math.Min(2, o.Concurrency)} -T {o.Duration.TotalSeconds:0} -M prepared`. redis-benchmark: `-t get -c {o.Concurrency} -n {r.Redis.Requests}`, value of {r.Redis.ValueBytes} bytes (a cached balance's size)."));
         text.AppendLine();
 
         var t = r.Transfers.Latency;
@@ -107,7 +107,7 @@ internal static class Report
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     private static string Warmup(LoadResult result) =>
-        Invariant($"{(result.Settled ? "settled after" : "had not settled after")} {result.WarmedUp.TotalSeconds:0} s");
+        Invariant($"{(result.Settled ? "settled after" : "had not settled after")} {result.WarmedUp.TotalSeconds:0} s; the finance app compiled {result.CompiledInWindow:N0} methods while measured");
 
     /// <summary>Each process's CPU milliseconds per completed call of the phase, busiest first, and their sum.</summary>
     private static string CpuPerCall(string call, LoadResult result)

@@ -81,12 +81,10 @@ public sealed class ProcessedMessage
 /// </summary>
 public abstract class ServiceDbContext : DbContext
 {
+    // Contexts are pooled (ServiceHosting): the constructor runs once per pooled instance, and must stay cheap.
     protected ServiceDbContext(DbContextOptions options)
         : base(options)
     {
-        // Every write that needs more than one SaveChanges runs in a transaction of its own and is abandoned whole on
-        // a failure, so the savepoint EF would wrap each SaveChanges in (two more round trips) is never rolled back to.
-        Database.AutoSavepointsEnabled = false;
     }
 
     public DbSet<MasterRecord> Masters => Set<MasterRecord>();
@@ -95,13 +93,13 @@ public abstract class ServiceDbContext : DbContext
 
     public DbSet<ProcessedMessage> ProcessedMessages => Set<ProcessedMessage>();
 
-    /// <summary>
-    /// Records an event in the outbox; it is written by the next SaveChanges, in the same transaction as the change.
-    /// </summary>
     /// <summary>The app's clock (the design-time factory has no app services, so the system clock there).</summary>
     private TimeProvider Clock => this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider?.GetService<TimeProvider>()
                                   ?? TimeProvider.System;
 
+    /// <summary>
+    /// Records an event in the outbox; it is written by the next SaveChanges, in the same transaction as the change.
+    /// </summary>
     public ServiceEvent AddEvent(string topic, IMessage payload, MasterRecord? master = null)
     {
         // Linking the master (not its id) lets EF fill the key in when both are inserted by the same save.
@@ -142,7 +140,7 @@ public abstract class ServiceDbContext : DbContext
 
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
-        var detect = DetectOnce();
+        var detect = BeginSave();
         try
         {
             Stamp();
@@ -156,7 +154,7 @@ public abstract class ServiceDbContext : DbContext
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
-        var detect = DetectOnce();
+        var detect = BeginSave();
         try
         {
             Stamp();
@@ -173,8 +171,12 @@ public abstract class ServiceDbContext : DbContext
     /// tracker (the stamps, the outbox signal, the save itself) would scan them all again. What the stamps change goes
     /// through the entry API, which the tracker sees at once. Returns the setting to restore.
     /// </summary>
-    private bool DetectOnce()
+    private bool BeginSave()
     {
+        // Every write that needs more than one SaveChanges runs in a transaction of its own and is abandoned whole on
+        // a failure, so the savepoint EF would wrap each SaveChanges in (two more round trips) is never rolled back to.
+        // Set per save: a pooled context's settings go back to EF's defaults each time it returns to the pool.
+        Database.AutoSavepointsEnabled = false;
         var detect = ChangeTracker.AutoDetectChangesEnabled;
         if (detect)
         {

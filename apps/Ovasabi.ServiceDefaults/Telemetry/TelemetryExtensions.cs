@@ -12,7 +12,7 @@ namespace Ovasabi.ServiceDefaults.Telemetry;
 public static class TelemetryExtensions
 {
     /// <summary>
-    /// Traces (ASP.NET Core incl. gRPC, gRPC client, HttpClient, Npgsql) and metrics (the same plus the service's own)
+    /// Traces (ASP.NET Core incl. gRPC, gRPC client, HttpClient, Npgsql) and metrics (the same, the runtime's and the service's own)
     /// for Prometheus at /metrics; OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set. Logs are JSON lines that carry
     /// the trace and span ids.
     /// </summary>
@@ -50,7 +50,8 @@ public static class TelemetryExtensions
         telemetry
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(ServiceMetrics.MeterName)
+                // System.Runtime: the runtime's own (GC, thread pool, JIT, exceptions), built into .NET 9 and later.
+                metrics.AddMeter(ServiceMetrics.MeterName, "System.Runtime")
                     .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
                     .AddNpgsqlInstrumentation()
