@@ -114,30 +114,6 @@ public abstract class ServiceDbContext : DbContext
         return row;
     }
 
-    /// <summary>
-    /// Inserts a master row at once, in one statement that returns its key, and tracks it as stored: for a write that
-    /// needs the key before it takes its locks, without a change-tracked save of its own.
-    /// </summary>
-    public async Task InsertMasterAsync(MasterRecord master, CancellationToken cancellationToken)
-    {
-        master.CreatedAt = master.UpdatedAt = Microseconds(Clock.GetUtcNow());
-        var keys = await Database.SqlQuery<long>($"""
-            INSERT INTO master (uuid, type, name, description, version, is_active, created_at, updated_at)
-            VALUES ({master.Uuid}, {master.Type}, {master.Name}, {master.Description}, {master.Version}, {master.IsActive}, {master.CreatedAt}, {master.UpdatedAt})
-            RETURNING id AS "Value"
-            """).ToListAsync(cancellationToken);
-        master.Id = keys[0];
-        Masters.Attach(master);
-    }
-
-    /// <summary>An event about an entity already stored, by its master row's key (the row need not be loaded).</summary>
-    public ServiceEvent AddEvent(string topic, IMessage payload, long masterId)
-    {
-        var row = AddEvent(topic, payload);
-        row.MasterId = masterId;
-        return row;
-    }
-
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         var detect = BeginSave();

@@ -31,11 +31,11 @@ public sealed class BalanceReader(FinanceDbContext db, StateCache cache, Committ
         }, committed.Of(Key(userId, currency.Code)), cancellationToken);
 
     /// <summary>After a commit: the accounts' cached balances are stale below the versions it wrote (one state store call).</summary>
-    public Task MarkStaleAsync(IReadOnlyCollection<Account> accounts, CancellationToken cancellationToken)
+    public Task MarkStaleAsync(IReadOnlyCollection<(Guid UserId, string Currency, long Version)> accounts, CancellationToken cancellationToken)
     {
         var marks = accounts.Select(account =>
         {
-            var key = Key(account.UserId!.Value, account.Currency);
+            var key = Key(account.UserId, account.Currency);
             // A mark never below what this replica already committed, whichever of its commits' calls lands last.
             return (key, committed.Record(key, account.Version));
         }).ToList();

@@ -45,12 +45,6 @@ public sealed class Account : IClientRecord
     /// </summary>
     public long SentTotal { get; set; }
 
-    public DailyTotal Sent
-    {
-        get => new(SentOn, SentTotal);
-        set => (SentOn, SentTotal) = (value.Day, value.Amount);
-    }
-
     public string Metadata { get; set; } = "{}";
 }
 
@@ -160,31 +154,14 @@ public sealed class FinanceDbContext(DbContextOptions<FinanceDbContext> options)
 
     public DbSet<AuditRecord> Audit => Set<AuditRecord>();
 
-    public const string TransactionKeys = "service_finance_transaction_keys";
-
-    public const string EntryKeys = "service_finance_entry_keys";
-
-    public const string AuditKeys = "service_finance_audit_keys";
-
-    /// <summary>How many keys one sequence call reserves for transactions, entries and audit rows.</summary>
-    private const int KeyBlock = 100;
-
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
-        // A posting's rows reference each other (entries and audit the transaction): with keys the database assigns on
-        // insert, EF needs a round trip per level, all while the accounts are locked. Keys reserved in blocks (hi/lo)
-        // are known before the insert, so one batch writes them all.
-        foreach (var sequence in new[] { TransactionKeys, EntryKeys, AuditKeys })
-        {
-            modelBuilder.HasSequence(sequence).IncrementsBy(KeyBlock);
-        }
         modelBuilder.Entity<Account>(account =>
         {
             account.ToClientTable("service_finance_account");
             account.Property(a => a.Currency).HasMaxLength(3).IsFixedLength();
             account.Property(a => a.Metadata).HasColumnType("jsonb");
-            account.Ignore(a => a.Sent);
             account.HasIndex(a => new { a.UserId, a.Currency }).IsUnique().HasFilter("kind = 0");
             account.HasIndex(a => new { a.Kind, a.Currency }).IsUnique().HasFilter("kind <> 0");
             account.ToTable(t => t.HasCheckConstraint("ck_service_finance_account_not_negative", "kind <> 0 OR (available >= 0 AND held >= 0)"));
@@ -192,7 +169,6 @@ public sealed class FinanceDbContext(DbContextOptions<FinanceDbContext> options)
         modelBuilder.Entity<LedgerTransaction>(transaction =>
         {
             transaction.ToClientTable("service_finance_transaction");
-            transaction.Property(t => t.Id).UseHiLo(TransactionKeys);
             transaction.Property(t => t.Currency).HasMaxLength(3).IsFixedLength();
             transaction.Property(t => t.IdempotencyScope).HasMaxLength(128);
             transaction.Property(t => t.IdempotencyKey).HasMaxLength(128);
@@ -210,7 +186,7 @@ public sealed class FinanceDbContext(DbContextOptions<FinanceDbContext> options)
         {
             entry.ToTable("service_finance_entry");
             entry.HasKey(e => e.Id);
-            entry.Property(e => e.Id).UseHiLo(EntryKeys);
+            entry.Property(e => e.Id).UseIdentityAlwaysColumn();
             entry.Property(e => e.Currency).HasMaxLength(3).IsFixedLength();
             entry.HasOne(e => e.Transaction).WithMany().HasForeignKey(e => e.TransactionId).OnDelete(DeleteBehavior.Restrict);
             entry.HasOne<Account>().WithMany().HasForeignKey(e => e.AccountId).OnDelete(DeleteBehavior.Restrict);
@@ -223,7 +199,7 @@ public sealed class FinanceDbContext(DbContextOptions<FinanceDbContext> options)
         {
             audit.ToTable("service_finance_audit");
             audit.HasKey(a => a.Id);
-            audit.Property(a => a.Id).UseHiLo(AuditKeys);
+            audit.Property(a => a.Id).UseIdentityAlwaysColumn();
             audit.Property(a => a.Actor).HasMaxLength(128);
             audit.Property(a => a.Action).HasMaxLength(32);
             audit.Property(a => a.Before).HasColumnType("jsonb");

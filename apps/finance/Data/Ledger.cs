@@ -4,10 +4,12 @@ using System.Text.Json;
 using Google.Protobuf;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using NpgsqlTypes;
 using Ovasabi.Finance.Domain;
 using Ovasabi.Finance.Events;
 using Ovasabi.Finance.Grpc;
 using Ovasabi.ServiceDefaults.Data;
+using Ovasabi.ServiceDefaults.Events;
 using Ovasabi.ServiceDefaults.Grpc;
 
 namespace Ovasabi.Finance.Data;
@@ -25,7 +27,13 @@ public interface IActiveUsers
 /// idempotency key. After the commit the cached balances are marked stale (see <see cref="BalanceReader"/>). What a
 /// movement may do is the domain's (<see cref="Movement"/>, <see cref="Book"/>); this class loads, locks and stores.
 /// </summary>
-public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUsers users, BalanceReader balances, TimeProvider time, ILogger<Ledger> logger)
+/// <remarks>
+/// The posting is written in SQL, in two batches and the commit, rather than through EF's change tracker: it is the
+/// platform's hottest write, and EF needed five round trips (three under the locks) and most of the app's CPU for it.
+/// Everything else about these tables (model, migrations, reads) stays EF's.
+/// </remarks>
+public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUsers users, BalanceReader balances, OutboxSignal outbox, TimeProvider time,
+    ILogger<Ledger> logger)
 {
     // Accounts are never deleted, so their IDs can be remembered for the process's life.
     private static readonly ConcurrentDictionary<(AccountKind Kind, Guid? UserId, string Currency), long> AccountIds = new();
@@ -36,143 +44,243 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
     /// </summary>
     public async Task<V1.Transaction> PostAsync(Movement movement, RequestEnvelope request, CancellationToken cancellationToken)
     {
-        if (await ReplayAsync(request, cancellationToken) is { } earlier)
-        {
-            return earlier;
-        }
-        var target = movement.TargetId is { } targetId
-            ? await Transactions().FirstOrDefaultAsync(t => t.Master.Uuid == targetId, cancellationToken) ?? throw new NotFoundException("transaction", targetId.ToString())
-            : null;
-        var plan = movement.Plan(currencies, target is null ? null : View(target));
-        if (plan.UsersMustBeActive)
-        {
-            await users.EnsureActiveAsync(plan.Accounts, cancellationToken);
-        }
-        var accountIds = new List<long>();
-        foreach (var user in plan.Accounts.Distinct())
-        {
-            accountIds.Add(await AccountIdAsync(AccountKind.User, user, plan.Currency.Code, cancellationToken));
-        }
-        var platform = new Dictionary<AccountKind, long>
-        {
-            [AccountKind.External] = await AccountIdAsync(AccountKind.External, null, plan.Currency.Code, cancellationToken),
-            [AccountKind.Revenue] = await AccountIdAsync(AccountKind.Revenue, null, plan.Currency.Code, cancellationToken),
-        };
         try
         {
+            var target = movement.TargetId is { } targetId
+                ? await Transactions().FirstOrDefaultAsync(t => t.Master.Uuid == targetId, cancellationToken) ?? throw new NotFoundException("transaction", targetId.ToString())
+                : null;
+            var plan = movement.Plan(currencies, target is null ? null : View(target));
+            if (plan.UsersMustBeActive)
+            {
+                await users.EnsureActiveAsync(plan.Accounts, cancellationToken);
+            }
+            var accountIds = new List<long>();
+            foreach (var user in plan.Accounts.Distinct())
+            {
+                accountIds.Add(await AccountIdAsync(AccountKind.User, user, plan.Currency.Code, cancellationToken));
+            }
+            var platform = new Dictionary<AccountKind, long>
+            {
+                [AccountKind.External] = await AccountIdAsync(AccountKind.External, null, plan.Currency.Code, cancellationToken),
+                [AccountKind.Revenue] = await AccountIdAsync(AccountKind.Revenue, null, plan.Currency.Code, cancellationToken),
+            };
             return await PostLockedAsync(movement, request, plan, target?.Id, accountIds.ToArray(), platform, cancellationToken);
         }
-        // The same key was used while this request waited for the locks: the other one committed first (this insert
-        // then hits the key's unique index), or its posting left this one nothing to move. Either way, its answer wins.
-        catch (Exception e) when (e is ServiceException or DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } })
+        // The key was used before: its answer wins over whatever this attempt met. That is the retry of a request whose
+        // user was suspended since, or whose target moved on; or the same key used while this request waited for the
+        // locks, when the other one committed first (this insert then hits the key's unique index) or left this one
+        // nothing to move. A first use gets the refusal.
+        catch (Exception e) when (e is ServiceException or PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
-            db.ChangeTracker.Clear();
-            if (await ReplayAsync(request, cancellationToken) is { } raced)
+            if (await ReplayAsync(request, cancellationToken) is { } earlier)
             {
-                return raced;
+                return earlier;
             }
             throw;
         }
     }
 
     /// <summary>
-    /// The posting itself. The transaction's master row goes first, before any lock (its key comes from the insert);
-    /// then three round trips while the accounts are locked: the lock (which also reads the balances and the sender's
-    /// daily total), one batch with every write (the other keys are reserved in blocks), the commit.
+    /// The posting itself, in three round trips: (1) the stored answer if the key was used, the transaction's master
+    /// row, and the accounts (and a target transaction) locked, with their balances and the sender's daily total; (2)
+    /// every write; (3) the commit. The last two while the accounts are locked.
     /// </summary>
     private async Task<V1.Transaction> PostLockedAsync(Movement movement, RequestEnvelope request, Plan plan, long? targetId, long[] ids,
         Dictionary<AccountKind, long> platform, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var master = new MasterRecord { Type = "transaction", Name = MovementRules.Name(movement.Kind) };
-        await db.InsertMasterAsync(master, cancellationToken);
-        var locked = await db.Accounts.FromSql($"SELECT * FROM service_finance_account WHERE id = ANY({ids}) ORDER BY id FOR UPDATE")
-            .ToDictionaryAsync(a => a.UserId!.Value, cancellationToken);
-        var lockedTarget = targetId is null ? null
-            : await db.Transactions.FromSql($"SELECT * FROM service_finance_transaction WHERE id = {targetId} FOR UPDATE").Include(t => t.Master).SingleAsync(cancellationToken);
-        var targetView = lockedTarget is null ? null : View(lockedTarget);
-        // As stored: a time kept in memory (e.g. in the stored answer) must equal the one read back.
-        var now = ServiceDbContext.Microseconds(time.GetUtcNow());
-        var totals = locked.ToDictionary(pair => pair.Key, pair => pair.Value.Sent);
-        var sentToday = plan.DailyTotalOf is { } sender ? totals[sender].On(DailyLimit.Day(now)) : 0;
-
-        var book = new Book(plan.Currency, locked.ToDictionary(pair => pair.Key, pair => new Balances(pair.Value.Available, pair.Value.Held)));
-        var posted = movement.Post(book, targetView, sentToday);
-        var targetBefore = lockedTarget?.Status;
-        if (posted.TargetBecomes is { } state)
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
         {
-            lockedTarget!.Status = state;
-        }
-        var record = new LedgerTransaction
-        {
-            Master = master,
-            Type = posted.Kind,
-            Status = TransactionState.Completed,
-            UserId = posted.UserId,
-            CounterpartyUserId = posted.CounterpartyUserId,
-            Currency = plan.Currency.Code,
-            Amount = posted.Amount,
-            Related = lockedTarget,
-            RelatedTransactionId = lockedTarget?.Id,
-            IdempotencyScope = request.Actor,
-            IdempotencyKey = request.IdempotencyKey,
-            RequestHash = request.Fingerprint,
-            Description = posted.Description,
-            Actor = request.Actor,
-            CreatedAt = now,
-        };
-        // Added asynchronously: a key block, when one runs out, is read from its sequence.
-        await db.Transactions.AddAsync(record, cancellationToken);
-        var answer = FinanceMapping.Transaction(View(record));
-        record.Result = answer.ToByteArray();
-        foreach (var entry in book.Entries)
-        {
-            // Linked, not by ID: EF fills the transaction's ID in when both are inserted by the same save.
-            await db.Entries.AddAsync(new LedgerEntry
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            // Npgsql sends BEGIN with the first batch, not on its own.
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            // As stored: a time kept in memory (e.g. in the stored answer) must equal the one read back.
+            var now = ServiceDbContext.Microseconds(time.GetUtcNow());
+            var master = new MasterRecord { Type = "transaction", Name = MovementRules.Name(movement.Kind), CreatedAt = now, UpdatedAt = now };
+            var (earlier, masterId, locked, target) = await LockAsync(connection, transaction, request, master, ids, targetId, cancellationToken);
+            if (earlier is not null)
             {
-                Transaction = record,
-                AccountId = entry.Party.UserId is { } user ? locked[user].Id : platform[entry.Party.Kind],
-                Bucket = entry.Party.Bucket,
-                Amount = entry.Amount,
-                Currency = plan.Currency.Code,
-                CreatedAt = now,
-            }, cancellationToken);
-        }
-        foreach (var (user, total) in DailyLimit.Changes(plan, posted, targetView, now, totals))
-        {
-            locked[user].Sent = total;
-        }
-        foreach (var (user, account) in locked)
-        {
-            if (book.Changed(user))
-            {
-                (account.Available, account.Held) = book.After[user];
-                account.Version++;
-                account.UpdatedAt = now;
+                Idempotency.EnsureSameRequest(earlier.RequestHash, request.Fingerprint, request.IdempotencyKey);
+                return V1.Transaction.Parser.ParseFrom(earlier.Result);
             }
-        }
-        await db.Audit.AddAsync(new AuditRecord
-        {
-            Transaction = record,
-            Actor = request.Actor,
-            Action = MovementRules.Name(posted.Kind),
-            Before = Snapshot(plan.Currency, book.Before, lockedTarget, targetBefore),
-            After = Snapshot(plan.Currency, book.After, lockedTarget, lockedTarget?.Status),
-            RequestId = request.RequestId,
-            TraceId = Activity.Current?.TraceId.ToHexString(),
-            OccurredAt = now,
-        }, cancellationToken);
-        db.AddEvent(FinanceTopics.For(posted.Kind), FinanceEvents.MovementCompleted(View(record), now), record.Master);
-        foreach (var user in book.FellBelowThreshold())
-        {
-            db.AddEvent(FinanceTopics.BalanceLow, FinanceEvents.BalanceLow(user, plan.Currency, book.After[user].Available, now), locked[user].MasterId);
-        }
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+            var totals = locked.ToDictionary(pair => pair.Key, pair => pair.Value.Sent);
+            var sentToday = plan.DailyTotalOf is { } sender ? totals[sender].On(DailyLimit.Day(now)) : 0;
+            var book = new Book(plan.Currency, locked.ToDictionary(pair => pair.Key, pair => new Balances(pair.Value.Available, pair.Value.Held)));
+            var posted = movement.Post(book, target?.View, sentToday);
 
-        await balances.MarkStaleAsync(locked.Values.Where(account => book.Changed(account.UserId!.Value)).ToList(), cancellationToken);
-        return answer;
+            var view = new TransactionView(master.Uuid, posted.Kind, TransactionState.Completed, plan.Currency.Code, posted.Amount, posted.UserId,
+                posted.CounterpartyUserId, target?.View.Id, request.IdempotencyKey, posted.Description, now);
+            var answer = FinanceMapping.Transaction(view);
+            var sent = DailyLimit.Changes(plan, posted, target?.View, now, totals).ToDictionary(change => change.User, change => change.Total);
+            var changed = locked.Values.Where(account => book.Changed(account.UserId))
+                .Select(account => account with { Available = book.After[account.UserId].Available, Held = book.After[account.UserId].Held, Version = account.Version + 1 })
+                .ToList();
+
+            await using var writes = new NpgsqlBatch(connection, transaction);
+            writes.BatchCommands.Add(InsertPosting(masterId, posted, plan.Currency, target, request, answer.ToByteArray(),
+                book.Entries.Select(entry => (entry.Party.UserId is { } user ? locked[user].Id : platform[entry.Party.Kind], entry.Party.Bucket, entry.Amount)),
+                Snapshot(plan.Currency, book.Before, target?.View.Id, target?.View.State), Snapshot(plan.Currency, book.After, target?.View.Id, posted.TargetBecomes ?? target?.View.State),
+                now));
+            foreach (var account in locked.Values.Where(account => book.Changed(account.UserId) || sent.ContainsKey(account.UserId)))
+            {
+                writes.BatchCommands.Add(UpdateAccount(changed.FirstOrDefault(c => c.Id == account.Id) ?? account, sent.GetValueOrDefault(account.UserId, account.Sent), now));
+            }
+            if (posted.TargetBecomes is { } state)
+            {
+                writes.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE service_finance_transaction SET status = $1 WHERE id = $2")
+                {
+                    Parameters = { new() { Value = (int)state }, new() { Value = target!.Id } },
+                });
+            }
+            writes.BatchCommands.Add(SharedRows.InsertEvent(FinanceTopics.For(posted.Kind), FinanceEvents.MovementCompleted(view, now), masterId, now));
+            foreach (var user in book.FellBelowThreshold())
+            {
+                writes.BatchCommands.Add(SharedRows.InsertEvent(FinanceTopics.BalanceLow,
+                    FinanceEvents.BalanceLow(user, plan.Currency, book.After[user].Available, now), locked[user].MasterId, now));
+            }
+            await writes.ExecuteNonQueryAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            outbox.Notify();
+
+            await balances.MarkStaleAsync(changed.Select(account => (account.UserId, plan.Currency.Code, account.Version)).ToList(), cancellationToken);
+            return answer;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
+
+    /// <summary>A user account as locked for a posting.</summary>
+    private sealed record LockedAccount(long Id, long MasterId, Guid UserId, long Available, long Held, long Version, DailyTotal Sent);
+
+    /// <summary>The transaction a release, capture or reversal acts on, as locked.</summary>
+    private sealed record LockedTarget(long Id, TransactionView View);
+
+    /// <summary>Round trip (1): the key's earlier answer (then nothing else matters), the master row's key, and the locks.</summary>
+    private static async Task<(StoredAnswer? Earlier, long MasterId, Dictionary<Guid, LockedAccount> Accounts, LockedTarget? Target)> LockAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, RequestEnvelope request, MasterRecord master, long[] ids, long? targetId,
+        CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new("SELECT request_hash, result FROM service_finance_transaction WHERE idempotency_scope = $1 AND idempotency_key = $2")
+                {
+                    Parameters = { new() { Value = request.Actor }, new() { Value = request.IdempotencyKey } },
+                },
+                SharedRows.InsertMaster(master),
+                new("""
+                    SELECT id, master_id, user_id, available, held, version, sent_on, sent_total
+                    FROM service_finance_account WHERE id = ANY($1) ORDER BY id FOR UPDATE
+                    """)
+                {
+                    Parameters = { new() { Value = ids } },
+                },
+            },
+        };
+        if (targetId is { } id)
+        {
+            batch.BatchCommands.Add(new("""
+                SELECT t.id, m.uuid, t.type, t.status, t.currency, t.amount, t.user_id, t.counterparty_user_id, t.idempotency_key, t.description, t.created_at
+                FROM service_finance_transaction t JOIN master m ON m.id = t.master_id
+                WHERE t.id = $1 FOR UPDATE OF t
+                """)
+            {
+                Parameters = { new() { Value = id } },
+            });
+        }
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var earlier = await reader.ReadAsync(cancellationToken) ? new StoredAnswer(reader.GetFieldValue<byte[]>(0), reader.GetFieldValue<byte[]>(1)) : null;
+        await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var masterId = reader.GetInt64(0);
+        await reader.NextResultAsync(cancellationToken);
+        var accounts = new Dictionary<Guid, LockedAccount>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var account = new LockedAccount(reader.GetInt64(0), reader.GetInt64(1), reader.GetGuid(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5),
+                new DailyTotal(reader.IsDBNull(6) ? null : reader.GetFieldValue<DateOnly>(6), reader.GetInt64(7)));
+            accounts[account.UserId] = account;
+        }
+        LockedTarget? target = null;
+        if (targetId is not null && await reader.NextResultAsync(cancellationToken) && await reader.ReadAsync(cancellationToken))
+        {
+            target = new LockedTarget(reader.GetInt64(0), new TransactionView(reader.GetGuid(1), (TransactionKind)reader.GetInt32(2), (TransactionState)reader.GetInt32(3),
+                reader.GetString(4), reader.GetInt64(5), reader.GetGuid(6), reader.IsDBNull(7) ? null : reader.GetGuid(7), null, reader.GetString(8), reader.GetString(9),
+                reader.GetFieldValue<DateTimeOffset>(10)));
+        }
+        return (earlier, masterId, accounts, target);
+    }
+
+    /// <summary>The transaction row, its entries and its audit row, in one statement (the entries and the audit take the key it gets).</summary>
+    private static NpgsqlBatchCommand InsertPosting(long masterId, Posted posted, Currency currency, LockedTarget? target, RequestEnvelope request, byte[] answer,
+        IEnumerable<(long Account, Bucket Bucket, long Amount)> entries, string before, string after, DateTimeOffset now)
+    {
+        var lines = entries.ToList();
+        return new NpgsqlBatchCommand("""
+            WITH posting AS (
+                INSERT INTO service_finance_transaction (master_id, type, status, user_id, counterparty_user_id, currency, amount, related_transaction_id,
+                    idempotency_scope, idempotency_key, request_hash, result, description, actor, created_at, metadata)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $9, $14, '{}')
+                RETURNING id
+            ), entries AS (
+                INSERT INTO service_finance_entry (transaction_id, account_id, bucket, amount, currency, created_at)
+                SELECT posting.id, line.account_id, line.bucket, line.amount, $6, $14
+                FROM posting, unnest($15::bigint[], $16::integer[], $17::bigint[]) AS line(account_id, bucket, amount)
+            )
+            INSERT INTO service_finance_audit (transaction_id, actor, action, before, after, request_id, trace_id, occurred_at)
+            SELECT posting.id, $9, $18, $19, $20, $21, $22, $14 FROM posting
+            """)
+        {
+            Parameters =
+            {
+                new() { Value = masterId },
+                new() { Value = (int)posted.Kind },
+                new() { Value = (int)TransactionState.Completed },
+                new() { Value = posted.UserId },
+                new() { Value = (object?)posted.CounterpartyUserId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid },
+                new() { Value = currency.Code },
+                new() { Value = posted.Amount },
+                new() { Value = (object?)target?.Id ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint },
+                new() { Value = request.Actor },
+                new() { Value = request.IdempotencyKey },
+                new() { Value = request.Fingerprint },
+                new() { Value = answer },
+                new() { Value = posted.Description },
+                new() { Value = now },
+                new() { Value = lines.Select(line => line.Account).ToArray() },
+                new() { Value = lines.Select(line => (int)line.Bucket).ToArray() },
+                new() { Value = lines.Select(line => line.Amount).ToArray() },
+                new() { Value = MovementRules.Name(posted.Kind) },
+                new() { Value = before, NpgsqlDbType = NpgsqlDbType.Jsonb },
+                new() { Value = after, NpgsqlDbType = NpgsqlDbType.Jsonb },
+                new() { Value = (object?)request.RequestId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar },
+                new() { Value = (object?)Activity.Current?.TraceId.ToHexString() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar },
+            },
+        };
+    }
+
+    private static NpgsqlBatchCommand UpdateAccount(LockedAccount account, DailyTotal sent, DateTimeOffset now) => new("""
+        UPDATE service_finance_account
+        SET available = $1, held = $2, sent_on = $4, sent_total = $5,
+            -- The balance's time moves with its version only (a cached balance is known by its version).
+            updated_at = CASE WHEN version = $3 THEN updated_at ELSE $6 END, version = $3
+        WHERE id = $7
+        """)
+    {
+        Parameters =
+        {
+            new() { Value = account.Available },
+            new() { Value = account.Held },
+            new() { Value = account.Version },
+            new() { Value = (object?)sent.Day ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date },
+            new() { Value = sent.Amount },
+            new() { Value = now },
+            new() { Value = account.Id },
+        },
+    };
 
     /// <summary>A transaction as callers see it.</summary>
     public static TransactionView View(LedgerTransaction record) => new(record.Master.Uuid, record.Type, record.Status, record.Currency, record.Amount,
@@ -247,9 +355,9 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
     }
 
     /// <summary>The audit's view of a posting: the balances and the status it touched.</summary>
-    private static string Snapshot(Currency currency, IReadOnlyDictionary<Guid, Balances> accounts, LedgerTransaction? target, TransactionState? status) => JsonSerializer.Serialize(new
+    private static string Snapshot(Currency currency, IReadOnlyDictionary<Guid, Balances> accounts, Guid? target, TransactionState? status) => JsonSerializer.Serialize(new
     {
         accounts = accounts.Select(a => new { user_id = a.Key, currency = currency.Code, available = a.Value.Available, held = a.Value.Held }),
-        transactions = target is null ? [] : new[] { new { transaction_id = target.Master.Uuid, status = status.ToString() } },
+        transactions = target is { } id ? new[] { new { transaction_id = id, status = status.ToString() } } : [],
     });
 }

@@ -93,8 +93,8 @@ public sealed class AuditAndCacheTests(SharedFinancePlatform platform)
         await platform.FundAsync(await platform.NewUserIdAsync(), 1_00);
 
         var error = await Assert.ThrowsAsync<PostgresException>(() => platform.FinanceScalarAsync<object>(
-            "INSERT INTO service_finance_entry (id, transaction_id, account_id, bucket, amount, currency, created_at) " +
-            "SELECT nextval('service_finance_entry_keys'), transaction_id, account_id, bucket, 1, currency, now() FROM service_finance_entry LIMIT 1"));
+            "INSERT INTO service_finance_entry (transaction_id, account_id, bucket, amount, currency, created_at) " +
+            "SELECT transaction_id, account_id, bucket, 1, currency, now() FROM service_finance_entry LIMIT 1"));
 
         Assert.Contains("do not sum to zero", error.MessageText, StringComparison.Ordinal);
     }

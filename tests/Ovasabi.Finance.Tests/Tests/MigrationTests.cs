@@ -13,6 +13,8 @@ public sealed class MigrationTests(SharedFinancePlatform platform)
 {
     private const string FirstRelease = "20261124052043_InitialSchema";
 
+    private const string KeysInBlocks = "20261207141148_KeysInBlocks";
+
     [Fact]
     public async Task Upgrading_keeps_todays_unreversed_sending_as_the_daily_total_and_hands_out_keys_above_the_old_ones()
     {
@@ -31,6 +33,15 @@ public sealed class MigrationTests(SharedFinancePlatform platform)
                    (5, 3, 1, '{{ada}}', '{{bob}}', 'EUR', 500, 'seed', 'yesterday', '\x00', '\x00', '', 'seed', now() - interval '1 day', '{}');
             """);
 
+        // A row keyed from a block, as the ledger of that release wrote them.
+        await MigrateAsync(database, KeysInBlocks);
+        await ExecuteAsync(database, $$"""
+            INSERT INTO master (uuid, type, name, version, is_active, created_at, updated_at) VALUES (gen_random_uuid(), 'seed', 'seed', 1, true, now(), now());
+            INSERT INTO service_finance_transaction (id, master_id, type, status, user_id, currency, amount,
+                idempotency_scope, idempotency_key, request_hash, result, description, actor, created_at, metadata)
+            VALUES (nextval('service_finance_transaction_keys') + 50, 6, 0, 1, '{{bob}}', 'EUR', 100, 'seed', 'block', '\x00', '\x00', '', 'seed', now(), '{}');
+            """);
+
         await MigrateAsync(database);
 
         Assert.Equal($"{DateTime.UtcNow:yyyy-MM-dd} 300", await PostgresServer.ScalarAsync<string>(database,
@@ -40,8 +51,8 @@ public sealed class MigrationTests(SharedFinancePlatform platform)
         foreach (var table in new[] { "transaction", "entry", "audit" })
         {
             var above = await PostgresServer.ScalarAsync<bool>(database,
-                $"SELECT nextval('service_finance_{table}_keys') > coalesce((SELECT max(id) FROM service_finance_{table}), 0)");
-            Assert.True(above, $"service_finance_{table}_keys starts at or below an existing key");
+                $"SELECT nextval(pg_get_serial_sequence('service_finance_{table}', 'id')) > coalesce((SELECT max(id) FROM service_finance_{table}), 0)");
+            Assert.True(above, $"service_finance_{table} hands out a key at or below an existing one");
         }
     }
 

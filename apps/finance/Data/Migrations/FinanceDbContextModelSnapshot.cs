@@ -22,15 +22,6 @@ namespace Ovasabi.Finance.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
-            modelBuilder.HasSequence("service_finance_audit_keys")
-                .IncrementsBy(100);
-
-            modelBuilder.HasSequence("service_finance_entry_keys")
-                .IncrementsBy(100);
-
-            modelBuilder.HasSequence("service_finance_transaction_keys")
-                .IncrementsBy(100);
-
             modelBuilder.Entity("Ovasabi.Finance.Data.Account", b =>
                 {
                     b.Property<long>("Id")
@@ -118,7 +109,7 @@ namespace Ovasabi.Finance.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("id");
 
-                    NpgsqlPropertyBuilderExtensions.UseHiLo(b.Property<long>("Id"), "service_finance_audit_keys");
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
 
                     b.Property<string>("Action")
                         .IsRequired()
@@ -179,7 +170,7 @@ namespace Ovasabi.Finance.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("id");
 
-                    NpgsqlPropertyBuilderExtensions.UseHiLo(b.Property<long>("Id"), "service_finance_entry_keys");
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
 
                     b.Property<long>("AccountId")
                         .HasColumnType("bigint")
@@ -230,7 +221,7 @@ namespace Ovasabi.Finance.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("id");
 
-                    NpgsqlPropertyBuilderExtensions.UseHiLo(b.Property<long>("Id"), "service_finance_transaction_keys");
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
 
                     b.Property<string>("Actor")
                         .IsRequired()
