@@ -40,6 +40,8 @@ public sealed class InvocationSidecars : SidecarFixture
 
     public DaprClient Client { get; private set; } = null!;
 
+    public SidecarProcess GrpcAppSidecar { get; private set; } = null!;
+
     protected override async Task StartAsync()
     {
         HttpApp = Own(await HttpTestApp.StartAsync(UniqueName.Create("inv-http")));
@@ -70,6 +72,7 @@ public sealed class InvocationSidecars : SidecarFixture
             new SidecarLaunch(GrpcApp.AppId, calleeResources.Directory) { AppPort = GrpcApp.Port, AppProtocol = "grpc", Environment = appToken },
             new SidecarLaunch(FlakyApp.AppId, calleeResources.Directory) { AppPort = FlakyApp.Port, AppProtocol = "http" }));
         Caller = sidecars[0];
+        GrpcAppSidecar = sidecars[2];
         Client = ClientOf(Caller, CallerToken);
     }
 
@@ -341,6 +344,18 @@ public sealed class InvocationContractTests(InvocationSidecars fixture) : IClass
         Assert.Equal(C, reply.ServedBy);
         Assert.Equal(fixture.CallerId, reply.Headers["dapr-caller-app-id"]);
         Assert.Equal(C, reply.Headers["dapr-callee-app-id"]);
+    }
+
+    [Fact]
+    public async Task At_info_level_a_proxied_call_writes_no_log_line_on_either_sidecar()
+    {
+        var invoker = DaprClient.CreateInvocationInvoker(C, $"http://127.0.0.1:{fixture.Caller.GrpcPort}", InvocationSidecars.CallerToken);
+
+        await new Echo.EchoClient(invoker).SayAsync(new SayRequest { Text = Unique("quiet") }, cancellationToken: Cancel);
+
+        // The proxy (YARP) logs each forwarded call at information level; daprd logs none.
+        Assert.DoesNotContain("Proxying to", fixture.Caller.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Proxying to", fixture.GrpcAppSidecar.Output, StringComparison.Ordinal);
     }
 
     [Fact]
