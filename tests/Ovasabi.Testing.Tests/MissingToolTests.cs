@@ -8,6 +8,7 @@ public sealed class MissingToolTests
         { "postgres", "initdb not found: run `make deps`" },
         { "s3", "s3rver not found: run `make deps`" },
         { "s3 without node", "node not found: run `make deps`" },
+        { "maildev", "maildev not found: run `make deps`" },
     };
 
     [Theory]
@@ -24,6 +25,7 @@ public sealed class MissingToolTests
             {
                 "redis" => new RedisServer(ServerBackend.Process, tools),
                 "postgres" => new PostgresServer(ServerBackend.Process, tools),
+                "maildev" => new MaildevServer(tools),
                 _ => new S3Server(tools),
             };
 

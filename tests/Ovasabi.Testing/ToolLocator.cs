@@ -11,6 +11,7 @@ internal sealed class ToolLocator(
     Func<string, string?> environment)
 {
     public const string S3rverVariable = "OVASABI_S3RVER";
+    public const string MaildevVariable = "OVASABI_MAILDEV";
 
     private static readonly string[] PostgresTools = ["initdb", "pg_ctl", "postgres"];
     private static readonly TimeSpan PgConfigTimeout = TimeSpan.FromSeconds(10);
@@ -31,6 +32,13 @@ internal sealed class ToolLocator(
         ExistingFile(environment(S3rverVariable))
             ?? ExistingFile(repositoryRoot is null ? null : Path.Combine(repositoryRoot, ".tools", "node_modules", ".bin", "s3rver"))
             ?? OnSearchPath("s3rver"));
+
+    /// <summary>maildev's entry script: $OVASABI_MAILDEV, then the copy `make deps` installs under .tools, then PATH.</summary>
+    public string Maildev() => Require(
+        "maildev",
+        ExistingFile(environment(MaildevVariable))
+            ?? ExistingFile(repositoryRoot is null ? null : Path.Combine(repositoryRoot, ".tools", "node_modules", ".bin", "maildev"))
+            ?? OnSearchPath("maildev"));
 
     /// <summary>The directory holding initdb, pg_ctl and postgres: `pg_config --bindir`, else the newest version under the install root.</summary>
     public async Task<string> PostgresBinDirectoryAsync(CancellationToken cancellationToken)

@@ -10,10 +10,16 @@ public sealed class BindingApi(ComponentRegistry components, ResiliencyPolicies 
 {
     /// <summary>
     /// Invokes an output binding. daprd adds the trace context to the request metadata and reports every failure,
-    /// an unknown binding or operation included, as Internal.
+    /// an unknown binding or operation included, as Internal. <paramref name="writeResponseMetadata"/> gets the
+    /// component's response metadata before the call returns or fails: daprd sends it as headers even with an error.
     /// </summary>
-    public async Task<BindingResponse> InvokeAsync(string name, string operation, byte[] data, IDictionary<string, string> metadata, CancellationToken cancellationToken)
+    public async Task<BindingResponse> InvokeAsync(string name, string operation, byte[] data, IDictionary<string, string> metadata,
+        Func<IReadOnlyDictionary<string, string>, Task> writeResponseMetadata, CancellationToken cancellationToken)
     {
+        if (operation.Length == 0)
+        {
+            throw DaprErrors.BindingInvoke(name, "operation field is missing from request");
+        }
         if (!components.TryGet(name, ComponentKind.Binding, out var component))
         {
             throw DaprErrors.BindingInvoke(name, $"couldn't find output binding {name}");
@@ -22,7 +28,7 @@ public sealed class BindingApi(ComponentRegistry components, ResiliencyPolicies 
         if (!binding.Operations.Contains(operation, StringComparer.Ordinal))
         {
             throw DaprErrors.BindingInvoke(name,
-                $"binding {name} does not support operation {operation}. supported operations: {string.Join(" ", binding.Operations)}");
+                $"binding {name} does not support operation {operation}. supported operations:{string.Join(" ", binding.Operations)}");
         }
         if (Activity.Current is { } activity)
         {
@@ -34,17 +40,23 @@ public sealed class BindingApi(ComponentRegistry components, ResiliencyPolicies 
         }
         var request = new BindingRequest(operation, data, new Dictionary<string, string>(metadata, StringComparer.Ordinal));
         var policy = resiliency.ForComponentOutbound(name, "Binding") ?? ResiliencePolicy.None;
+        BindingResponse response;
         try
         {
-            var response = await policy.ExecuteAsync(async ct => await binding.InvokeAsync(request, ct), cancellationToken);
-            metrics.BindingCalled(name, operation, success: true);
-            return response;
+            response = await policy.ExecuteAsync(async ct => await binding.InvokeAsync(request, ct), cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             metrics.BindingCalled(name, operation, success: false);
+            if (e is BindingException { Response: { } failed })
+            {
+                await writeResponseMetadata(failed.Metadata);
+            }
             throw DaprErrors.BindingInvoke(name, e.Message);
         }
+        metrics.BindingCalled(name, operation, success: true);
+        await writeResponseMetadata(response.Metadata);
+        return response;
     }
 
     public async Task<IReadOnlyDictionary<string, string>> GetSecretAsync(string storeName, string key, CancellationToken cancellationToken)

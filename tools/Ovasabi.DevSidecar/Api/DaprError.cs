@@ -200,7 +200,7 @@ public static class DaprErrors
         new(StatusCode.InvalidArgument, Http400, "ERR_PUBSUB_EVENTS_SER", cause);
 
     public static DaprError BindingInvoke(string binding, string cause) =>
-        new(StatusCode.Internal, Http500, "ERR_INVOKE_OUTPUT_BINDING", $"error invoking output binding {binding}: {cause}");
+        new(StatusCode.Internal, Http500, "ERR_INVOKE_OUTPUT_BINDING", $"error invoking output binding {binding}: {cause}", "ERR_INVOKE_OUTPUT_BINDING");
 
     public static DaprError SecretStoreNotConfigured() =>
         new(StatusCode.FailedPrecondition, Http500, "ERR_SECRET_STORES_NOT_CONFIGURED", "secret store is not configured");

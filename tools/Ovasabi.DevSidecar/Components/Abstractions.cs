@@ -123,8 +123,14 @@ public sealed record BindingResponse(byte[] Data, IReadOnlyDictionary<string, st
         new([], metadata ?? new Dictionary<string, string>());
 }
 
-/// <summary>An error of a binding operation, reported to the caller as daprd does (Internal).</summary>
-public sealed class BindingException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>
+/// An error of a binding operation, reported to the caller as daprd does (Internal). <see cref="Response"/> is what
+/// the component got back all the same (bindings.http's non-2xx answer): daprd still sends its metadata as headers.
+/// </summary>
+public sealed class BindingException(string message, Exception? inner = null, BindingResponse? response = null) : Exception(message, inner)
+{
+    public BindingResponse? Response { get; } = response;
+}
 
 public interface IOutputBinding : IComponent
 {

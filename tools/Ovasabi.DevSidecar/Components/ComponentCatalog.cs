@@ -21,6 +21,8 @@ public static class ComponentCatalog
         new("bindings.postgres", ["v1"], (d, c) => new Bindings.PostgresBinding(d, c)),
         new("bindings.aws.s3", ["v1"], (d, c) => new Bindings.S3Binding(d, c)),
         new("bindings.localstorage", ["v1"], (d, c) => new Bindings.LocalStorageBinding(d, c)),
+        new("bindings.http", ["v1"], (d, c) => new Bindings.HttpBinding(d, c)),
+        new("bindings.smtp", ["v1"], (d, c) => new Bindings.SmtpBinding(d, c)),
         new("secretstores.local.file", ["v1"], (d, c) => new Secrets.LocalFileSecretStore(d, c)),
     }.ToDictionary(e => e.Type, StringComparer.Ordinal);
 

@@ -41,6 +41,13 @@ public sealed class ComponentMetadata
         return null;
     }
 
+    /// <summary>
+    /// The value stored under exactly this spelling, or null: the few settings daprd reads from the raw property map
+    /// rather than its case-insensitive decoder (<c>errorIfNot2XX</c> of bindings.http, <c>priority</c> of bindings.smtp).
+    /// </summary>
+    public string? Exact(string name) =>
+        _values.FirstOrDefault(kv => string.Equals(kv.Key, name, StringComparison.Ordinal)).Value;
+
     public string Required(params string[] names) =>
         Get(names) ?? throw Error(names[0], "required metadata field is missing or empty");
 

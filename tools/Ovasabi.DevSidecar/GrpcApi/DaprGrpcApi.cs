@@ -178,17 +178,39 @@ public sealed class DaprGrpcApi(StateApi state, PubSubApi pubsub, BindingApi bin
     public async Task<InvokeBindingResponse> InvokeBinding(InvokeBindingRequest request, ServerCallContext context)
     {
         var requestMetadata = new Dictionary<string, string>(request.Metadata, StringComparer.Ordinal);
-        // daprd copies the caller's gRPC headers into the binding metadata without overwriting what the caller set.
+        // daprd copies the caller's gRPC headers into the binding metadata without overwriting what the caller set,
+        // except the trace context and the baggage (all its headers joined), where the headers win.
+        var baggage = context.RequestHeaders.Where(h => h.Key == "baggage" && !h.IsBinary).Select(h => h.Value).ToList();
+        if (baggage.Count > 0)
+        {
+            requestMetadata["baggage"] = string.Join(",", baggage);
+        }
         foreach (var header in context.RequestHeaders.Where(h => !h.IsBinary))
         {
             var key = header.Key is "content-type" or "user-agent" or "te" || header.Key.StartsWith("grpc-", StringComparison.Ordinal)
                 ? "dapr-" + header.Key
                 : header.Key;
-            requestMetadata.TryAdd(key, header.Value);
+            if (key is "traceparent" or "tracestate")
+            {
+                requestMetadata[key] = header.Value;
+            }
+            else
+            {
+                requestMetadata.TryAdd(key, header.Value);
+            }
         }
-        var result = await bindings.InvokeAsync(request.Name, request.Operation, request.Data.ToByteArray(), requestMetadata, context.CancellationToken);
+        var result = await bindings.InvokeAsync(request.Name, request.Operation, request.Data.ToByteArray(), requestMetadata,
+            metadata => context.WriteResponseHeadersAsync(ResponseHeaders(metadata)), context.CancellationToken);
+        var response = new InvokeBindingResponse { Data = ByteString.CopyFrom(result.Data) };
+        response.Metadata.AddAll(result.Metadata);
+        return response;
+    }
+
+    /// <summary>A binding's response metadata as daprd's gRPC headers: <c>metadata.&lt;key&gt;</c>, lower-cased by grpc-go.</summary>
+    private static Metadata ResponseHeaders(IReadOnlyDictionary<string, string> metadata)
+    {
         var headers = new Metadata();
-        foreach (var (key, value) in result.Metadata)
+        foreach (var (key, value) in metadata)
         {
             var headerName = "metadata." + key.ToLowerInvariant();
             if (IsAsciiHeader(headerName, value))
@@ -196,10 +218,7 @@ public sealed class DaprGrpcApi(StateApi state, PubSubApi pubsub, BindingApi bin
                 headers.Add(headerName, value);
             }
         }
-        await context.WriteResponseHeadersAsync(headers);
-        var response = new InvokeBindingResponse { Data = ByteString.CopyFrom(result.Data) };
-        response.Metadata.AddAll(result.Metadata);
-        return response;
+        return headers;
     }
 
     public async Task<GetSecretResponse> GetSecret(GetSecretRequest request, ServerCallContext context)

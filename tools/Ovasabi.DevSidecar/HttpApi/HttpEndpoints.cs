@@ -86,11 +86,16 @@ public static class HttpEndpoints
                 _ => JsonSerializer.SerializeToUtf8Bytes(request.Data),
             };
             var response = await bindings.InvokeAsync(name, request.Operation ?? "", data,
-                new Dictionary<string, string>(request.Metadata ?? [], StringComparer.Ordinal), context.RequestAborted);
-            foreach (var (key, value) in response.Metadata)
-            {
-                context.Response.Headers["Metadata." + key] = value;
-            }
+                new Dictionary<string, string>(request.Metadata ?? [], StringComparer.Ordinal),
+                metadata =>
+                {
+                    foreach (var (key, value) in metadata)
+                    {
+                        context.Response.Headers["Metadata." + key] = value;
+                    }
+                    return Task.CompletedTask;
+                },
+                context.RequestAborted);
             return response.Data.Length == 0 ? Results.NoContent() : Results.Bytes(response.Data);
         });
 

@@ -12,6 +12,8 @@ public sealed class ComponentCatalogRegistrationTests
     [InlineData("bindings.postgres", typeof(PostgresBinding), "connectionString=host=localhost")]
     [InlineData("bindings.aws.s3", typeof(S3Binding), "bucket=b", "region=us-east-1")]
     [InlineData("bindings.localstorage", typeof(LocalStorageBinding), "rootPath=files")]
+    [InlineData("bindings.http", typeof(HttpBinding), "url=http://127.0.0.1:8080")]
+    [InlineData("bindings.smtp", typeof(SmtpBinding), "host=127.0.0.1", "port=25")]
     [InlineData("secretstores.local.file", typeof(LocalFileSecretStore), "secretsFile=secrets.json")]
     public async Task Type_IsRegisteredAsV1AndCreatesItsComponent(string type, Type implementation, params string[] metadata)
     {

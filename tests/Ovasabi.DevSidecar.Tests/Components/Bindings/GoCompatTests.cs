@@ -106,4 +106,80 @@ public sealed class GoCompatTests
         Assert.Equal("2024-01-02T03:04:05.12Z", GoCompat.FormatTime(new DateTime(2024, 1, 2, 3, 4, 5, 120, DateTimeKind.Utc)));
         Assert.Equal("2024-01-02T03:04:05.0000001Z", GoCompat.FormatTime(new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Unspecified).AddTicks(1)));
     }
+
+    [Theory]
+    [InlineData("42", 42L)]
+    [InlineData("+7", 7L)]
+    [InlineData("-3", -3L)]
+    [InlineData("007", 7L)]
+    public void TryAtoi_DecimalIntegers_AreParsed(string text, long expected)
+    {
+        Assert.True(GoCompat.TryAtoi(text, out var value, out var error));
+        Assert.Equal(expected, value);
+        Assert.Null(error);
+    }
+
+    [Theory]
+    [InlineData("", "strconv.Atoi: parsing \"\": invalid syntax")]
+    [InlineData("high", "strconv.Atoi: parsing \"high\": invalid syntax")]
+    [InlineData("0x10", "strconv.Atoi: parsing \"0x10\": invalid syntax")]
+    [InlineData("1_000", "strconv.Atoi: parsing \"1_000\": invalid syntax")]
+    [InlineData(" 1", "strconv.Atoi: parsing \" 1\": invalid syntax")]
+    [InlineData("9223372036854775808", "strconv.Atoi: parsing \"9223372036854775808\": value out of range")]
+    public void TryAtoi_AnythingElse_FailsInGosWords(string text, string message)
+    {
+        Assert.False(GoCompat.TryAtoi(text, out _, out var error));
+        Assert.Equal(message, error);
+    }
+
+    [Theory]
+    [InlineData("587", 587L)]
+    [InlineData("0x1F", 31L)]
+    [InlineData("0o17", 15L)]
+    [InlineData("0b101", 5L)]
+    [InlineData("010", 8L)]
+    [InlineData("0", 0L)]
+    [InlineData("1_000", 1000L)]
+    [InlineData("0x_1f", 31L)]
+    [InlineData("-12", -12L)]
+    public void TryParseIntAnyBase_TakesGosBasePrefixesAndUnderscores(string text, long expected)
+    {
+        Assert.True(GoCompat.TryParseIntAnyBase(text, out var value, out _));
+        Assert.Equal(expected, value);
+    }
+
+    [Theory]
+    [InlineData("smtp")]
+    [InlineData("0587")]
+    [InlineData("0x")]
+    [InlineData("_1")]
+    [InlineData("1__0")]
+    [InlineData("1_")]
+    public void TryParseIntAnyBase_InvalidText_FailsAsParseInt(string text)
+    {
+        Assert.False(GoCompat.TryParseIntAnyBase(text, out _, out var error));
+        Assert.Equal($"strconv.ParseInt: parsing \"{text}\": invalid syntax", error);
+    }
+
+    [Theory]
+    [InlineData("plain", "\"plain\"")]
+    [InlineData("a\"b\\c", "\"a\\\"b\\\\c\"")]
+    [InlineData("tab\there\n", "\"tab\\there\\n\"")]
+    [InlineData("\u0001", "\"\\x01\"")]
+    public void Quote_EscapesLikeGosPercentQ(string text, string expected)
+    {
+        Assert.Equal(expected, GoCompat.Quote(text));
+    }
+
+    [Theory]
+    [InlineData("content-type", "Content-Type")]
+    [InlineData("X-CUSTOM-thing", "X-Custom-Thing")]
+    [InlineData("ETag", "Etag")]
+    [InlineData("www-authenticate", "Www-Authenticate")]
+    [InlineData("bad header", "bad header")]
+    [InlineData("x:y", "x:y")]
+    public void CanonicalHeaderKey_IsGosCanonicalMimeHeaderKey(string name, string expected)
+    {
+        Assert.Equal(expected, GoCompat.CanonicalHeaderKey(name));
+    }
 }

@@ -34,6 +34,158 @@ internal static class GoCompat
     public static bool IsTruthy(string value) =>
         value.Trim().ToLowerInvariant() is "y" or "yes" or "true" or "t" or "on" or "1";
 
+    /// <summary>Go's strconv.Atoi: an optionally signed decimal integer; <paramref name="error"/> in Go's words.</summary>
+    public static bool TryAtoi(string text, out long value, out string? error) =>
+        TryParseInt(text, "strconv.Atoi", allowPrefixes: false, out value, out error);
+
+    /// <summary>
+    /// Go's strconv.ParseInt(text, 0, 64), which weakly typed metadata decoding uses for integer fields: a sign,
+    /// then 0x / 0o / 0b / a leading 0 choose the base, and underscores may separate digits.
+    /// </summary>
+    public static bool TryParseIntAnyBase(string text, out long value, out string? error) =>
+        TryParseInt(text, "strconv.ParseInt", allowPrefixes: true, out value, out error);
+
+    private static bool TryParseInt(string text, string function, bool allowPrefixes, out long value, out string? error)
+    {
+        value = 0;
+        error = $"{function}: parsing {Quote(text)}: invalid syntax";
+        var unsigned = text.Length > 0 && text[0] is '-' or '+' ? text[1..] : text;
+        if (unsigned.Length == 0)
+        {
+            return false;
+        }
+        var digits = unsigned;
+        var radix = 10;
+        if (allowPrefixes && digits[0] == '0')
+        {
+            radix = digits.Length >= 3 ? char.ToLowerInvariant(digits[1]) switch { 'x' => 16, 'o' => 8, 'b' => 2, _ => 0 } : 0;
+            // A leading 0 without a letter after it means octal.
+            (radix, digits) = radix == 0 ? (8, digits[1..]) : (radix, digits[2..]);
+        }
+        var magnitude = System.Numerics.BigInteger.Zero;
+        var underscores = false;
+        foreach (var c in digits)
+        {
+            if (c == '_' && allowPrefixes)
+            {
+                underscores = true;
+                continue;
+            }
+            var digit = c switch
+            {
+                >= '0' and <= '9' => c - '0',
+                >= 'a' and <= 'z' => c - 'a' + 10,
+                >= 'A' and <= 'Z' => c - 'A' + 10,
+                _ => int.MaxValue,
+            };
+            if (digit >= radix)
+            {
+                return false;
+            }
+            magnitude = magnitude * radix + digit;
+        }
+        if (underscores && !UnderscoresBetweenDigits(unsigned))
+        {
+            return false;
+        }
+        var signed = text[0] == '-' ? -magnitude : magnitude;
+        if (signed < long.MinValue || signed > long.MaxValue)
+        {
+            error = $"{function}: parsing {Quote(text)}: value out of range";
+            return false;
+        }
+        value = (long)signed;
+        error = null;
+        return true;
+    }
+
+    /// <summary>Go's rule for underscores in a number literal: only between digits, or between a base prefix and a digit.</summary>
+    private static bool UnderscoresBetweenDigits(string unsigned)
+    {
+        var previous = '^';
+        var i = 0;
+        var hex = false;
+        if (unsigned.Length >= 2 && unsigned[0] == '0' && char.ToLowerInvariant(unsigned[1]) is 'b' or 'o' or 'x')
+        {
+            i = 2;
+            previous = '0';
+            hex = char.ToLowerInvariant(unsigned[1]) == 'x';
+        }
+        for (; i < unsigned.Length; i++)
+        {
+            var c = unsigned[i];
+            if (char.IsAsciiDigit(c) || (hex && char.IsAsciiHexDigit(c)))
+            {
+                previous = '0';
+            }
+            else if (c == '_')
+            {
+                if (previous != '0')
+                {
+                    return false;
+                }
+                previous = '_';
+            }
+            else
+            {
+                if (previous == '_')
+                {
+                    return false;
+                }
+                previous = '!';
+            }
+        }
+        return previous != '_';
+    }
+
+    /// <summary>Go's %q of a string: double-quoted, with backslash escapes for quotes, backslashes and control characters.</summary>
+    public static string Quote(string text)
+    {
+        var quoted = new StringBuilder(text.Length + 2).Append('"');
+        foreach (var c in text)
+        {
+            quoted.Append(c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\a' => "\\a",
+                '\b' => "\\b",
+                '\f' => "\\f",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                '\v' => "\\v",
+                < ' ' or '\u007f' => $"\\x{(int)c:x2}",
+                _ => c.ToString(),
+            });
+        }
+        return quoted.Append('"').ToString();
+    }
+
+    /// <summary>
+    /// Go's textproto.CanonicalMIMEHeaderKey: upper case at the start and after each dash, lower case elsewhere
+    /// ("content-type" → "Content-Type", "ETag" → "Etag"); a name with characters outside the token set stays as it is.
+    /// </summary>
+    public static string CanonicalHeaderKey(string name)
+    {
+        if (name.Any(c => !IsTokenChar(c)))
+        {
+            return name;
+        }
+        var canonical = new StringBuilder(name.Length);
+        var upper = true;
+        foreach (var c in name)
+        {
+            canonical.Append(upper ? char.ToUpperInvariant(c) : char.ToLowerInvariant(c));
+            upper = c == '-';
+        }
+        return canonical.ToString();
+    }
+
+    private static bool IsTokenChar(char c) =>
+        c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9')
+            or '!' or '#' or '$' or '%' or '&' or '\'' or '*' or '+' or '-' or '.' or '^' or '_' or '`' or '|' or '~';
+
     /// <summary>Go's time.RFC3339Nano for a UTC instant: fraction trimmed of trailing zeros, "Z" zone.</summary>
     public static string FormatTime(DateTime value)
     {
