@@ -14,8 +14,9 @@ using Ovasabi.ServiceDefaults.Telemetry;
 namespace Ovasabi.ServiceDefaults.Events;
 
 /// <summary>
-/// Publishes the outbox: unpublished <c>service_event</c> rows, oldest first, through Dapr pub/sub with the row's id as
-/// the CloudEvent id, then stamps <c>published_at</c>. Rows are claimed with FOR UPDATE SKIP LOCKED so replicas never
+/// Publishes the outbox: unpublished <c>service_event</c> rows, claimed oldest first and published up to
+/// <see cref="MaxInFlight"/> at once, through Dapr pub/sub with the row's id as the CloudEvent id, then stamps
+/// <c>published_at</c>. Rows are claimed with FOR UPDATE SKIP LOCKED so replicas never
 /// publish the same row together. When the sidecar or the broker is down nothing is lost: the rows stay unpublished
 /// and the dispatcher backs off (up to 10 s) and tries again; a row the broker refuses for good is set aside with its
 /// own backoff so it does not hold the others up.
@@ -37,6 +38,11 @@ public sealed class OutboxDispatcher<TDb>(
     // After a wake-up the commits of the next moments join the batch: under load one claim and one update then serve
     // many events, instead of a dispatch per event competing with the requests that are still being answered.
     private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(20);
+
+    // Publishes in flight at once: enough to keep up with a busy service, few enough not to crowd its sidecar.
+    private const int MaxInFlight = 16;
+
+    private readonly SemaphoreSlim _inFlight = new(MaxInFlight, MaxInFlight);
 
     private TimeSpan _backoff = TimeSpan.Zero;
 
@@ -91,35 +97,59 @@ public sealed class OutboxDispatcher<TDb>(
                 FOR UPDATE SKIP LOCKED
                 """)
             .ToListAsync(cancellationToken);
-        var published = 0;
-        var failed = false;
-        foreach (var row in rows)
+        // Published side by side: one at a time, a loaded service wrote events faster than they went out (at 500
+        // transfers a second the outbox fell seconds behind). Order was never promised: pub/sub delivers concurrently
+        // and redelivers, so consumers go by the event's content, not its arrival.
+        var outcomes = await Task.WhenAll(rows.Select(async row =>
         {
+            await _inFlight.WaitAsync(cancellationToken);
             try
             {
                 await PublishAsync(row, cancellationToken);
+                return (Row: row, Error: (Exception?)null);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                return (Row: row, Error: e);
+            }
+            finally
+            {
+                _inFlight.Release();
+            }
+        }));
+        var published = 0;
+        var transient = new List<(ServiceEvent Row, string Reason)>();
+        foreach (var (row, error) in outcomes)
+        {
+            if (error is null)
+            {
                 row.PublishedAt = time.GetUtcNow();
                 row.LastError = null;
                 published++;
                 metrics.Published(row.EventType, success: true);
+                continue;
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            metrics.Published(row.EventType, success: false);
+            row.Attempts++;
+            var reason = Reason(error);
+            row.LastError = reason.Length > 1000 ? reason[..1000] : reason;
+            if (IsTransient(error))
             {
-                metrics.Published(row.EventType, success: false);
-                row.Attempts++;
-                var reason = Reason(e);
-                row.LastError = reason.Length > 1000 ? reason[..1000] : reason;
-                if (IsTransient(e))
-                {
-                    logger.LogWarning("Publishing {EventType} {Id} failed (attempt {Attempts}); backing off: {Reason}", row.EventType, row.Id, row.Attempts, reason);
-                    failed = true;
-                    break;
-                }
-                var delay = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(Math.Pow(2, Math.Min(row.Attempts, 12))).Ticks, TimeSpan.FromHours(1).Ticks));
-                row.NextAttemptAt = time.GetUtcNow() + delay;
-                logger.LogError("Publishing {EventType} {Id} was refused (attempt {Attempts}); retrying it in {Delay}: {Reason}", row.EventType, row.Id, row.Attempts, delay, reason);
+                transient.Add((row, reason));
+                continue;
             }
+            var delay = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(Math.Pow(2, Math.Min(row.Attempts, 12))).Ticks, TimeSpan.FromHours(1).Ticks));
+            row.NextAttemptAt = time.GetUtcNow() + delay;
+            logger.LogError("Publishing {EventType} {Id} was refused (attempt {Attempts}); retrying it in {Delay}: {Reason}", row.EventType, row.Id, row.Attempts, delay, reason);
         }
+        if (transient.Count > 0)
+        {
+            // One line for the batch: with the sidecar down every event of it fails the same way.
+            var (first, why) = transient[0];
+            logger.LogWarning("Publishing {Count} events failed (first: {EventType} {Id}, attempt {Attempts}); backing off: {Reason}",
+                transient.Count, first.EventType, first.Id, first.Attempts, why);
+        }
+        var failed = transient.Count > 0;
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return (published, failed);
