@@ -100,8 +100,7 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
             var (earlier, masterId, locked, target) = await LockAsync(connection, transaction, request, master, ids, targetId, cancellationToken);
             if (earlier is not null)
             {
-                Idempotency.EnsureSameRequest(earlier.RequestHash, request.Fingerprint, request.IdempotencyKey);
-                return V1.Transaction.Parser.ParseFrom(earlier.Result);
+                return earlier.AnswerTo(request);
             }
             var totals = locked.ToDictionary(pair => pair.Key, pair => pair.Value.Sent);
             var sentToday = plan.DailyTotalOf is { } sender ? totals[sender].On(DailyLimit.Day(now)) : 0;
@@ -112,18 +111,24 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
                 posted.CounterpartyUserId, target?.View.Id, request.IdempotencyKey, posted.Description, now);
             var answer = FinanceMapping.Transaction(view);
             var sent = DailyLimit.Changes(plan, posted, target?.View, now, totals).ToDictionary(change => change.User, change => change.Total);
-            var changed = locked.Values.Where(account => book.Changed(account.UserId))
-                .Select(account => account with { Available = book.After[account.UserId].Available, Held = book.After[account.UserId].Held, Version = account.Version + 1 })
+            // Each account as the posting leaves it; a changed balance takes the next version.
+            var after = locked.Values.Select(account => book.Changed(account.UserId)
+                    ? account with { Available = book.After[account.UserId].Available, Held = book.After[account.UserId].Held, Version = account.Version + 1 }
+                    : account)
+                .Select(account => account with { Sent = sent.GetValueOrDefault(account.UserId, account.Sent) })
+                .Where(account => account != locked[account.UserId])
                 .ToList();
+            var changed = after.Where(account => account.Version != locked[account.UserId].Version).ToList();
 
             await using var writes = new NpgsqlBatch(connection, transaction);
             writes.BatchCommands.Add(InsertPosting(masterId, posted, plan.Currency, target, request, answer.ToByteArray(),
                 book.Entries.Select(entry => (entry.Party.UserId is { } user ? locked[user].Id : platform[entry.Party.Kind], entry.Party.Bucket, entry.Amount)),
                 Snapshot(plan.Currency, book.Before, target?.View.Id, target?.View.State), Snapshot(plan.Currency, book.After, target?.View.Id, posted.TargetBecomes ?? target?.View.State),
                 now));
-            foreach (var account in locked.Values.Where(account => book.Changed(account.UserId) || sent.ContainsKey(account.UserId)))
+            foreach (var account in after)
             {
-                writes.BatchCommands.Add(UpdateAccount(changed.FirstOrDefault(c => c.Id == account.Id) ?? account, sent.GetValueOrDefault(account.UserId, account.Sent), now));
+                // The balance's time moves with its version only (a cached balance is known by its version).
+                writes.BatchCommands.Add(UpdateAccount(account, account.Version != locked[account.UserId].Version ? now : null));
             }
             if (posted.TargetBecomes is { } state)
             {
@@ -262,11 +267,10 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
         };
     }
 
-    private static NpgsqlBatchCommand UpdateAccount(LockedAccount account, DailyTotal sent, DateTimeOffset now) => new("""
+    /// <summary>An account's new balances, version and daily total; <paramref name="balanceChangedAt"/> when its balances changed.</summary>
+    private static NpgsqlBatchCommand UpdateAccount(LockedAccount account, DateTimeOffset? balanceChangedAt) => new("""
         UPDATE service_finance_account
-        SET available = $1, held = $2, sent_on = $4, sent_total = $5,
-            -- The balance's time moves with its version only (a cached balance is known by its version).
-            updated_at = CASE WHEN version = $3 THEN updated_at ELSE $6 END, version = $3
+        SET available = $1, held = $2, version = $3, sent_on = $4, sent_total = $5, updated_at = coalesce($6, updated_at)
         WHERE id = $7
         """)
     {
@@ -275,9 +279,9 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
             new() { Value = account.Available },
             new() { Value = account.Held },
             new() { Value = account.Version },
-            new() { Value = (object?)sent.Day ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date },
-            new() { Value = sent.Amount },
-            new() { Value = now },
+            new() { Value = (object?)account.Sent.Day ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date },
+            new() { Value = account.Sent.Amount },
+            new() { Value = (object?)balanceChangedAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz },
             new() { Value = account.Id },
         },
     };
@@ -292,7 +296,15 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
 
     private IQueryable<LedgerTransaction> Transactions() => db.Transactions.AsNoTracking().Include(t => t.Master);
 
-    private sealed record StoredAnswer(byte[] RequestHash, byte[] Result);
+    private sealed record StoredAnswer(byte[] RequestHash, byte[] Result)
+    {
+        /// <summary>The first answer, for a retry of the same request; FailedPrecondition for another one under the key.</summary>
+        public V1.Transaction AnswerTo(RequestEnvelope request)
+        {
+            Idempotency.EnsureSameRequest(RequestHash, request.Fingerprint, request.IdempotencyKey);
+            return V1.Transaction.Parser.ParseFrom(Result);
+        }
+    }
 
     // Compiled once: every posting asks it first, and a compiled query skips building and looking up the LINQ tree.
     private static readonly Func<FinanceDbContext, string, string, CancellationToken, Task<StoredAnswer?>> StoredAnswerOf =
@@ -304,12 +316,7 @@ public sealed class Ledger(FinanceDbContext db, Currencies currencies, IActiveUs
     private async Task<V1.Transaction?> ReplayAsync(RequestEnvelope request, CancellationToken cancellationToken)
     {
         var earlier = await StoredAnswerOf(db, request.Actor, request.IdempotencyKey, cancellationToken);
-        if (earlier is null)
-        {
-            return null;
-        }
-        Idempotency.EnsureSameRequest(earlier.RequestHash, request.Fingerprint, request.IdempotencyKey);
-        return V1.Transaction.Parser.ParseFrom(earlier.Result);
+        return earlier?.AnswerTo(request);
     }
 
     /// <summary>The account's ID, creating the account (and its master row) the first time it is needed.</summary>

@@ -100,25 +100,3 @@ public sealed class DaprdOptions
     public static string[] NormalizeGoFlags(string[] args) =>
         args.Select(a => a.Length > 2 && a[0] == '-' && char.IsLetter(a[1]) ? "-" + a : a).ToArray();
 }
-
-/// <summary>daprd's size and duration flag formats.</summary>
-public static class Sizes
-{
-    /// <summary>A Kubernetes-style quantity ("4Mi", "512Ki", "1G") or a byte count.</summary>
-    public static long Parse(string text)
-    {
-        var units = new (string Suffix, long Factor)[] { ("Ki", 1L << 10), ("Mi", 1L << 20), ("Gi", 1L << 30), ("K", 1000), ("M", 1_000_000), ("G", 1_000_000_000) };
-        foreach (var (suffix, factor) in units)
-        {
-            if (text.EndsWith(suffix, StringComparison.Ordinal) && long.TryParse(text[..^suffix.Length], out var count))
-            {
-                return count * factor;
-            }
-        }
-        return long.TryParse(text, out var bytes) && bytes > 0 ? bytes : throw new FormatException($"'{text}' is not a size (e.g. 4Mi)");
-    }
-
-    /// <summary>A Go duration, or a plain number of <paramref name="unit"/>.</summary>
-    public static TimeSpan Duration(string text, TimeSpan unit) =>
-        long.TryParse(text, out var count) ? unit * count : GoDuration.Parse(text);
-}

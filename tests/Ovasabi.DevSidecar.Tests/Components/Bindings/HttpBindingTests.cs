@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 using Ovasabi.DevSidecar.Components;
 using Ovasabi.DevSidecar.Components.Bindings;
+using Ovasabi.DevSidecar.Hosting;
 using Ovasabi.Testing;
 using static Ovasabi.DevSidecar.Tests.Components.Bindings.ComponentTestKit;
 
@@ -30,7 +31,7 @@ public sealed class HttpBindingTests
     [InlineData("-1", -1L)]
     public void ParseQuantity_ByteSizes_AreReadAsKubernetesQuantities(string text, long bytes)
     {
-        Assert.Equal(bytes, HttpBinding.ParseQuantity(text));
+        Assert.Equal(bytes, Sizes.TryParseQuantity(text));
     }
 
     [Theory]

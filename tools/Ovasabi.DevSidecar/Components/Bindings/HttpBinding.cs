@@ -7,6 +7,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
+using Ovasabi.DevSidecar.Hosting;
 
 namespace Ovasabi.DevSidecar.Components.Bindings;
 
@@ -55,7 +56,7 @@ internal sealed partial class HttpBinding : IOutputBinding
             ? null
             : metadata.Duration("responseTimeout", TimeSpan.Zero, plainUnit: TimeSpan.FromSeconds(1));
         _maxResponseBodySize = metadata.Get("maxResponseBodySize") is { } size
-            ? ParseQuantity(size) ?? throw metadata.Error("maxResponseBodySize", $"invalid value for maxResponseBodySize: '{size}' is not a byte quantity (e.g. 100Mi, 64k, 4096)")
+            ? Sizes.TryParseQuantity(size) ?? throw metadata.Error("maxResponseBodySize", $"invalid value for maxResponseBodySize: '{size}' is not a byte quantity (e.g. 100Mi, 64k, 4096)")
             : DefaultMaxResponseBodySize;
         _securityToken = metadata.Get("securityToken");
         _securityTokenHeader = metadata.Get("securityTokenHeader");
@@ -270,43 +271,6 @@ internal sealed partial class HttpBinding : IOutputBinding
 
     [GeneratedRegex("^([A-Za-z][A-Za-z0-9+.-]*):")]
     private static partial Regex Scheme();
-
-    /// <summary>
-    /// A Kubernetes resource quantity in bytes (dapr's ByteSize): a decimal number with an optional binary (Ki, Mi,
-    /// ...), decimal (k, M, ...) or exponent (e3) suffix; null when it is malformed or not a whole number of bytes.
-    /// </summary>
-    internal static long? ParseQuantity(string text)
-    {
-        var match = Quantity().Match(text);
-        if (!match.Success || !decimal.TryParse(match.Groups["n"].Value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
-        {
-            return null;
-        }
-        var suffix = match.Groups["s"].Value;
-        decimal multiplier;
-        try
-        {
-            multiplier = suffix switch
-            {
-                "" => 1,
-                "Ki" or "Mi" or "Gi" or "Ti" or "Pi" or "Ei" => (decimal)Math.Pow(1024, "KMGTPE".IndexOf(suffix[0], StringComparison.Ordinal) + 1),
-                "k" or "M" or "G" or "T" or "P" or "E" => (decimal)Math.Pow(1000, "kMGTPE".IndexOf(suffix[0], StringComparison.Ordinal) + 1),
-                "m" => 0.001m,
-                _ when suffix[0] is 'e' or 'E' && int.TryParse(suffix[1..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var exponent) =>
-                    exponent >= 0 ? (decimal)Math.Pow(10, exponent) : 1m / (decimal)Math.Pow(10, -exponent),
-                _ => 0,
-            };
-            var bytes = number * multiplier;
-            return multiplier == 0 || bytes != decimal.Truncate(bytes) || bytes > long.MaxValue || bytes < long.MinValue ? null : (long)bytes;
-        }
-        catch (OverflowException)
-        {
-            return null;
-        }
-    }
-
-    [GeneratedRegex(@"^(?<n>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?<s>[eE][+-]?[0-9]+|[KMGTPE]i|[kMGTPEm]|)$")]
-    private static partial Regex Quantity();
 
     /// <summary>
     /// TLS as daprd sets it up: at least TLS 1.2; <c>MTLSRootCA</c> replaces the system roots; <c>MTLSClientCert</c>
