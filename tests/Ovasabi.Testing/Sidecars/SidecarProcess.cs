@@ -23,6 +23,9 @@ public sealed record SidecarLaunch(string AppId, string ResourcesDirectory)
     /// sidecar to its own default.
     /// </summary>
     public string NameResolutionDatabase { get; init; } = SidecarProcess.NameResolutionDatabase;
+
+    /// <summary>The Jobs API's store (daprd's scheduler): one per test run unless a test needs its own.</summary>
+    public string SchedulerDatabase { get; init; } = SidecarProcess.SchedulerDatabase;
 }
 
 /// <summary>The ports a sidecar is told to serve on; all picked by the test process so sidecars started side by side cannot collide.</summary>
@@ -51,6 +54,9 @@ public sealed class SidecarProcess : IAsyncDisposable
 
     /// <summary>One name-resolution database per test run, so parallel runs and `make run` do not see each other.</summary>
     public static readonly string NameResolutionDatabase = Path.Combine(Path.GetTempPath(), "ovasabi-dapr-tests", $"nr-{Environment.ProcessId}.db");
+
+    /// <summary>One job store per test run, like the name-resolution database.</summary>
+    public static readonly string SchedulerDatabase = Path.Combine(Path.GetTempPath(), "ovasabi-dapr-tests", $"jobs-{Environment.ProcessId}.db");
 
     private readonly ManagedProcess _process;
 
@@ -104,6 +110,7 @@ public sealed class SidecarProcess : IAsyncDisposable
             Environment = new Dictionary<string, string?>(launch.Environment)
             {
                 ["DAPR_DEV_NAME_RESOLUTION_DB"] = launch.NameResolutionDatabase,
+                ["DAPR_DEV_SCHEDULER_DB"] = launch.SchedulerDatabase,
                 ["DOTNET_gcServer"] = "0",
             },
         };

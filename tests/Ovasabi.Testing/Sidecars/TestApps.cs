@@ -22,6 +22,12 @@ public sealed record Received(string Kind, string Path, byte[] Body, IReadOnlyDi
 {
     public TopicEventRequest Event => (TopicEventRequest)Message!;
 
+    /// <summary>The Jobs API trigger a gRPC app received (kind "job" through OnJobEvent, "job-alpha1" through OnJobEventAlpha1).</summary>
+    public JobEventRequest Job => (JobEventRequest)Message!;
+
+    /// <summary>When it arrived.</summary>
+    public DateTimeOffset Time { get; } = DateTimeOffset.UtcNow;
+
     /// <summary>The AppCallback OnInvoke request a gRPC app received.</summary>
     public InvokeRequest Invocation => (InvokeRequest)Message!;
 
@@ -145,6 +151,12 @@ public sealed class CallbackApp(string appId) : TestApp(appId)
     /// <summary>The status OnTopicEvent answers for an event (SUCCESS by default); throwing answers with that RpcException.</summary>
     public Func<TopicEventRequest, TopicEventResponse.Types.TopicEventResponseStatus> OnEvent { get; set; } = _ => TopicEventResponse.Types.TopicEventResponseStatus.Success;
 
+    /// <summary>
+    /// What OnJobEvent answers: null is OK, a code is that error. <see cref="StatusCode.Unimplemented"/> is what an app
+    /// without the method answers, so the sidecar falls back to OnJobEventAlpha1, which always answers OK.
+    /// </summary>
+    public Func<JobEventRequest, StatusCode?> OnJob { get; set; } = _ => null;
+
     public CallbackApp Subscribe(string pubsub, string topic, string? deadLetterTopic = null, string path = "")
     {
         var subscription = new TopicSubscription { PubsubName = pubsub, Topic = topic, DeadLetterTopic = deadLetterTopic ?? "" };
@@ -169,6 +181,7 @@ public sealed class CallbackApp(string appId) : TestApp(appId)
     protected override void Map(WebApplication app)
     {
         app.MapGrpcService<Callback>();
+        app.MapGrpcService<AlphaCallback>();
         app.MapGrpcService<EchoService>();
     }
 
@@ -191,6 +204,18 @@ public sealed class CallbackApp(string appId) : TestApp(appId)
             return Task.FromResult(new TopicEventResponse { Status = app.OnEvent(request) });
         }
 
+        public override Task<JobEventResponse> OnJobEvent(JobEventRequest request, ServerCallContext context)
+        {
+            var answer = app.OnJob(request);
+            if (answer != StatusCode.Unimplemented)
+            {
+                app.Seen("job", request.Method, request, context);
+            }
+            return answer is { } code
+                ? throw new RpcException(new Status(code, $"asked to answer {code}"))
+                : Task.FromResult(new JobEventResponse());
+        }
+
         public override Task<InvokeResponse> OnInvoke(InvokeRequest request, ServerCallContext context)
         {
             app.Seen("invoke", request.Method, request, context);
@@ -207,6 +232,16 @@ public sealed class CallbackApp(string appId) : TestApp(appId)
                 Data = new Any { Value = ByteString.CopyFromUtf8(echo.ToJsonString()) },
                 ContentType = "application/json",
             });
+        }
+    }
+
+    private sealed class AlphaCallback(CallbackApp app) : AppCallbackAlpha.AppCallbackAlphaBase
+    {
+        [Obsolete("daprd's older trigger method, still called when an app lacks OnJobEvent")]
+        public override Task<JobEventResponse> OnJobEventAlpha1(JobEventRequest request, ServerCallContext context)
+        {
+            app.Seen("job-alpha1", request.Method, request, context);
+            return Task.FromResult(new JobEventResponse());
         }
     }
 

@@ -4,6 +4,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Ovasabi.DevSidecar.Api;
 using Ovasabi.DevSidecar.Components;
+using Ovasabi.DevSidecar.Jobs;
 
 namespace Ovasabi.DevSidecar.GrpcApi;
 
@@ -11,8 +12,41 @@ namespace Ovasabi.DevSidecar.GrpcApi;
 /// The implemented methods of <c>dapr.proto.runtime.v1.Dapr</c>. Every other method of the service answers
 /// Unimplemented (Grpc.AspNetCore's answer for a method it has no handler for).
 /// </summary>
-public sealed class DaprGrpcApi(StateApi state, PubSubApi pubsub, BindingApi bindings, MetadataApi metadata)
+public sealed class DaprGrpcApi(StateApi state, PubSubApi pubsub, BindingApi bindings, MetadataApi metadata, JobsApi jobs)
 {
+    public async Task<ScheduleJobResponse> ScheduleJob(ScheduleJobRequest request, ServerCallContext context)
+    {
+        await jobs.ScheduleAsync(request, context.CancellationToken);
+        return new ScheduleJobResponse();
+    }
+
+    public async Task<GetJobResponse> GetJob(GetJobRequest request, ServerCallContext context) =>
+        new() { Job = await jobs.GetAsync(request.Name, context.CancellationToken) };
+
+    public async Task<DeleteJobResponse> DeleteJob(DeleteJobRequest request, ServerCallContext context)
+    {
+        await jobs.DeleteAsync(request.Name, context.CancellationToken);
+        return new DeleteJobResponse();
+    }
+
+    public async Task<DeleteJobsByPrefixResponse> DeleteJobsByPrefix(DeleteJobsByPrefixRequest request, ServerCallContext context)
+    {
+        await jobs.DeleteByPrefixAsync(request.NamePrefix, context.CancellationToken);
+        return new DeleteJobsByPrefixResponse();
+    }
+
+    public async Task<DeleteJobsByPrefixResponseAlpha1> DeleteJobsByPrefixAlpha1(DeleteJobsByPrefixRequestAlpha1 request, ServerCallContext context)
+    {
+        await jobs.DeleteByPrefixAsync(request.NamePrefix, context.CancellationToken);
+        return new DeleteJobsByPrefixResponseAlpha1();
+    }
+
+    public async Task<ListJobsResponse> ListJobs(ListJobsRequest request, ServerCallContext context) =>
+        new() { Jobs = { await jobs.ListAsync(context.CancellationToken) } };
+
+    public async Task<ListJobsResponseAlpha1> ListJobsAlpha1(ListJobsRequestAlpha1 request, ServerCallContext context) =>
+        new() { Jobs = { await jobs.ListAsync(context.CancellationToken) } };
+
     public async Task<GetStateResponse> GetState(GetStateRequest request, ServerCallContext context)
     {
         var store = state.Store(request.StoreName);

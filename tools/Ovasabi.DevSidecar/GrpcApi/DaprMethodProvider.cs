@@ -28,6 +28,16 @@ public sealed class DaprMethodProvider : IServiceMethodProvider<DaprGrpcApi>
         Add<GetSecretRequest, GetSecretResponse>(context, "GetSecret", (api, r, c) => api.GetSecret(r, c));
         Add<GetBulkSecretRequest, GetBulkSecretResponse>(context, "GetBulkSecret", (api, r, c) => api.GetBulkSecret(r, c));
         Add<GetMetadataRequest, GetMetadataResponse>(context, "GetMetadata", (api, r, c) => api.GetMetadata(r, c));
+        foreach (var suffix in (string[])["", "Alpha1"])
+        {
+            Add<ScheduleJobRequest, ScheduleJobResponse>(context, "ScheduleJob" + suffix, (api, r, c) => api.ScheduleJob(r, c));
+            Add<GetJobRequest, GetJobResponse>(context, "GetJob" + suffix, (api, r, c) => api.GetJob(r, c));
+            Add<DeleteJobRequest, DeleteJobResponse>(context, "DeleteJob" + suffix, (api, r, c) => api.DeleteJob(r, c));
+        }
+        Add<DeleteJobsByPrefixRequest, DeleteJobsByPrefixResponse>(context, "DeleteJobsByPrefix", (api, r, c) => api.DeleteJobsByPrefix(r, c));
+        Add<DeleteJobsByPrefixRequestAlpha1, DeleteJobsByPrefixResponseAlpha1>(context, "DeleteJobsByPrefixAlpha1", (api, r, c) => api.DeleteJobsByPrefixAlpha1(r, c));
+        Add<ListJobsRequest, ListJobsResponse>(context, "ListJobs", (api, r, c) => api.ListJobs(r, c));
+        Add<ListJobsRequestAlpha1, ListJobsResponseAlpha1>(context, "ListJobsAlpha1", (api, r, c) => api.ListJobsAlpha1(r, c));
     }
 
     private static void Add<TRequest, TResponse>(ServiceMethodProviderContext<DaprGrpcApi> context, string name,

@@ -7,6 +7,7 @@ using Ovasabi.DevSidecar.Components;
 using Ovasabi.DevSidecar.GrpcApi;
 using Ovasabi.DevSidecar.HttpApi;
 using Ovasabi.DevSidecar.Invocation;
+using Ovasabi.DevSidecar.Jobs;
 using Ovasabi.DevSidecar.Messaging;
 using Ovasabi.DevSidecar.Observability;
 using Ovasabi.DevSidecar.Resiliency;
@@ -44,6 +45,15 @@ public sealed class SidecarHost : IAsyncDisposable
         Environment.GetEnvironmentVariable("DAPR_DEV_NAME_RESOLUTION_DB") is { Length: > 0 } path
             ? path
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dapr", "dev-sidecar-nameresolution.db");
+
+    /// <summary>
+    /// Where jobs are kept (Dapr's scheduler keeps them in etcd): one file for the user's sidecars, so jobs survive
+    /// sidecar and app restarts and every replica of an app ID shares them.
+    /// </summary>
+    public static string DefaultJobStorePath =>
+        Environment.GetEnvironmentVariable("DAPR_DEV_SCHEDULER_DB") is { Length: > 0 } path
+            ? path
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dapr", "dev-sidecar-scheduler.db");
 
     /// <exception cref="ResourceException">a resource, configuration or component is refused</exception>
     /// <exception cref="ComponentConfigurationException">a component's metadata is refused</exception>
@@ -130,7 +140,7 @@ public sealed class SidecarHost : IAsyncDisposable
             await services.GetRequiredService<SubscriptionManager>().StartAsync(_stopping.Token);
             services.GetRequiredService<SidecarReadiness>().MarkReady();
             _app.Logger.LogInformation("dapr dev sidecar for {AppId} is ready", Options.AppId);
-            await app.MonitorHealthAsync(_stopping.Token);
+            await Task.WhenAll(app.MonitorHealthAsync(_stopping.Token), services.GetRequiredService<JobTriggers>().RunAsync(_stopping.Token));
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
@@ -173,6 +183,9 @@ public sealed class SidecarHost : IAsyncDisposable
         services.AddSingleton<PubSubApi>();
         services.AddSingleton<BindingApi>();
         services.AddSingleton<MetadataApi>();
+        services.AddSingleton(new JobStore(DefaultJobStorePath));
+        services.AddSingleton<JobTriggers>();
+        services.AddSingleton<JobsApi>();
         services.AddSingleton<SubscriptionManager>();
         services.AddSingleton<ServiceInvocation>();
         services.AddSingleton<GrpcProxy>();

@@ -37,6 +37,12 @@ public sealed record DeliveryOutcome(DeliveryStatus Status, string? Reason = nul
     public static readonly DeliveryOutcome Success = new(DeliveryStatus.Success);
 }
 
+/// <summary>What came of a job trigger: daprd counts an app's "not found" as delivered, every other failure goes to the job's failure policy.</summary>
+public sealed record JobTriggerOutcome(bool Delivered, string? Problem = null)
+{
+    public static readonly JobTriggerOutcome Success = new(true);
+}
+
 /// <summary>One event for the app: the stored CloudEvent, the route it matched and the broker metadata.</summary>
 public sealed record EventDelivery(
     string PubSubName,
@@ -81,6 +87,9 @@ public interface IAppChannel : IAsyncDisposable
     Task<DeliveryOutcome> DeliverAsync(EventDelivery delivery, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<AppSubscription>> ListSubscriptionsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Delivers a Jobs API trigger; <paramref name="data"/> is the job's stored payload, null when it has none.</summary>
+    Task<JobTriggerOutcome> TriggerJobAsync(string name, Google.Protobuf.WellKnownTypes.Any? data, CancellationToken cancellationToken);
 
     Task<bool> IsHealthyAsync(string healthPath, TimeSpan timeout, CancellationToken cancellationToken);
 }

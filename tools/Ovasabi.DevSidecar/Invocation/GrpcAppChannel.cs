@@ -21,6 +21,8 @@ public sealed class GrpcAppChannel : IAppChannel
     private static readonly Method<InvokeRequest, InvokeResponse> OnInvoke = Unary<InvokeRequest, InvokeResponse>(CallbackService, "OnInvoke");
     private static readonly Method<Empty, ListTopicSubscriptionsResponse> ListTopicSubscriptions = Unary<Empty, ListTopicSubscriptionsResponse>(CallbackService, "ListTopicSubscriptions");
     private static readonly Method<TopicEventRequest, TopicEventResponse> OnTopicEvent = Unary<TopicEventRequest, TopicEventResponse>(CallbackService, "OnTopicEvent");
+    private static readonly Method<JobEventRequest, JobEventResponse> OnJobEvent = Unary<JobEventRequest, JobEventResponse>(CallbackService, "OnJobEvent");
+    private static readonly Method<JobEventRequest, JobEventResponse> OnJobEventAlpha1 = Unary<JobEventRequest, JobEventResponse>("dapr.proto.runtime.v1.AppCallbackAlpha", "OnJobEventAlpha1");
     private static readonly Method<Empty, HealthCheckResponse> HealthCheck = Unary<Empty, HealthCheckResponse>("dapr.proto.runtime.v1.AppCallbackHealthCheck", "HealthCheck");
 
     // CloudEvent attributes that have their own TopicEventRequest fields; every other attribute goes into extensions.
@@ -184,6 +186,39 @@ public sealed class GrpcAppChannel : IAppChannel
             return new AppSubscription(s.PubsubName, s.Topic, rules, string.IsNullOrEmpty(s.DeadLetterTopic) ? null : s.DeadLetterTopic,
                 s.Metadata.ToDictionary(kv => kv.Key, kv => kv.Value));
         }).ToList();
+    }
+
+    /// <summary>daprd 1.18+: <c>AppCallback/OnJobEvent</c>, and <c>AppCallbackAlpha/OnJobEventAlpha1</c> only when the app does not implement it.</summary>
+    public async Task<JobTriggerOutcome> TriggerJobAsync(string name, Any? data, CancellationToken cancellationToken)
+    {
+        var request = new JobEventRequest
+        {
+            Name = name,
+            Method = "job/" + name,
+            ContentType = data?.TypeUrl ?? "",
+            HttpExtension = new HTTPExtension { Verb = HTTPExtension.Types.Verb.Post },
+        };
+        if (data is not null)
+        {
+            request.Data = data;
+        }
+        var options = new CallOptions(Metadata([]), cancellationToken: cancellationToken);
+        try
+        {
+            try
+            {
+                await _invoker.AsyncUnaryCall(OnJobEvent, null, options, request);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
+            {
+                await _invoker.AsyncUnaryCall(OnJobEventAlpha1, null, options, request);
+            }
+            return JobTriggerOutcome.Success;
+        }
+        catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new JobTriggerOutcome(e.StatusCode == StatusCode.NotFound, $"{e.StatusCode}: {e.Status.Detail}");
+        }
     }
 
     public async Task<bool> IsHealthyAsync(string healthPath, TimeSpan timeout, CancellationToken cancellationToken)
