@@ -496,6 +496,33 @@ public sealed class JobsDurabilityTests : IAsyncDisposable
         Assert.Equal(20, Count());
     }
 
+    [Fact]
+    public async Task An_http_app_gets_POST_job_name_with_a_Value_payload_as_json_and_a_bytes_payload_trimmed()
+    {
+        var appId = UniqueName.Create("jobs-http");
+        var app = await HttpTestApp.StartAsync(appId);
+        _started.Add(app);
+        var sidecar = await SidecarProcess.StartAsync(new SidecarLaunch(appId, _resources.Directory) { AppPort = app.Port, AppProtocol = "http" }, Cancel);
+        _started.Add(sidecar);
+        await sidecar.WaitReadyAsync(Cancel);
+        var grpc = sidecar.CreateGrpcClient();
+
+        await grpc.ScheduleJobAsync(new ScheduleJobRequest
+        {
+            Job = new Job { Name = "as value", DueTime = "0s", Data = Any.Pack(Value.ForStruct(new Struct { Fields = { ["n"] = Value.ForNumber(1) } })) },
+        }, cancellationToken: Cancel);
+        await grpc.ScheduleJobAsync(new ScheduleJobRequest
+        {
+            Job = new Job { Name = "as bytes", DueTime = "0s", Data = new Any { TypeUrl = "dapr.io/schedule/jobpayload", Value = ByteString.CopyFromUtf8("  {\"k\":2}\n") } },
+        }, cancellationToken: Cancel);
+
+        var triggers = await app.WaitForAsync(r => r.Path.StartsWith("/job/", StringComparison.Ordinal), 2);
+        var byPath = triggers.ToDictionary(t => t.Path);
+        Assert.Equal("{\"n\":1}", byPath["/job/as%20value"].Text);
+        Assert.Equal("{\"k\":2}", byPath["/job/as%20bytes"].Text);
+        Assert.StartsWith("application/json", byPath["/job/as%20bytes"].Headers["content-type"], StringComparison.Ordinal);
+    }
+
     public async ValueTask DisposeAsync()
     {
         for (var i = _started.Count - 1; i >= 0; i--)

@@ -126,13 +126,13 @@ public sealed class HttpAppChannel(HttpClient client, Uri appBase, string? appAp
 
     /// <summary>
     /// daprd's HTTP trigger: <c>POST /job/&lt;name&gt;</c> with the payload as JSON (a <c>google.protobuf.Value</c>
-    /// rendered as JSON, any other payload's bytes trimmed); 2xx and 404 count as delivered.
+    /// rendered as compact JSON, any other payload's bytes trimmed); 2xx and 404 count as delivered.
     /// </summary>
     public async Task<JobTriggerOutcome> TriggerJobAsync(string name, Google.Protobuf.WellKnownTypes.Any? data, CancellationToken cancellationToken)
     {
         var body = data is null ? []
             : data.Is(Google.Protobuf.WellKnownTypes.Value.Descriptor)
-                ? System.Text.Encoding.UTF8.GetBytes(Google.Protobuf.JsonFormatter.Default.Format(data.Unpack<Google.Protobuf.WellKnownTypes.Value>()))
+                ? System.Text.Encoding.UTF8.GetBytes(JsonNode.Parse(Google.Protobuf.JsonFormatter.Default.Format(data.Unpack<Google.Protobuf.WellKnownTypes.Value>()))?.ToJsonString() ?? "null")
                 : System.Text.Encoding.UTF8.GetBytes(data.Value.ToStringUtf8().Trim());
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(appBase, "/job/" + Uri.EscapeDataString(name)))
         {
