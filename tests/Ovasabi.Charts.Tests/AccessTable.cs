@@ -41,7 +41,7 @@ public static class AccessTable
         "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
         "/dapr.proto.runtime.v1.AppCallback/OnTopicEvent", "/dapr.proto.runtime.v1.AppCallback/ListTopicSubscriptions",
         "/dapr.proto.runtime.v1.AppCallback/OnInvoke", "/dapr.proto.runtime.v1.AppCallback/OnBindingEvent",
-        "/dapr.proto.runtime.v1.AppCallback/ListInputBindings", "/dapr.proto.runtime.v1.AppCallbackAlpha/OnJobEventAlpha1",
+        "/dapr.proto.runtime.v1.AppCallback/ListInputBindings", "/dapr.proto.runtime.v1.AppCallback/OnJobEvent", "/dapr.proto.runtime.v1.AppCallbackAlpha/OnJobEventAlpha1",
         "/dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck",
     ];
 

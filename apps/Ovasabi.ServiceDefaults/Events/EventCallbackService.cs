@@ -9,6 +9,7 @@ using Npgsql;
 using Ovasabi.ServiceDefaults.Data;
 using Ovasabi.ServiceDefaults.Grpc;
 using Ovasabi.ServiceDefaults.Hosting;
+using Ovasabi.ServiceDefaults.Jobs;
 using Ovasabi.ServiceDefaults.Telemetry;
 using EventStatus = Dapr.AppCallback.Autogen.Grpc.v1.TopicEventResponse.Types.TopicEventResponseStatus;
 
@@ -18,12 +19,14 @@ namespace Ovasabi.ServiceDefaults.Events;
 /// Dapr's AppCallback service for an app that runs with app-protocol grpc: lists the topics of the registered event
 /// handlers and delivers each event through the inbox. SUCCESS once handled (or already handled: a duplicate),
 /// DROP for a message that can never be handled (unparseable payload, a domain error; logged), RETRY otherwise.
+/// Jobs API triggers go to the <see cref="JobDispatcher"/>.
 /// </summary>
 public sealed class EventCallbackService<TDb>(
     IEnumerable<EventSubscription> subscriptions,
     IServiceScopeFactory scopes,
     ServiceOptions options,
     ServiceMetrics metrics,
+    JobDispatcher jobs,
     TimeProvider time,
     ILogger<EventCallbackService<TDb>> logger) : AppCallback.AppCallbackBase where TDb : ServiceDbContext
 {
@@ -47,6 +50,9 @@ public sealed class EventCallbackService<TDb>(
         metrics.Consumed(request.Topic, status.Outcome);
         return new TopicEventResponse { Status = status.Status };
     }
+
+    public override Task<JobEventResponse> OnJobEvent(JobEventRequest request, ServerCallContext context) =>
+        jobs.DispatchAsync(request, context.CancellationToken);
 
     private async Task<(EventStatus Status, string Outcome)> HandleAsync(TopicEventRequest request, CancellationToken cancellationToken)
     {

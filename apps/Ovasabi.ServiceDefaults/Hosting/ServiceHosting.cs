@@ -19,6 +19,7 @@ using Ovasabi.ServiceDefaults.Data;
 using Ovasabi.ServiceDefaults.Events;
 using Ovasabi.ServiceDefaults.Grpc;
 using Ovasabi.ServiceDefaults.Health;
+using Ovasabi.ServiceDefaults.Jobs;
 using Ovasabi.ServiceDefaults.Security;
 using Ovasabi.ServiceDefaults.Telemetry;
 
@@ -63,12 +64,10 @@ public static class ServiceHosting
 
         // Reconnect to a restarted sidecar within seconds (gRPC's default backoff grows to two minutes), so the
         // outbox and cache resume promptly; cancellation surfaces as OperationCanceledException, as the SDK sets it.
-        services.AddDaprClient(dapr => dapr.UseGrpcChannelOptions(new global::Grpc.Net.Client.GrpcChannelOptions
-        {
-            ThrowOperationCanceledOnCancellation = true,
-            InitialReconnectBackoff = TimeSpan.FromMilliseconds(200),
-            MaxReconnectBackoff = TimeSpan.FromSeconds(2),
-        }));
+        services.AddDaprClient(dapr => dapr.UseGrpcChannelOptions(SidecarChannelOptions()));
+        services.AddSingleton(provider => SidecarApiClient(provider.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<JobScheduler>();
+        services.AddSingleton<JobDispatcher>();
         // Before the dispatcher: hosted services start in order, and nothing should talk to Dapr before it answers.
         services.AddHostedService<SidecarStartup>();
 
@@ -161,6 +160,35 @@ public static class ServiceHosting
         return 0;
     }
 
+    private static global::Grpc.Net.Client.GrpcChannelOptions SidecarChannelOptions() => new()
+    {
+        ThrowOperationCanceledOnCancellation = true,
+        InitialReconnectBackoff = TimeSpan.FromMilliseconds(200),
+        MaxReconnectBackoff = TimeSpan.FromSeconds(2),
+    };
+
+    /// <summary>The sidecar's gRPC API, where the Dapr SDK looks for it (DAPR_GRPC_ENDPOINT, else DAPR_GRPC_PORT on loopback).</summary>
+    private static string SidecarGrpcEndpoint(IConfiguration configuration) =>
+        configuration["DAPR_GRPC_ENDPOINT"] ?? $"http://127.0.0.1:{configuration["DAPR_GRPC_PORT"] ?? "50001"}";
+
+    /// <summary>
+    /// The generated client of the sidecar's API, for what the SDK's DaprClient lacks (the Jobs API), with the same
+    /// endpoint, API token and reconnect backoff.
+    /// </summary>
+    private static global::Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient SidecarApiClient(IConfiguration configuration)
+    {
+        var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(SidecarGrpcEndpoint(configuration), SidecarChannelOptions());
+        var token = configuration["DAPR_API_TOKEN"];
+        return new(global::Grpc.Core.Interceptors.CallInvokerExtensions.Intercept(channel.CreateCallInvoker(), metadata =>
+        {
+            if (!string.IsNullOrEmpty(token))
+            {
+                metadata.Add("dapr-api-token", token);
+            }
+            return metadata;
+        }));
+    }
+
     /// <summary>
     /// A typed gRPC client that calls, through the sidecar (gRPC proxying, dapr-app-id), the app the access table
     /// says serves the client's service.
@@ -174,8 +202,7 @@ public static class ServiceHosting
         services.AddSingleton(provider =>
         {
             var configuration = provider.GetRequiredService<IConfiguration>();
-            var endpoint = configuration["DAPR_GRPC_ENDPOINT"] ?? $"http://127.0.0.1:{configuration["DAPR_GRPC_PORT"] ?? "50001"}";
-            var invoker = DaprClient.CreateInvocationInvoker(appId, endpoint, configuration["DAPR_API_TOKEN"]);
+            var invoker = DaprClient.CreateInvocationInvoker(appId, SidecarGrpcEndpoint(configuration), configuration["DAPR_API_TOKEN"]);
             return (TClient)Activator.CreateInstance(typeof(TClient), invoker)!;
         });
         return services;

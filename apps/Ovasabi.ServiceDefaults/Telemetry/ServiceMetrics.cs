@@ -5,7 +5,7 @@ using Ovasabi.ServiceDefaults.Hosting;
 
 namespace Ovasabi.ServiceDefaults.Telemetry;
 
-/// <summary>Instruments every app shares: gRPC server calls by status, cache hits and misses, outbox progress.</summary>
+/// <summary>Instruments every app shares: gRPC server calls by status, cache hits and misses, outbox progress, events and job triggers handled.</summary>
 public sealed class ServiceMetrics
 {
     public const string MeterName = "Ovasabi.Service";
@@ -14,6 +14,7 @@ public sealed class ServiceMetrics
     private readonly Counter<long> _cache;
     private readonly Counter<long> _published;
     private readonly Counter<long> _consumed;
+    private readonly Counter<long> _jobs;
     private readonly string _service;
 
     public ServiceMetrics(IMeterFactory meters, ServiceOptions options)
@@ -25,6 +26,7 @@ public sealed class ServiceMetrics
         _cache = meter.CreateCounter<long>("ovasabi.cache.lookups", description: "Cache lookups by entity and result (hit, miss, error)");
         _published = meter.CreateCounter<long>("ovasabi.outbox.published", description: "Events published from the outbox, by topic and outcome");
         _consumed = meter.CreateCounter<long>("ovasabi.events.consumed", description: "Events handled, by topic and outcome (success, duplicate, retry, drop)");
+        _jobs = meter.CreateCounter<long>("ovasabi.jobs.triggered", description: "Jobs API triggers handled, by job name prefix and outcome (success, retry, drop, no-handler)");
     }
 
     public void RpcServed(string method, StatusCode code, TimeSpan elapsed)
@@ -38,6 +40,8 @@ public sealed class ServiceMetrics
     public void CacheLookup(string entity, string result) => _cache.Add(1, new("entity", entity), new("result", result), new("service", _service));
 
     public void Published(string topic, bool success) => _published.Add(1, new("topic", topic), new("success", success), new("service", _service));
+
+    public void JobTriggered(string namePrefix, string outcome) => _jobs.Add(1, new("job", namePrefix), new("outcome", outcome), new("service", _service));
 
     public void Consumed(string topic, string outcome) => _consumed.Add(1, new("topic", topic), new("outcome", outcome), new("service", _service));
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Ovasabi.ServiceDefaults.Events;
 using Ovasabi.ServiceDefaults.Hosting;
+using Ovasabi.ServiceDefaults.Jobs;
 using Ovasabi.ServiceDefaults.Tests.Probe.V1;
 
 namespace Ovasabi.ServiceDefaults.Tests.Probe;
@@ -49,7 +50,8 @@ public static class ProbeApp
             .AddSingleton<ItemLoads>()
             .AddSingleton<DeliveryCounter>()
             .AddEventHandler<Signal, SignalHandler>(topics.Signal, deadLetterTopic: topics.SignalDeadLetter)
-            .AddEventHandler<Note, NoteHandler>(topics.Note);
+            .AddEventHandler<Note, NoteHandler>(topics.Note)
+            .AddJobHandler<Signal, SignalJobHandler>(SignalJobHandler.NamePrefix);
 
         var app = builder.Build();
         app.MapServiceDefaults<ProbeDbContext>().MapServiceGrpc<ProbeService>();

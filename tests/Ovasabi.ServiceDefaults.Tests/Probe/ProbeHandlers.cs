@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Ovasabi.ServiceDefaults.Events;
 using Ovasabi.ServiceDefaults.Grpc;
+using Ovasabi.ServiceDefaults.Jobs;
 using Ovasabi.ServiceDefaults.Tests.Probe.V1;
 
 namespace Ovasabi.ServiceDefaults.Tests.Probe;
@@ -54,5 +55,28 @@ public sealed class NoteHandler(ProbeDbContext db, DeliveryCounter deliveries) :
         deliveries.Increment(context.Id);
         db.HandledEvents.Add(new HandledEvent { EventId = context.Id, Topic = context.Topic, Key = message.Key, HandledAt = DateTimeOffset.UtcNow });
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Handles the probe's signal jobs (named <see cref="NamePrefix"/>…): records each trigger under the job's name, then
+/// fails as the signal asks (a domain error, or a transient error for the first <c>fail_times</c> triggers).
+/// </summary>
+public sealed class SignalJobHandler(ProbeDbContext db, DeliveryCounter deliveries) : IJobHandler<Signal>
+{
+    public const string NamePrefix = "probe-signal-";
+
+    public async Task HandleAsync(Signal payload, JobContext context, CancellationToken cancellationToken)
+    {
+        var delivery = deliveries.Increment(context.Name);
+        switch (payload.Behavior)
+        {
+            case "domain":
+                throw new FailedPreconditionException($"job {context.Name} can never be handled", "JOB_REFUSED");
+            case "transient" when delivery <= payload.FailTimes:
+                throw new TimeoutException($"job {context.Name}: a dependency timed out (trigger {delivery})");
+        }
+        db.HandledEvents.Add(new HandledEvent { EventId = context.Name, Topic = "job", Key = payload.Key, HandledAt = DateTimeOffset.UtcNow });
+        await db.SaveChangesAsync(cancellationToken);
     }
 }

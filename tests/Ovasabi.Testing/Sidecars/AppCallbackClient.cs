@@ -7,7 +7,7 @@ namespace Ovasabi.Testing.Sidecars;
 
 /// <summary>
 /// A client of Dapr's AppCallback service (Dapr.Protos ships only its server side): calls an app the way its sidecar
-/// delivers events to it.
+/// delivers events and job triggers to it.
 /// </summary>
 public sealed class AppCallbackClient(CallInvoker invoker)
 {
@@ -18,6 +18,12 @@ public sealed class AppCallbackClient(CallInvoker invoker)
 
     private static readonly Method<TopicEventRequest, TopicEventResponse> OnTopicEventMethod =
         new(MethodType.Unary, Service, "OnTopicEvent", Marshaller(TopicEventRequest.Parser), Marshaller(TopicEventResponse.Parser));
+
+    private static readonly Method<JobEventRequest, JobEventResponse> OnJobEventMethod =
+        new(MethodType.Unary, Service, "OnJobEvent", Marshaller(JobEventRequest.Parser), Marshaller(JobEventResponse.Parser));
+
+    public Task<JobEventResponse> OnJobEventAsync(JobEventRequest request, CancellationToken cancellationToken = default) =>
+        invoker.AsyncUnaryCall(OnJobEventMethod, null, new CallOptions(cancellationToken: cancellationToken), request).ResponseAsync;
 
     public Task<ListTopicSubscriptionsResponse> ListTopicSubscriptionsAsync(CancellationToken cancellationToken = default) =>
         invoker.AsyncUnaryCall(ListTopicSubscriptionsMethod, null, new CallOptions(cancellationToken: cancellationToken), new Empty()).ResponseAsync;
