@@ -9,7 +9,7 @@ public static class ValueSets
 
     public static readonly string?[] All = [null, PostgresqlState, HighAvailability, NetworkPolicy];
 
-    public static readonly string[] BuiltApps = ["auth", "finance", "user"];
+    public static readonly string[] BuiltApps = ["auth", "finance", "notification", "user"];
 
     public static readonly string[] AllApps = ["asset", "auth", "broadcast", "campaign", "finance", "notification", "quotes", "referral", "user"];
 

@@ -4,7 +4,7 @@ using YamlDotNet.RepresentationModel;
 namespace Ovasabi.Scaffold.Tests;
 
 /// <summary>
-/// <c>make new-service NAME=notification</c> run into a copy of the repository: the app in the canonical shape, wired
+/// <c>make new-service NAME=widget</c> run into a copy of the repository: the app in the canonical shape, wired
 /// into the solution, dapr.yaml, the access table, the local access control and the chart; it builds, migrates,
 /// answers health and passes its own unit and acceptance tests (through the sidecars, with the user and auth apps).
 /// </summary>
@@ -18,12 +18,12 @@ public sealed class NewServiceTests(ScaffoldedCopy scaffolded) : IClassFixture<S
     {
         var configuration = RepositoryCopy.Configuration;
 
-        foreach (var project in new[] { "tests/Ovasabi.Notification.UnitTests", "tests/Ovasabi.Notification.Tests" })
+        foreach (var project in new[] { "tests/Ovasabi.Widget.UnitTests", "tests/Ovasabi.Widget.Tests" })
         {
             await _copy.DotnetAsync("build", project, "-c", configuration, "-nologo", "-v", "q", "-clp:ErrorsOnly");
         }
-        var unit = await _copy.DotnetAsync("test", "--project", "tests/Ovasabi.Notification.UnitTests", "-c", configuration, "--no-build");
-        var acceptance = await _copy.DotnetAsync("test", "--project", "tests/Ovasabi.Notification.Tests", "-c", configuration, "--no-build");
+        var unit = await _copy.DotnetAsync("test", "--project", "tests/Ovasabi.Widget.UnitTests", "-c", configuration, "--no-build");
+        var acceptance = await _copy.DotnetAsync("test", "--project", "tests/Ovasabi.Widget.Tests", "-c", configuration, "--no-build");
 
         Assert.Matches(@"total: [1-9]\d*\s+failed: 0", unit);
         // Health, a created item read back and announced, NotFound for another user, InvalidArgument for a bad name.
@@ -35,19 +35,19 @@ public sealed class NewServiceTests(ScaffoldedCopy scaffolded) : IClassFixture<S
     {
         foreach (var path in new[]
                  {
-                     "apps/notification/notification.csproj", "apps/notification/Program.cs", "apps/notification/NotificationServiceRegistration.cs",
-                     "apps/notification/README.md", "apps/notification/Grpc/NotificationGrpcService.cs", "apps/notification/Domain/NotificationOptions.cs",
-                     "apps/notification/Data/NotificationDbContext.cs", "apps/notification/Events/NotificationEvents.cs",
-                     "protos/ovasabi/notification/v1/notification.proto", "protos/ovasabi/notification/v1/events.proto",
+                     "apps/widget/widget.csproj", "apps/widget/Program.cs", "apps/widget/WidgetServiceRegistration.cs",
+                     "apps/widget/README.md", "apps/widget/Grpc/WidgetGrpcService.cs", "apps/widget/Domain/WidgetOptions.cs",
+                     "apps/widget/Data/WidgetDbContext.cs", "apps/widget/Events/WidgetEvents.cs",
+                     "protos/ovasabi/widget/v1/widget.proto", "protos/ovasabi/widget/v1/events.proto",
                  })
         {
             Assert.True(File.Exists(Path.Combine(_copy.Root, path)), $"{path} is missing");
         }
-        var migrations = Directory.GetFiles(Path.Combine(_copy.Root, "apps/notification/Data/Migrations"), "*_Initial.cs");
+        var migrations = Directory.GetFiles(Path.Combine(_copy.Root, "apps/widget/Data/Migrations"), "*_Initial.cs");
         Assert.Matches(@"^\d{14}_Initial\.cs$", Path.GetFileName(Assert.Single(migrations)));
-        Assert.Contains("package ovasabi.notification.v1;", _copy.Read("protos/ovasabi/notification/v1/notification.proto"));
-        Assert.Contains("\"notification.item.created\"", _copy.Read("protos/ovasabi/notification/v1/events.proto"));
-        var sources = Directory.EnumerateFiles(Path.Combine(_copy.Root, "apps/notification"), "*", SearchOption.AllDirectories)
+        Assert.Contains("package ovasabi.widget.v1;", _copy.Read("protos/ovasabi/widget/v1/widget.proto"));
+        Assert.Contains("\"widget.item.created\"", _copy.Read("protos/ovasabi/widget/v1/events.proto"));
+        var sources = Directory.EnumerateFiles(Path.Combine(_copy.Root, "apps/widget"), "*", SearchOption.AllDirectories)
             .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(segment => segment is "bin" or "obj"));
         Assert.DoesNotMatch("(?i)sample", string.Join("\n", sources.Select(File.ReadAllText)));
     }
@@ -56,35 +56,35 @@ public sealed class NewServiceTests(ScaffoldedCopy scaffolded) : IClassFixture<S
     public void The_app_joins_dapr_yaml_on_the_next_free_ports_so_make_run_starts_it()
     {
         var apps = (YamlSequenceNode)Yaml("dapr.yaml")["apps"];
-        var entry = (YamlMappingNode)apps.Children.Single(app => Scalar(app, "appID") == "notification");
+        var entry = (YamlMappingNode)apps.Children.Single(app => Scalar(app, "appID") == "widget");
 
-        Assert.Equal(("./apps/notification", "5104", "3504", "50104", "9104"),
+        Assert.Equal(("./apps/widget", "5105", "3505", "50105", "9105"),
             (Scalar(entry, "appDirPath"), Scalar(entry, "appPort"), Scalar(entry, "daprHTTPPort"), Scalar(entry, "daprGRPCPort"), Scalar(entry, "metricsPort")));
-        Assert.Equal("8104", Scalar(entry["env"], "MANAGEMENT_PORT"));
-        Assert.EndsWith("Database=notification", Scalar(entry["env"], "ConnectionStrings__Database"));
+        Assert.Equal("8105", Scalar(entry["env"], "MANAGEMENT_PORT"));
+        Assert.EndsWith("Database=widget", Scalar(entry["env"], "ConnectionStrings__Database"));
     }
 
     [Fact]
     public void The_access_table_the_local_access_control_and_the_chart_know_the_app()
     {
-        var access = (YamlMappingNode)Yaml("protos/ovasabi/access.yaml")["apps"]["notification"];
-        Assert.Equal("ovasabi.notification.v1.NotificationService", ((YamlSequenceNode)access["serves"]).Children.Single().ToString());
+        var access = (YamlMappingNode)Yaml("protos/ovasabi/access.yaml")["apps"]["widget"];
+        Assert.Equal("ovasabi.widget.v1.WidgetService", ((YamlSequenceNode)access["serves"]).Children.Single().ToString());
         Assert.Equal("ovasabi.auth.v1.AuthService/GetJwks", ((YamlSequenceNode)access["calls"]).Children.Single().ToString());
 
         var local = _copy.Read("components/config.yaml");
-        Assert.Contains("- appId: notification", local);
-        Assert.Contains("- name: /ovasabi.notification.v1.NotificationService/*", local);
+        Assert.Contains("- appId: widget", local);
+        Assert.Contains("- name: /ovasabi.widget.v1.WidgetService/*", local);
 
-        var chart = (YamlMappingNode)Yaml("charts/ovasabi/values.yaml")["apps"]["notification"];
+        var chart = (YamlMappingNode)Yaml("charts/ovasabi/values.yaml")["apps"]["widget"];
         Assert.Equal("true", Scalar(chart, "enabled"));
 
         var solution = _copy.Read("ovasabi-dapr.sln");
-        Assert.All(new[] { "notification.csproj", "Ovasabi.Notification.UnitTests.csproj", "Ovasabi.Notification.Tests.csproj" }, project => Assert.Contains(project, solution));
+        Assert.All(new[] { "widget.csproj", "Ovasabi.Widget.UnitTests.csproj", "Ovasabi.Widget.Tests.csproj" }, project => Assert.Contains(project, solution));
         Assert.Contains("make run", _output);
     }
 
     [Theory]
-    [InlineData("Notification", "is not a service name")]
+    [InlineData("Widget", "is not a service name")]
     [InlineData("no-tify", "is not a service name")]
     [InlineData("9lives", "is not a service name")]
     [InlineData("x", "is not a service name")]
@@ -134,7 +134,7 @@ public sealed class NewServiceTests(ScaffoldedCopy scaffolded) : IClassFixture<S
     private static string Scalar(YamlNode node, string key) => ((YamlScalarNode)((YamlMappingNode)node)[key]).Value!;
 }
 
-/// <summary>One copy of the repository with the notification service scaffolded, for every test of the class (they run one after another).</summary>
+/// <summary>One copy of the repository with the widget service scaffolded, for every test of the class (they run one after another).</summary>
 public sealed class ScaffoldedCopy : IAsyncLifetime
 {
     public RepositoryCopy Copy { get; private set; } = null!;
@@ -145,7 +145,7 @@ public sealed class ScaffoldedCopy : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Copy = await RepositoryCopy.CreateAsync();
-        Output = await Copy.NewServiceAsync("notification");
+        Output = await Copy.NewServiceAsync("widget");
     }
 
     public ValueTask DisposeAsync() => Copy.DisposeAsync();

@@ -8,6 +8,7 @@ internal sealed record DemoOptions(
     string UserAppId,
     string AuthAppId,
     string FinanceAppId,
+    string NotificationAppId,
     string AdminLogin,
     string AdminPassword,
     string UserDatabase,
@@ -25,20 +26,21 @@ internal sealed class DemoCommand
     private readonly Option<string> userAppId = Setting("--user-app-id", "user", "App ID of the user service");
     private readonly Option<string> authAppId = Setting("--auth-app-id", "auth", "App ID of the auth service");
     private readonly Option<string> financeAppId = Setting("--finance-app-id", "finance", "App ID of the finance service");
+    private readonly Option<string> notificationAppId = Setting("--notification-app-id", "notification", "App ID of the notification service");
     private readonly Option<string> adminLogin = Setting("--admin-login", "ovasabi-admin", "The bootstrap administrator (User__BootstrapAdmin__Username in dapr.yaml)");
     private readonly Option<string> adminPassword = Setting("--admin-password", "local admin passphrase", "The bootstrap administrator's password");
     private readonly Option<string> userDatabase = Setting("--user-db", LocalPostgres + "user", "Npgsql connection string of the user service's database");
     private readonly Option<string> authDatabase = Setting("--auth-db", LocalPostgres + "auth", "Npgsql connection string of the auth service's database");
     private readonly Option<string> financeDatabase = Setting("--finance-db", LocalPostgres + "finance", "Npgsql connection string of the finance service's database");
-    private readonly Option<string> eventTimeout = Setting("--event-timeout", "30", "Seconds to wait for the outbox dispatchers to publish the scenario's events");
+    private readonly Option<string> eventTimeout = Setting("--event-timeout", "30", "Seconds to wait for the scenario's events to be published and its notifications to arrive");
 
     public RootCommand Root { get; }
 
     public DemoCommand()
     {
-        Root = new RootCommand("A short scenario against the running platform (`make run`): users, sign-in, a deposit, a transfer, balances, history, then the events and the finance audit trail it left.")
+        Root = new RootCommand("A short scenario against the running platform (`make run`): users, sign-in, a deposit, a transfer, balances, history, the in-app notifications of the transfer, then the events and the finance audit trail it left.")
         {
-            sidecar, userAppId, authAppId, financeAppId, adminLogin, adminPassword, userDatabase, authDatabase, financeDatabase, eventTimeout,
+            sidecar, userAppId, authAppId, financeAppId, notificationAppId, adminLogin, adminPassword, userDatabase, authDatabase, financeDatabase, eventTimeout,
         };
     }
 
@@ -56,7 +58,7 @@ internal sealed class DemoCommand
         {
             throw new ArgumentException("--event-timeout must be a positive number of seconds");
         }
-        return new DemoOptions(endpoint, Value(userAppId), Value(authAppId), Value(financeAppId), Value(adminLogin), Value(adminPassword),
+        return new DemoOptions(endpoint, Value(userAppId), Value(authAppId), Value(financeAppId), Value(notificationAppId), Value(adminLogin), Value(adminPassword),
             Value(userDatabase), Value(authDatabase), Value(financeDatabase), TimeSpan.FromSeconds(seconds));
     }
 

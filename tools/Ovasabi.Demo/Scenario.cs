@@ -4,14 +4,15 @@ using Grpc.Net.Client;
 using Ovasabi.Auth.V1;
 using Ovasabi.Common.V1;
 using Ovasabi.Finance.V1;
+using Ovasabi.Notification.V1;
 using Ovasabi.User.V1;
 
 namespace Ovasabi.Demo;
 
 /// <summary>
 /// The demo: two users sign up and in, the administrator deposits for the first, who sends part of it to the second
-/// (and retries with the same idempotency key); both read their balances, the first its history; then what the
-/// scenario left behind: the published events and the finance audit rows.
+/// (and retries with the same idempotency key); both read their balances, the first its history, both the in-app
+/// items the transfer gave them; then what the scenario left behind: the published events and the finance audit rows.
 /// </summary>
 internal static class Scenario
 {
@@ -28,8 +29,9 @@ internal static class Scenario
         var users = new UserService.UserServiceClient(calls.To(options.UserAppId));
         var auth = new AuthService.AuthServiceClient(calls.To(options.AuthAppId));
         FinanceService.FinanceServiceClient FinanceAs(TokenPair caller) => new(calls.To(options.FinanceAppId, caller.AccessToken));
+        NotificationService.NotificationServiceClient NotificationAs(TokenPair caller) => new(calls.To(options.NotificationAppId, caller.AccessToken));
 
-        await output.WriteLineAsync($"ovasabi demo: through the sidecar at {options.Sidecar.GetLeftPart(UriPartial.Authority)} (apps {options.UserAppId}, {options.AuthAppId}, {options.FinanceAppId})");
+        await output.WriteLineAsync($"ovasabi demo: through the sidecar at {options.Sidecar.GetLeftPart(UriPartial.Authority)} (apps {options.UserAppId}, {options.AuthAppId}, {options.FinanceAppId}, {options.NotificationAppId})");
         try
         {
             // A fresh pair each run, so the demo can be repeated against the same databases.
@@ -84,6 +86,16 @@ internal static class Scenario
                 steps.Detail($"{line.Type.ToString().ToLowerInvariant(),-9} {line.Amount.DecimalAmount,8} {line.Amount.CurrencyCode}  {steps.Parties(line.UserId, line.CounterpartyUserId),-6} {line.TransactionId}");
             }
 
+            var sent = await steps.RunAsync("in-app item of A about the transfer (as A)",
+                () => InboxItemAsync(NotificationAs(aliceTokens), "finance.transfer_sent", transfer.TransactionId, options.EventTimeout, calls),
+                i => $"\"{i.Title}\"");
+            var received = await steps.RunAsync("in-app item of B about the transfer (as B)",
+                () => InboxItemAsync(NotificationAs(bobTokens), "finance.transfer_received", transfer.TransactionId, options.EventTimeout, calls),
+                i => $"\"{i.Title}\"");
+            await steps.RunAsync("B marks it read (as B)",
+                () => NotificationAs(bobTokens).MarkReadAsync(new MarkReadRequest { MessageIds = { received.MessageId }, Read = true }, calls.Options),
+                r => r.Updated == 1 ? $"{r.UnreadCount} unread left (the welcome)" : throw new DemoCheckException($"{r.Updated} items changed, not 1"));
+
             var log = new PlatformRecords(options);
             var events = await steps.RunAsync("events published (user, auth, finance outboxes)",
                 () => log.PublishedEventsAsync(
@@ -120,6 +132,26 @@ internal static class Scenario
     }
 
     private static string Session(TokenPair tokens) => $"session {tokens.SessionId}";
+
+    /// <summary>The user's in-app item <paramref name="key"/> about the transaction, once the notification service made it from the event.</summary>
+    private static async Task<InboxItem> InboxItemAsync(NotificationService.NotificationServiceClient inbox, string key, string transactionId, TimeSpan timeout, SidecarCalls calls)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var items = (await inbox.ListInboxAsync(new ListInboxRequest { Category = "transactions" }, calls.Options)).Items;
+            if (items.FirstOrDefault(i => i.NotificationKey == key && i.Data.Fields.TryGetValue("transaction", out var t)
+                                          && t.StructValue?.Fields["id"].StringValue == transactionId) is { } item)
+            {
+                return item;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new DemoCheckException($"no {key} item within {timeout.TotalSeconds:0} s");
+            }
+            await Task.Delay(200, calls.Options.CancellationToken);
+        }
+    }
 
     private static Money Money(long minor) => new() { CurrencyCode = Currency, MinorUnits = minor };
 

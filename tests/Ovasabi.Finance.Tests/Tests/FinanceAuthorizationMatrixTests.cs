@@ -22,21 +22,21 @@ public sealed class FinanceAuthorizationMatrixTests(SharedFinancePlatform platfo
 
     private static readonly Row[] Rows =
     [
-        //                                                                                                  anon user own support admin | app: user auth finance
-        new("ovasabi.finance.v1.FinanceService/GetBalance", Finance((c, t) => c.GetBalanceAsync(new GetBalanceRequest { UserId = t, CurrencyCode = "EUR" }).ResponseAsync), [D, D, A, A, A, D, D, D]),
-        new("ovasabi.finance.v1.FinanceService/Deposit", Finance((c, t) => c.DepositAsync(new DepositRequest { IdempotencyKey = Key(), UserId = t, Amount = Eur(1) }).ResponseAsync), [D, D, D, D, A, D, D, D]),
-        new("ovasabi.finance.v1.FinanceService/Withdraw", Finance((c, t) => c.WithdrawAsync(new WithdrawRequest { IdempotencyKey = Key(), UserId = t, Amount = Eur(1) }).ResponseAsync), [D, D, A, D, A, D, D, D]),
+        //                                                                                                  anon user own support admin | app: user auth finance notification
+        new("ovasabi.finance.v1.FinanceService/GetBalance", Finance((c, t) => c.GetBalanceAsync(new GetBalanceRequest { UserId = t, CurrencyCode = "EUR" }).ResponseAsync), [D, D, A, A, A, D, D, D, D]),
+        new("ovasabi.finance.v1.FinanceService/Deposit", Finance((c, t) => c.DepositAsync(new DepositRequest { IdempotencyKey = Key(), UserId = t, Amount = Eur(1) }).ResponseAsync), [D, D, D, D, A, D, D, D, D]),
+        new("ovasabi.finance.v1.FinanceService/Withdraw", Finance((c, t) => c.WithdrawAsync(new WithdrawRequest { IdempotencyKey = Key(), UserId = t, Amount = Eur(1) }).ResponseAsync), [D, D, A, D, A, D, D, D, D]),
         new("ovasabi.finance.v1.FinanceService/Transfer", Finance((c, t) => c.TransferAsync(new TransferRequest
         {
             IdempotencyKey = Key(), FromUserId = t, ToUserId = Guid.NewGuid().ToString(), Amount = Eur(1),
-        }).ResponseAsync), [D, D, A, D, A, D, D, D]),
-        new("ovasabi.finance.v1.FinanceService/Hold", Finance((c, t) => c.HoldAsync(new HoldRequest { IdempotencyKey = Key(), UserId = t, Amount = Eur(1) }).ResponseAsync), [D, D, D, D, A, D, D, D]),
-        new("ovasabi.finance.v1.FinanceService/Release", Finance((c, _) => c.ReleaseAsync(new ReleaseRequest { IdempotencyKey = Key(), HoldTransactionId = Key() }).ResponseAsync), [D, D, D, D, A, D, D, D]),
-        new("ovasabi.finance.v1.FinanceService/Capture", Finance((c, _) => c.CaptureAsync(new CaptureRequest { IdempotencyKey = Key(), HoldTransactionId = Key() }).ResponseAsync), [D, D, D, D, A, D, D, D]),
-        new("ovasabi.finance.v1.FinanceService/Reverse", Finance((c, _) => c.ReverseAsync(new ReverseRequest { IdempotencyKey = Key(), TransactionId = Key() }).ResponseAsync), [D, D, D, D, A, D, D, D]),
-        new("ovasabi.finance.v1.FinanceService/GetTransaction", Finance((c, _) => c.GetTransactionAsync(new GetTransactionRequest { TransactionId = Key() }).ResponseAsync), [D, A, A, A, A, D, D, D]),
-        new("ovasabi.finance.v1.FinanceService/ListTransactions", Finance((c, t) => c.ListTransactionsAsync(new ListTransactionsRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D]),
-        new("ovasabi.finance.v1.FinanceService/GetStatement", Finance((c, t) => c.GetStatementAsync(new GetStatementRequest { UserId = t, CurrencyCode = "EUR" }).ResponseAsync), [D, D, A, A, A, D, D, D]),
+        }).ResponseAsync), [D, D, A, D, A, D, D, D, D]),
+        new("ovasabi.finance.v1.FinanceService/Hold", Finance((c, t) => c.HoldAsync(new HoldRequest { IdempotencyKey = Key(), UserId = t, Amount = Eur(1) }).ResponseAsync), [D, D, D, D, A, D, D, D, D]),
+        new("ovasabi.finance.v1.FinanceService/Release", Finance((c, _) => c.ReleaseAsync(new ReleaseRequest { IdempotencyKey = Key(), HoldTransactionId = Key() }).ResponseAsync), [D, D, D, D, A, D, D, D, D]),
+        new("ovasabi.finance.v1.FinanceService/Capture", Finance((c, _) => c.CaptureAsync(new CaptureRequest { IdempotencyKey = Key(), HoldTransactionId = Key() }).ResponseAsync), [D, D, D, D, A, D, D, D, D]),
+        new("ovasabi.finance.v1.FinanceService/Reverse", Finance((c, _) => c.ReverseAsync(new ReverseRequest { IdempotencyKey = Key(), TransactionId = Key() }).ResponseAsync), [D, D, D, D, A, D, D, D, D]),
+        new("ovasabi.finance.v1.FinanceService/GetTransaction", Finance((c, _) => c.GetTransactionAsync(new GetTransactionRequest { TransactionId = Key() }).ResponseAsync), [D, A, A, A, A, D, D, D, D]),
+        new("ovasabi.finance.v1.FinanceService/ListTransactions", Finance((c, t) => c.ListTransactionsAsync(new ListTransactionsRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D, D]),
+        new("ovasabi.finance.v1.FinanceService/GetStatement", Finance((c, t) => c.GetStatementAsync(new GetStatementRequest { UserId = t, CurrencyCode = "EUR" }).ResponseAsync), [D, D, A, A, A, D, D, D, D]),
     ];
 
     [Fact]

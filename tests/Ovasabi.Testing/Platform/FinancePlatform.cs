@@ -9,11 +9,12 @@ using Ovasabi.Testing.Sidecars;
 namespace Ovasabi.Testing.Platform;
 
 /// <summary>
-/// The user, auth and finance apps. Tests move money as
+/// The user, auth and finance apps (and <c>moreApps</c>, e.g. notification, which reacts to their events). Tests move money as
 /// the administrator (<see cref="FinanceAsAdmin"/>), as signed-in users (<see cref="FinanceClient"/>) or as another app
 /// (<see cref="FinanceClientAsAsync"/>); the subscriber receives every finance event.
 /// </summary>
-public class FinancePlatform(PostgresServer postgres, RedisServer redis, bool ownsServers = false) : AppPlatform(postgres, redis, [UserAppId, AuthAppId, FinanceAppId], ownsServers)
+public class FinancePlatform(PostgresServer postgres, RedisServer redis, bool ownsServers = false, params string[] moreApps)
+    : AppPlatform(postgres, redis, [UserAppId, AuthAppId, FinanceAppId, .. moreApps], ownsServers)
 {
     public static readonly IReadOnlyList<string> FinanceTopics = TopicName.All<FinanceTopic>();
 

@@ -26,40 +26,40 @@ public sealed class AuthorizationMatrixTests(SharedUserPlatform platform)
 
     private static readonly AuthorizationMatrix.Row[] Rows =
     [
-        //                                                                                                  anon user own support admin | app: user auth finance
-        new("ovasabi.user.v1.UserService/CreateUser", User((c, _) => c.CreateUserAsync(UserPlatform.NewUser()).ResponseAsync), [A, A, A, A, A, D, D, D]),
-        new("ovasabi.user.v1.UserService/GetUser", User((c, t) => c.GetUserAsync(new GetUserRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, A, A]),
+        //                                                                                                  anon user own support admin | app: user auth finance notification
+        new("ovasabi.user.v1.UserService/CreateUser", User((c, _) => c.CreateUserAsync(UserPlatform.NewUser()).ResponseAsync), [A, A, A, A, A, D, D, D, D]),
+        new("ovasabi.user.v1.UserService/GetUser", User((c, t) => c.GetUserAsync(new GetUserRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, A, A, A]),
         new("ovasabi.user.v1.UserService/UpdateUser", User((c, t) => c.UpdateUserAsync(new UpdateUserRequest
         {
             UserId = t, User = new V1.User { Profile = new Profile { DisplayName = "Matrix" } }, UpdateMask = new FieldMask { Paths = { "profile.display_name" } },
-        }).ResponseAsync), [D, D, A, D, A, D, D, D]),
-        new("ovasabi.user.v1.UserService/SuspendUser", User((c, t) => c.SuspendUserAsync(new SuspendUserRequest { UserId = t, Reason = "matrix" }).ResponseAsync), [D, D, D, A, A, D, D, D]),
-        new("ovasabi.user.v1.UserService/ReactivateUser", User((c, t) => c.ReactivateUserAsync(new ReactivateUserRequest { UserId = t }).ResponseAsync), [D, D, D, A, A, D, D, D]),
-        new("ovasabi.user.v1.UserService/DeleteUser", User((c, t) => c.DeleteUserAsync(new DeleteUserRequest { UserId = t }).ResponseAsync), [D, D, A, D, A, D, D, D], EndsSession: true),
-        new("ovasabi.user.v1.UserService/ListUsers", User((c, _) => c.ListUsersAsync(new ListUsersRequest()).ResponseAsync), [D, D, D, A, A, D, D, D]),
-        new("ovasabi.user.v1.UserService/SearchUsers", User((c, _) => c.SearchUsersAsync(new SearchUsersRequest { Prefix = "u" }).ResponseAsync), [D, D, D, A, A, D, D, D]),
-        new("ovasabi.user.v1.UserService/VerifyCredentials", User((c, _) => c.VerifyCredentialsAsync(new VerifyCredentialsRequest { Login = "nobody", Password = "not the password" }).ResponseAsync), [D, D, D, D, A, D, A, D]),
+        }).ResponseAsync), [D, D, A, D, A, D, D, D, D]),
+        new("ovasabi.user.v1.UserService/SuspendUser", User((c, t) => c.SuspendUserAsync(new SuspendUserRequest { UserId = t, Reason = "matrix" }).ResponseAsync), [D, D, D, A, A, D, D, D, D]),
+        new("ovasabi.user.v1.UserService/ReactivateUser", User((c, t) => c.ReactivateUserAsync(new ReactivateUserRequest { UserId = t }).ResponseAsync), [D, D, D, A, A, D, D, D, D]),
+        new("ovasabi.user.v1.UserService/DeleteUser", User((c, t) => c.DeleteUserAsync(new DeleteUserRequest { UserId = t }).ResponseAsync), [D, D, A, D, A, D, D, D, D], EndsSession: true),
+        new("ovasabi.user.v1.UserService/ListUsers", User((c, _) => c.ListUsersAsync(new ListUsersRequest()).ResponseAsync), [D, D, D, A, A, D, D, D, D]),
+        new("ovasabi.user.v1.UserService/SearchUsers", User((c, _) => c.SearchUsersAsync(new SearchUsersRequest { Prefix = "u" }).ResponseAsync), [D, D, D, A, A, D, D, D, D]),
+        new("ovasabi.user.v1.UserService/VerifyCredentials", User((c, _) => c.VerifyCredentialsAsync(new VerifyCredentialsRequest { Login = "nobody", Password = "not the password" }).ResponseAsync), [D, D, D, D, A, D, A, D, D]),
         new("ovasabi.user.v1.UserService/ChangePassword", User((c, t) => c.ChangePasswordAsync(new ChangePasswordRequest
         {
             UserId = t, CurrentPassword = "not the password", NewPassword = "a brand new passphrase",
-        }).ResponseAsync), [D, D, A, D, A, D, D, D]),
-        new("ovasabi.user.v1.UserService/ListRoleCatalog", User((c, _) => c.ListRoleCatalogAsync(new Empty()).ResponseAsync), [D, A, A, A, A, D, D, D]),
-        new("ovasabi.user.v1.UserService/AssignRole", User((c, t) => c.AssignRoleAsync(new AssignRoleRequest { UserId = t, Role = "support" }).ResponseAsync), [D, D, D, D, A, D, D, D]),
-        new("ovasabi.user.v1.UserService/RemoveRole", User((c, t) => c.RemoveRoleAsync(new RemoveRoleRequest { UserId = t, Role = "support" }).ResponseAsync), [D, D, D, D, A, D, D, D]),
-        new("ovasabi.user.v1.UserService/ListUserRoles", User((c, t) => c.ListUserRolesAsync(new ListUserRolesRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D]),
-        new("ovasabi.user.v1.UserService/GetPreferences", User((c, t) => c.GetPreferencesAsync(new GetPreferencesRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D]),
+        }).ResponseAsync), [D, D, A, D, A, D, D, D, D]),
+        new("ovasabi.user.v1.UserService/ListRoleCatalog", User((c, _) => c.ListRoleCatalogAsync(new Empty()).ResponseAsync), [D, A, A, A, A, D, D, D, D]),
+        new("ovasabi.user.v1.UserService/AssignRole", User((c, t) => c.AssignRoleAsync(new AssignRoleRequest { UserId = t, Role = "support" }).ResponseAsync), [D, D, D, D, A, D, D, D, D]),
+        new("ovasabi.user.v1.UserService/RemoveRole", User((c, t) => c.RemoveRoleAsync(new RemoveRoleRequest { UserId = t, Role = "support" }).ResponseAsync), [D, D, D, D, A, D, D, D, D]),
+        new("ovasabi.user.v1.UserService/ListUserRoles", User((c, t) => c.ListUserRolesAsync(new ListUserRolesRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D, D]),
+        new("ovasabi.user.v1.UserService/GetPreferences", User((c, t) => c.GetPreferencesAsync(new GetPreferencesRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D, D]),
         new("ovasabi.user.v1.UserService/SetPreferences", User((c, t) => c.SetPreferencesAsync(new SetPreferencesRequest
         {
             UserId = t, Category = "locale", Values = { ["language"] = "en-GB" },
-        }).ResponseAsync), [D, D, A, D, A, D, D, D]),
-        new("ovasabi.auth.v1.AuthService/Login", Auth((c, _) => c.LoginAsync(new LoginRequest { Login = "nobody", Password = "not the password" }).ResponseAsync), [A, A, A, A, A, D, D, D]),
-        new("ovasabi.auth.v1.AuthService/Refresh", Auth((c, _) => c.RefreshAsync(new RefreshRequest { RefreshToken = "not-a-refresh-token" }).ResponseAsync), [A, A, A, A, A, D, D, D]),
-        new("ovasabi.auth.v1.AuthService/Logout", Auth((c, _) => c.LogoutAsync(new Empty()).ResponseAsync), [D, A, A, A, A, D, D, D], EndsSession: true),
-        new("ovasabi.auth.v1.AuthService/ListSessions", Auth((c, t) => c.ListSessionsAsync(new ListSessionsRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D]),
-        new("ovasabi.auth.v1.AuthService/RevokeSession", Auth((c, _) => c.RevokeSessionAsync(new RevokeSessionRequest { SessionId = Guid.NewGuid().ToString() }).ResponseAsync), [D, A, A, A, A, D, D, D]),
-        new("ovasabi.auth.v1.AuthService/RevokeAllSessions", Auth((c, t) => c.RevokeAllSessionsAsync(new RevokeAllSessionsRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D], EndsSession: true),
-        new("ovasabi.auth.v1.AuthService/Authorize", Auth((c, _) => c.AuthorizeAsync(new AuthorizeRequest { AccessToken = "not-a-token", Permission = "user.users.read" }).ResponseAsync), [D, D, D, D, A, D, D, D]),
-        new("ovasabi.auth.v1.AuthService/GetJwks", Auth((c, _) => c.GetJwksAsync(new Empty()).ResponseAsync), [A, A, A, A, A, A, D, A]),
+        }).ResponseAsync), [D, D, A, D, A, D, D, D, D]),
+        new("ovasabi.auth.v1.AuthService/Login", Auth((c, _) => c.LoginAsync(new LoginRequest { Login = "nobody", Password = "not the password" }).ResponseAsync), [A, A, A, A, A, D, D, D, D]),
+        new("ovasabi.auth.v1.AuthService/Refresh", Auth((c, _) => c.RefreshAsync(new RefreshRequest { RefreshToken = "not-a-refresh-token" }).ResponseAsync), [A, A, A, A, A, D, D, D, D]),
+        new("ovasabi.auth.v1.AuthService/Logout", Auth((c, _) => c.LogoutAsync(new Empty()).ResponseAsync), [D, A, A, A, A, D, D, D, D], EndsSession: true),
+        new("ovasabi.auth.v1.AuthService/ListSessions", Auth((c, t) => c.ListSessionsAsync(new ListSessionsRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D, D]),
+        new("ovasabi.auth.v1.AuthService/RevokeSession", Auth((c, _) => c.RevokeSessionAsync(new RevokeSessionRequest { SessionId = Guid.NewGuid().ToString() }).ResponseAsync), [D, A, A, A, A, D, D, D, D]),
+        new("ovasabi.auth.v1.AuthService/RevokeAllSessions", Auth((c, t) => c.RevokeAllSessionsAsync(new RevokeAllSessionsRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D, D], EndsSession: true),
+        new("ovasabi.auth.v1.AuthService/Authorize", Auth((c, _) => c.AuthorizeAsync(new AuthorizeRequest { AccessToken = "not-a-token", Permission = "user.users.read" }).ResponseAsync), [D, D, D, D, A, D, D, D, D]),
+        new("ovasabi.auth.v1.AuthService/GetJwks", Auth((c, _) => c.GetJwksAsync(new Empty()).ResponseAsync), [A, A, A, A, A, A, D, A, A]),
     ];
 
     [Fact]

@@ -7,10 +7,10 @@ using Ovasabi.Testing.Sidecars;
 using Ovasabi.User.V1.Events;
 using static Ovasabi.Testing.Rpc;
 
-namespace Ovasabi.Finance.Tests.Tests;
+namespace Ovasabi.Notification.Tests;
 
 /// <summary>`make demo` (tools/Ovasabi.Demo) run as a process, by its command line, against this assembly's platform.</summary>
-public sealed class DemoTests(SharedFinancePlatform platform)
+public sealed class DemoTests(NotificationPlatform platform)
 {
     private Dictionary<string, string> Options() => new()
     {
@@ -19,6 +19,7 @@ public sealed class DemoTests(SharedFinancePlatform platform)
         ["--user-app-id"] = AppPlatform.UserAppId,
         ["--auth-app-id"] = AppPlatform.AuthAppId,
         ["--finance-app-id"] = FinancePlatform.FinanceAppId,
+        ["--notification-app-id"] = "notification",
         ["--admin-login"] = AppPlatform.AdminUsername,
         ["--admin-password"] = AppPlatform.AdminPassword,
         ["--user-db"] = platform.UserDatabase,
@@ -54,6 +55,9 @@ public sealed class DemoTests(SharedFinancePlatform platform)
         HasLine(lines, "✓ send the transfer again, same key", "no second transfer");
         HasLine(lines, "✓ balance of A (as A)", "75.00 EUR available");
         HasLine(lines, "✓ balance of B (as B)", "25.00 EUR available");
+        HasLine(lines, "✓ in-app item of A about the transfer (as A)", "\"You sent 25.00 EUR to demo-bob-");
+        HasLine(lines, "✓ in-app item of B about the transfer (as B)", " sent you 25.00 EUR\"");
+        HasLine(lines, "✓ B marks it read (as B)", "1 unread left");
         HasLine(lines, "✓ events published", "7,");
         // One line per event: the service's app ID, the topic, and the payload with the scenario's IDs named.
         int Events(string topic) => lines.Count(l => l.Contains($" {topic} ", StringComparison.Ordinal));
@@ -61,7 +65,7 @@ public sealed class DemoTests(SharedFinancePlatform platform)
         Assert.Contains(lines, l => l.Contains(" finance.transfer.completed ", StringComparison.Ordinal) && l.Contains("\"counterpartyUserId\": \"B\"", StringComparison.Ordinal));
         HasLine(lines, "    deposit   by user:admin", "A 0.00 EUR → 100.00 EUR");
         HasLine(lines, "    transfer  by user:A", "A 100.00 EUR → 75.00 EUR, B 0.00 EUR → 25.00 EUR");
-        Assert.Equal("✓ demo passed: 13 steps", lines.Last(l => l.Length > 0));
+        Assert.Equal("✓ demo passed: 16 steps", lines.Last(l => l.Length > 0));
     }
 
     [Fact]

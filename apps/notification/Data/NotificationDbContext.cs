@@ -1,0 +1,114 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Ovasabi.ServiceDefaults.Data;
+
+namespace Ovasabi.Notification.Data;
+
+/// <summary>
+/// One message: a notification for one recipient on one channel, rendered once (what was shown is kept as it was),
+/// with its delivery state. <see cref="SourceKey"/> names the fact it reports: with the recipient and the channel it
+/// is unique, so a fact notifies each recipient at most once per channel.
+/// </summary>
+public sealed class MessageRecord
+{
+    public long Id { get; set; }
+
+    public Guid Uuid { get; set; }
+
+    public required string SourceKey { get; set; }
+
+    /// <summary>The user's UUID (an address of its own for recipients that are not users, e.g. webhook endpoints).</summary>
+    public required string RecipientKey { get; set; }
+
+    public Guid? RecipientUserId { get; set; }
+
+    /// <summary><see cref="Channels"/>.</summary>
+    public required string Channel { get; set; }
+
+    public required string Category { get; set; }
+
+    public bool Critical { get; set; }
+
+    public required string NotificationKey { get; set; }
+
+    public required string Locale { get; set; }
+
+    /// <summary>The title (an email's subject).</summary>
+    public required string Subject { get; set; }
+
+    public required string BodyText { get; set; }
+
+    /// <summary>The facts the message was rendered from, as JSON.</summary>
+    public string Data { get; set; } = "{}";
+
+    /// <summary><see cref="MessageStatuses"/>.</summary>
+    public required string Status { get; set; }
+
+    public DateTimeOffset DueAt { get; set; }
+
+    public DateTimeOffset? SentAt { get; set; }
+
+    public DateTimeOffset? ReadAt { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public long Version { get; set; } = 1;
+}
+
+/// <summary>The names the message table stores for channels.</summary>
+public static class Channels
+{
+    public const string Email = "email", Sms = "sms", Webhook = "webhook", InApp = "in_app";
+}
+
+/// <summary>The names the message table stores for statuses (issue 14's delivery states).</summary>
+public static class MessageStatuses
+{
+    public const string Scheduled = "scheduled", Sending = "sending", Sent = "sent", Failed = "failed", Throttled = "throttled",
+        Suppressed = "suppressed", Read = "read", Digested = "digested", Canceled = "canceled";
+}
+
+/// <summary>The notification service's database: the shared tables (master, service_event, processed_message) and its messages.</summary>
+public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext> options) : ServiceDbContext(options)
+{
+    public DbSet<MessageRecord> Messages => Set<MessageRecord>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+        modelBuilder.Entity<MessageRecord>(message =>
+        {
+            message.ToTable("service_notification_message", table =>
+            {
+                table.HasCheckConstraint("ck_notification_message_status",
+                    "status IN ('scheduled','sending','sent','failed','throttled','suppressed','read','digested','canceled')");
+                table.HasCheckConstraint("ck_notification_message_channel", "channel IN ('email','sms','webhook','in_app')");
+            });
+            message.Property(m => m.Id).UseIdentityAlwaysColumn();
+            message.HasIndex(m => m.Uuid).IsUnique();
+            message.Property(m => m.SourceKey).HasMaxLength(200);
+            message.Property(m => m.RecipientKey).HasMaxLength(80);
+            message.Property(m => m.Channel).HasMaxLength(8);
+            message.Property(m => m.Category).HasMaxLength(40);
+            message.Property(m => m.NotificationKey).HasMaxLength(64);
+            message.Property(m => m.Locale).HasMaxLength(35);
+            message.Property(m => m.Subject).HasMaxLength(512);
+            message.Property(m => m.Status).HasMaxLength(12);
+            message.Property(m => m.Data).HasColumnType("jsonb");
+            message.Property(m => m.Version).IsConcurrencyToken();
+            message.HasIndex(m => new { m.SourceKey, m.RecipientKey, m.Channel }).IsUnique().HasDatabaseName("ux_notification_message_once");
+            message.HasIndex(m => new { m.RecipientUserId, m.CreatedAt, m.Uuid }).IsDescending(false, true, true)
+                .HasFilter("channel = 'in_app'").HasDatabaseName("ix_notification_message_inbox");
+            message.HasIndex(m => m.RecipientUserId).HasFilter("channel = 'in_app' AND read_at IS NULL").HasDatabaseName("ix_notification_message_unread");
+        });
+    }
+}
+
+/// <summary>Lets <c>dotnet ef migrations add</c> build the model without the app's configuration.</summary>
+public sealed class NotificationDbContextFactory : IDesignTimeDbContextFactory<NotificationDbContext>
+{
+    public NotificationDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<NotificationDbContext>().UseNpgsql("Host=localhost").UseSnakeCaseNamingConvention().Options);
+}

@@ -1,0 +1,29 @@
+using Ovasabi.Notification.Data;
+using Ovasabi.Notification.Domain;
+using Ovasabi.Notification.Events;
+using Ovasabi.Notification.Grpc;
+using Ovasabi.ServiceDefaults.Events;
+using Ovasabi.ServiceDefaults.Grpc;
+using Ovasabi.ServiceDefaults.Hosting;
+using Ovasabi.User.V1;
+
+namespace Ovasabi.Notification;
+
+public static class NotificationServiceRegistration
+{
+    /// <summary>What the notification service adds to the shared defaults: its templates, inbox, triggers and the user service client.</summary>
+    public static IServiceCollection AddNotificationService(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(TemplateCatalog.LoadEmbedded());
+        services.AddScoped<Admission>();
+        var pageTokenKey = PageToken.KeyFrom(configuration, "notification");
+        services.AddScoped(provider => ActivatorUtilities.CreateInstance<InboxStore>(provider, pageTokenKey));
+        services.AddServiceClient<UserService.UserServiceClient>();
+        services.AddSingleton<Recipients>();
+        services.AddEventHandler<Ovasabi.User.V1.Events.UserCreated, TriggerHandlers>(TriggerHandlers.UserCreatedTopic);
+        services.AddEventHandler<Ovasabi.Finance.V1.Events.MovementCompleted, TriggerHandlers>(TriggerHandlers.DepositCompletedTopic);
+        services.AddEventHandler<Ovasabi.Finance.V1.Events.MovementCompleted, TriggerHandlers>(TriggerHandlers.TransferCompletedTopic);
+        services.AddEventHandler<Ovasabi.Finance.V1.Events.BalanceLow, TriggerHandlers>(TriggerHandlers.BalanceLowTopic);
+        return services;
+    }
+}

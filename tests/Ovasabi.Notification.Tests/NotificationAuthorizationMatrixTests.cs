@@ -1,0 +1,32 @@
+using Ovasabi.Notification.V1;
+using Ovasabi.Testing.Platform;
+using static Ovasabi.Testing.Platform.AuthorizationMatrix;
+
+namespace Ovasabi.Notification.Tests;
+
+/// <summary>
+/// Every RPC of the notification service called by every kind of caller through the sidecars (see <see cref="AuthorizationMatrix"/>):
+/// users read and mark their own inbox, support reads anyone's, administrators do everything, and no app may call
+/// notification (protos/ovasabi/access.yaml grants none: it learns of everything through events).
+/// </summary>
+public sealed class NotificationAuthorizationMatrixTests(NotificationPlatform platform)
+{
+    private static Func<MatrixCaller, string, Task> Notification(Func<NotificationService.NotificationServiceClient, string, Task> call) =>
+        (caller, target) => call(new NotificationService.NotificationServiceClient(caller.To("notification")), target);
+
+    private static readonly Row[] Rows =
+    [
+        //                                                                                                  anon user own support admin | app: user auth finance notification
+        new("ovasabi.notification.v1.NotificationService/ListInbox", Notification((c, t) => c.ListInboxAsync(new ListInboxRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D, D]),
+        new("ovasabi.notification.v1.NotificationService/GetUnreadCount", Notification((c, t) => c.GetUnreadCountAsync(new GetUnreadCountRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D, D]),
+        new("ovasabi.notification.v1.NotificationService/MarkRead", Notification((c, t) => c.MarkReadAsync(new MarkReadRequest { UserId = t, MessageIds = { Guid.NewGuid().ToString() } }).ResponseAsync), [D, D, A, D, A, D, D, D, D]),
+        new("ovasabi.notification.v1.NotificationService/MarkAllRead", Notification((c, t) => c.MarkAllReadAsync(new MarkAllReadRequest { UserId = t }).ResponseAsync), [D, D, A, D, A, D, D, D, D]),
+    ];
+
+    [Fact]
+    public void The_matrix_lists_every_RPC_of_the_notification_service_with_one_outcome_per_caller() =>
+        CoversEveryMethod(Rows, NotificationService.Descriptor);
+
+    [Fact]
+    public Task Every_RPC_allows_or_denies_each_kind_of_caller_as_the_table_says() => VerifyAsync(platform, Rows);
+}

@@ -1,0 +1,66 @@
+using Ovasabi.Notification.Domain;
+
+namespace Ovasabi.Notification.UnitTests;
+
+public sealed class TemplateCatalogTests
+{
+    private static readonly TemplateCatalog Shipped = TemplateCatalog.LoadEmbedded();
+
+    private static Dictionary<string, object?> TransferData() => new()
+    {
+        ["amount"] = "25.00 EUR",
+        ["counterparty"] = new Dictionary<string, object?> { ["name"] = "alice" },
+        ["transaction"] = new Dictionary<string, object?> { ["id"] = "tx-1" },
+        ["occurred_at"] = "2026-12-07 09:30 UTC",
+    };
+
+    [Fact]
+    public void Every_notification_the_triggers_make_has_a_shipped_in_app_template()
+    {
+        Assert.Equal(["account.welcome", "finance.balance_low", "finance.deposit_completed", "finance.transfer_received", "finance.transfer_sent"],
+            Shipped.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void A_template_renders_nested_facts_as_plain_text()
+    {
+        var rendered = Shipped.Render("finance.transfer_received", "in_app", null, TransferData())!;
+
+        Assert.Equal(new RenderedMessage("alice sent you 25.00 EUR", "25.00 EUR from alice arrived on 2026-12-07 09:30 UTC (transaction tx-1).", "en"), rendered);
+    }
+
+    [Theory]
+    [InlineData("fr-CA", "fr")]
+    [InlineData("fr", "fr")]
+    [InlineData("de-DE", "en")]
+    [InlineData(null, "en")]
+    public void A_locale_falls_back_to_its_language_then_to_english(string? locale, string used)
+    {
+        Assert.Equal(used, Shipped.Render("finance.transfer_received", "in_app", locale, TransferData())!.Locale);
+    }
+
+    [Fact]
+    public void Markup_in_the_facts_is_kept_as_text_and_a_title_stays_on_one_line()
+    {
+        var data = TransferData();
+        data["counterparty"] = new Dictionary<string, object?> { ["name"] = "<b>al\nice</b>" };
+
+        Assert.Equal("<b>al ice</b> sent you 25.00 EUR", Shipped.Render("finance.transfer_received", "in_app", "en", data)!.Title);
+    }
+
+    [Fact]
+    public void A_key_without_a_template_for_the_channel_renders_nothing()
+    {
+        Assert.Null(Shipped.Render("finance.transfer_received", "email", "en", TransferData()));
+    }
+
+    [Fact]
+    public void A_template_that_does_not_parse_or_lacks_english_is_refused_when_loaded()
+    {
+        var broken = Assert.Throws<InvalidOperationException>(() => TemplateCatalog.Load([("k.x", "in_app:\n  en:\n    title: \"{{ oops\"\n    text: t\n")]));
+        var noEnglish = Assert.Throws<InvalidOperationException>(() => TemplateCatalog.Load([("k.x", "in_app:\n  fr:\n    title: t\n    text: t\n")]));
+
+        Assert.StartsWith("template k.x (in_app, en) title: ", broken.Message, StringComparison.Ordinal);
+        Assert.Equal("template k.x has no en version for in_app", noEnglish.Message);
+    }
+}
