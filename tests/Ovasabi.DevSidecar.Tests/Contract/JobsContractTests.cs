@@ -8,6 +8,7 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
+using Ovasabi.DevSidecar.Tests.Jobs;
 using Ovasabi.Testing;
 using Ovasabi.Testing.Sidecars;
 using GrpcDapr = Dapr.Client.Autogen.Grpc.v1;
@@ -60,33 +61,6 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
 
     private static string Name(string hint) => $"{hint}-{Guid.NewGuid():N}";
 
-    private static Job NewJob(string name, string? schedule = null, string? dueTime = null, uint? repeats = null, string? ttl = null,
-        JobFailurePolicy? policy = null)
-    {
-        var job = new Job { Name = name };
-        if (schedule is not null)
-        {
-            job.Schedule = schedule;
-        }
-        if (dueTime is not null)
-        {
-            job.DueTime = dueTime;
-        }
-        if (repeats is { } r)
-        {
-            job.Repeats = r;
-        }
-        if (ttl is not null)
-        {
-            job.Ttl = ttl;
-        }
-        if (policy is not null)
-        {
-            job.FailurePolicy = policy;
-        }
-        return job;
-    }
-
     private Task ScheduleAsync(Job job, bool overwrite = false) =>
         Grpc.ScheduleJobAsync(new ScheduleJobRequest { Job = job, Overwrite = overwrite }, cancellationToken: Cancel).ResponseAsync;
 
@@ -129,7 +103,7 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     public async Task GetJob_returns_the_original_strings_the_payload_as_stored_and_the_default_failure_policy()
     {
         var name = Name("get");
-        var job = NewJob(name, schedule: "@every 1h", dueTime: "1h", repeats: 5, ttl: "P1D");
+        var job = TestJobs.New(name, schedule: "@every 1h", dueTime: "1h", repeats: 5, ttl: "P1D");
         job.Data = new Any { TypeUrl = "dapr.io/schedule/jobpayload", Value = ByteString.CopyFromUtf8("{\"k\": 1}") };
         await ScheduleAsync(job);
 
@@ -147,7 +121,7 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     {
         var name = Name("once");
         var due = DateTimeOffset.UtcNow.AddSeconds(1.5);
-        var job = NewJob(name, dueTime: due.ToString("yyyy-MM-dd'T'HH:mm:ss.fffK", CultureInfo.InvariantCulture));
+        var job = TestJobs.New(name, dueTime: due.ToString("yyyy-MM-dd'T'HH:mm:ss.fffK", CultureInfo.InvariantCulture));
         job.Data = new Any { TypeUrl = "type.googleapis.com/ovasabi.test.Wake", Value = ByteString.CopyFrom(1, 2, 3) };
         await ScheduleAsync(job);
 
@@ -175,7 +149,7 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     public async Task A_job_without_data_arrives_without_data_or_content_type()
     {
         var name = Name("nodata");
-        await ScheduleAsync(NewJob(name, dueTime: "0s"));
+        await ScheduleAsync(TestJobs.New(name, dueTime: "0s"));
 
         var trigger = Assert.Single(await TriggersAsync(name, 1)).Job;
         Assert.Null(trigger.Data);
@@ -186,7 +160,7 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     public async Task Every_with_repeats_fires_exactly_that_many_times_then_is_gone()
     {
         var name = Name("repeats");
-        await ScheduleAsync(NewJob(name, schedule: "@every 200ms", repeats: 3));
+        await ScheduleAsync(TestJobs.New(name, schedule: "@every 200ms", repeats: 3));
 
         await TriggersAsync(name, 3);
         await GoneAsync(name);
@@ -198,7 +172,7 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     {
         var name = Name("ttl");
         // Ticks at 0.3, 0.6 and 0.9 s; the one at 1.2 s is past the ttl.
-        await ScheduleAsync(NewJob(name, schedule: "@every 300ms", ttl: "1s"));
+        await ScheduleAsync(TestJobs.New(name, schedule: "@every 300ms", ttl: "1s"));
 
         await TriggersAsync(name, 3);
         await GoneAsync(name);
@@ -210,7 +184,7 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     {
         var name = Name("due-and-schedule");
         var start = DateTimeOffset.UtcNow;
-        await ScheduleAsync(NewJob(name, schedule: "@every 400ms", dueTime: "600ms", repeats: 2));
+        await ScheduleAsync(TestJobs.New(name, schedule: "@every 400ms", dueTime: "600ms", repeats: 2));
 
         var triggers = await TriggersAsync(name, 2);
         Assert.True(triggers[0].Time >= start.AddMilliseconds(600), $"first at +{(triggers[0].Time - start).TotalMilliseconds} ms");
@@ -221,7 +195,7 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     public async Task A_six_field_cron_schedule_fires_on_whole_seconds()
     {
         var name = Name("cron");
-        await ScheduleAsync(NewJob(name, schedule: "* * * * * *", repeats: 2));
+        await ScheduleAsync(TestJobs.New(name, schedule: "* * * * * *", repeats: 2));
 
         var triggers = await TriggersAsync(name, 2);
         Assert.True(triggers[1].Time - triggers[0].Time > TimeSpan.FromMilliseconds(500));
@@ -231,15 +205,15 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     public async Task A_taken_name_without_overwrite_is_AlreadyExists_and_keeps_the_job_with_overwrite_it_is_replaced()
     {
         var name = Name("dup");
-        await ScheduleAsync(NewJob(name, schedule: "@every 1h"));
+        await ScheduleAsync(TestJobs.New(name, schedule: "@every 1h"));
 
-        var refused = await Assert.ThrowsAsync<RpcException>(() => ScheduleAsync(NewJob(name, schedule: "@every 2h")));
+        var refused = await Assert.ThrowsAsync<RpcException>(() => ScheduleAsync(TestJobs.New(name, schedule: "@every 2h")));
         Assert.Equal(StatusCode.AlreadyExists, refused.StatusCode);
         Assert.Equal($"failed to schedule job due to: rpc error: code = AlreadyExists desc = job already exists: 'app||default||{fixture.App.AppId}||{name}'",
             refused.Status.Detail);
         Assert.Equal("@every 1h", (await Grpc.GetJobAsync(new GetJobRequest { Name = name }, cancellationToken: Cancel)).Job.Schedule);
 
-        await ScheduleAsync(NewJob(name, schedule: "@every 2h"), overwrite: true);
+        await ScheduleAsync(TestJobs.New(name, schedule: "@every 2h"), overwrite: true);
         Assert.Equal("@every 2h", (await Grpc.GetJobAsync(new GetJobRequest { Name = name }, cancellationToken: Cancel)).Job.Schedule);
         await Grpc.DeleteJobAsync(new DeleteJobRequest { Name = name }, cancellationToken: Cancel);
     }
@@ -248,10 +222,10 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     public async Task Overwriting_a_job_restarts_its_count()
     {
         var name = Name("overwrite-count");
-        await ScheduleAsync(NewJob(name, schedule: "@every 200ms", repeats: 2));
+        await ScheduleAsync(TestJobs.New(name, schedule: "@every 200ms", repeats: 2));
         await TriggersAsync(name, 1);
 
-        await ScheduleAsync(NewJob(name, schedule: "@every 200ms", repeats: 2), overwrite: true);
+        await ScheduleAsync(TestJobs.New(name, schedule: "@every 200ms", repeats: 2), overwrite: true);
 
         await GoneAsync(name);
         Assert.InRange((await SettledTriggersAsync(name, TimeSpan.FromMilliseconds(600))).Count, 3, 4);
@@ -302,7 +276,7 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     [InlineData("ttl before the due time", "@every 1s", "1h", null, "2000-01-01T00:00:00Z", "job failed validation: ttl must be greater than due time")]
     public async Task A_job_the_scheduler_refuses_is_Internal_with_its_words(string tried, string? schedule, string? dueTime, uint? repeats, string? ttl, string problem)
     {
-        var refused = await Assert.ThrowsAsync<RpcException>(() => ScheduleAsync(NewJob(Name("invalid"), schedule, dueTime, repeats, ttl)));
+        var refused = await Assert.ThrowsAsync<RpcException>(() => ScheduleAsync(TestJobs.New(Name("invalid"), schedule, dueTime, repeats, ttl)));
 
         Assert.True(refused.StatusCode == StatusCode.Internal, tried);
         Assert.Equal($"failed to schedule job due to: rpc error: code = Unknown desc = {problem}", refused.Status.Detail);
@@ -312,12 +286,12 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     [Fact]
     public async Task A_name_with_a_slash_is_refused_and_one_with_pipes_spaces_and_at_signs_fires()
     {
-        var refused = await Assert.ThrowsAsync<RpcException>(() => ScheduleAsync(NewJob("bad/name", dueTime: "0s")));
+        var refused = await Assert.ThrowsAsync<RpcException>(() => ScheduleAsync(TestJobs.New("bad/name", dueTime: "0s")));
         Assert.Equal(StatusCode.Internal, refused.StatusCode);
         Assert.Equal("failed to schedule job due to: rpc error: code = Unknown desc = name contains forbidden character: \"/\"", refused.Status.Detail);
 
         var name = $"my||job@name {Guid.NewGuid():N}";
-        await ScheduleAsync(NewJob(name, dueTime: "0s"));
+        await ScheduleAsync(TestJobs.New(name, dueTime: "0s"));
         Assert.Equal("job/" + name, Assert.Single(await TriggersAsync(name, 1)).Job.Method);
     }
 
@@ -327,7 +301,7 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
         await Grpc.DeleteJobAsync(new DeleteJobRequest { Name = Name("never-was") }, cancellationToken: Cancel);
 
         var name = Name("deleted");
-        await ScheduleAsync(NewJob(name, dueTime: "700ms"));
+        await ScheduleAsync(TestJobs.New(name, dueTime: "700ms"));
         await Grpc.DeleteJobAlpha1Async(new DeleteJobRequest { Name = name }, cancellationToken: Cancel);
 
         Assert.Empty(await SettledTriggersAsync(name, TimeSpan.FromSeconds(1.2)));
@@ -340,9 +314,9 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
         string[] names = [$"{prefix}-b", $"{prefix}-a", $"{prefix}-B", $"{prefix}x"];
         foreach (var name in names)
         {
-            await ScheduleAsync(NewJob(name, schedule: "@every 1h"));
+            await ScheduleAsync(TestJobs.New(name, schedule: "@every 1h"));
         }
-        await fixture.OtherApp.ScheduleJobAsync(new ScheduleJobRequest { Job = NewJob($"{prefix}-a", schedule: "@every 2h") }, cancellationToken: Cancel);
+        await fixture.OtherApp.ScheduleJobAsync(new ScheduleJobRequest { Job = TestJobs.New($"{prefix}-a", schedule: "@every 2h") }, cancellationToken: Cancel);
 
         var listed = (await Grpc.ListJobsAsync(new ListJobsRequest(), cancellationToken: Cancel)).Jobs.Where(j => j.Name.StartsWith(prefix, StringComparison.Ordinal));
         Assert.Equal([$"{prefix}-B", $"{prefix}-a", $"{prefix}-b", $"{prefix}x"], listed.Select(j => j.Name));
@@ -363,7 +337,7 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     {
         var name = Name("default-policy");
         fixture.Answer(name, StatusCode.Unavailable);
-        await ScheduleAsync(NewJob(name, dueTime: "0s"));
+        await ScheduleAsync(TestJobs.New(name, dueTime: "0s"));
 
         var triggers = await TriggersAsync(name, 4, TimeSpan.FromSeconds(15));
         await GoneAsync(name);
@@ -376,7 +350,7 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     {
         var name = Name("constant-policy");
         fixture.Answer(name, StatusCode.Internal);
-        await ScheduleAsync(NewJob(name, dueTime: "0s", policy: Constant(TimeSpan.FromMilliseconds(100), 2)));
+        await ScheduleAsync(TestJobs.New(name, dueTime: "0s", policy: Constant(TimeSpan.FromMilliseconds(100), 2)));
 
         await TriggersAsync(name, 3);
         await GoneAsync(name);
@@ -388,7 +362,7 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     {
         var name = Name("forever");
         fixture.Answer(name, StatusCode.Unavailable);
-        await ScheduleAsync(NewJob(name, dueTime: "0s", policy: Constant(TimeSpan.FromMilliseconds(50), null)));
+        await ScheduleAsync(TestJobs.New(name, dueTime: "0s", policy: Constant(TimeSpan.FromMilliseconds(50), null)));
 
         await TriggersAsync(name, 6);
         await Grpc.DeleteJobAsync(new DeleteJobRequest { Name = name }, cancellationToken: Cancel);
@@ -401,7 +375,7 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     {
         var name = Name("drop");
         fixture.Answer(name, StatusCode.Unavailable);
-        await ScheduleAsync(NewJob(name, schedule: "@every 300ms", repeats: 2, policy: new JobFailurePolicy { Drop = new JobFailurePolicyDrop() }));
+        await ScheduleAsync(TestJobs.New(name, schedule: "@every 300ms", repeats: 2, policy: new JobFailurePolicy { Drop = new JobFailurePolicyDrop() }));
 
         await TriggersAsync(name, 2);
         await GoneAsync(name);
@@ -413,7 +387,7 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     {
         var name = Name("not-found");
         fixture.Answer(name, StatusCode.NotFound);
-        await ScheduleAsync(NewJob(name, dueTime: "0s"));
+        await ScheduleAsync(TestJobs.New(name, dueTime: "0s"));
 
         await TriggersAsync(name, 1);
         await GoneAsync(name);
@@ -425,7 +399,7 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     {
         var name = Name("alpha1");
         fixture.Answer(name, StatusCode.Unimplemented);
-        await ScheduleAsync(NewJob(name, dueTime: "0s"));
+        await ScheduleAsync(TestJobs.New(name, dueTime: "0s"));
 
         var trigger = Assert.Single(await TriggersAsync(name, 1));
         Assert.Equal("job-alpha1", trigger.Kind);
@@ -438,7 +412,7 @@ public sealed class JobsContractTests(JobsSidecar fixture) : IClassFixture<JobsS
     {
         var name = Name("refused");
         fixture.Answer(name, StatusCode.PermissionDenied);
-        await ScheduleAsync(NewJob(name, dueTime: "0s", policy: new JobFailurePolicy { Drop = new JobFailurePolicyDrop() }));
+        await ScheduleAsync(TestJobs.New(name, dueTime: "0s", policy: new JobFailurePolicy { Drop = new JobFailurePolicyDrop() }));
 
         await GoneAsync(name);
         var triggers = await SettledTriggersAsync(name, TimeSpan.FromMilliseconds(300));

@@ -168,23 +168,7 @@ public sealed class JobScheduleTests
     [InlineData("* * * * *", null, null, null, "expected exactly 6 fields, found 5: [* * * * *]")]
     public void A_job_the_scheduler_refuses_is_refused_in_its_order_and_words(string? schedule, string? dueTime, uint? repeats, string? ttl, string message)
     {
-        var job = new Job { Name = "j" };
-        if (schedule is not null)
-        {
-            job.Schedule = schedule;
-        }
-        if (dueTime is not null)
-        {
-            job.DueTime = dueTime;
-        }
-        if (repeats is { } r)
-        {
-            job.Repeats = r;
-        }
-        if (ttl is not null)
-        {
-            job.Ttl = ttl;
-        }
+        var job = TestJobs.New("j", schedule, dueTime, repeats, ttl);
         Assert.Equal(message, Assert.Throws<FormatException>(() => JobPlan.For(job, Start)).Message);
     }
 

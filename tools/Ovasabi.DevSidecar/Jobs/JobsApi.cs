@@ -1,7 +1,7 @@
-using System.Text;
 using Dapr.Client.Autogen.Grpc.v1;
 using Grpc.Core;
 using Ovasabi.DevSidecar.Api;
+using Ovasabi.DevSidecar.Components.Bindings;
 using Ovasabi.DevSidecar.Hosting;
 
 namespace Ovasabi.DevSidecar.Jobs;
@@ -107,7 +107,7 @@ public sealed class JobsApi(SidecarOptions options, JobStore store, JobTriggers 
     {
         if (name is "." or "..")
         {
-            return $"name is a path traversal sequence: {GoQuote(name)}";
+            return $"name is a path traversal sequence: {GoCompat.Quote(name)}";
         }
         if (name.Length > MaxNameLength)
         {
@@ -118,38 +118,14 @@ public sealed class JobsApi(SidecarOptions options, JobStore store, JobTriggers 
             var c = name[i];
             if (char.IsControl(c))
             {
-                return $"name contains control character at position {i}: {GoQuote(c.ToString())}";
+                return $"name contains control character at position {i}: {GoCompat.Quote(c.ToString())}";
             }
             if (c is '/' or '\\' or '#' or '?')
             {
-                return $"name contains forbidden character: {GoQuote(c.ToString())}";
+                return $"name contains forbidden character: {GoCompat.Quote(c.ToString())}";
             }
         }
         return null;
-    }
-
-    /// <summary>Go's %q: a double-quoted string with Go escapes.</summary>
-    private static string GoQuote(string text)
-    {
-        var quoted = new StringBuilder("\"");
-        foreach (var c in text)
-        {
-            quoted.Append(c switch
-            {
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\a' => "\\a",
-                '\b' => "\\b",
-                '\f' => "\\f",
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                '\v' => "\\v",
-                _ when char.IsControl(c) => c < 0x80 ? $"\\x{(int)c:x2}" : $"\\u{(int)c:x4}",
-                _ => c.ToString(),
-            });
-        }
-        return quoted.Append('"').ToString();
     }
 
     private DaprError Empty(string what, string reason) =>
