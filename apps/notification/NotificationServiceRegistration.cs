@@ -1,4 +1,5 @@
 using Ovasabi.Notification.Data;
+using Ovasabi.Notification.Delivery;
 using Ovasabi.Notification.Domain;
 using Ovasabi.Notification.Events;
 using Ovasabi.Notification.Grpc;
@@ -11,15 +12,17 @@ namespace Ovasabi.Notification;
 
 public static class NotificationServiceRegistration
 {
-    /// <summary>What the notification service adds to the shared defaults: its templates, inbox, triggers and the user service client.</summary>
+    /// <summary>What the notification service adds to the shared defaults: its settings, templates, inbox, triggers, email delivery and the user service client.</summary>
     public static IServiceCollection AddNotificationService(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddSettings<NotificationOptions>(NotificationOptions.Section, NotificationOptions.Problems);
         services.AddSingleton(TemplateCatalog.LoadEmbedded());
         services.AddScoped<Admission>();
         var pageTokenKey = PageToken.KeyFrom(configuration, "notification");
         services.AddScoped(provider => ActivatorUtilities.CreateInstance<InboxStore>(provider, pageTokenKey));
         services.AddServiceClient<UserService.UserServiceClient>();
         services.AddSingleton<Recipients>();
+        services.AddHostedService<EmailDispatcher>();
         services.AddEventHandler<Ovasabi.User.V1.Events.UserCreated, TriggerHandlers>(TriggerHandlers.UserCreatedTopic);
         services.AddEventHandler<Ovasabi.Finance.V1.Events.MovementCompleted, TriggerHandlers>(TriggerHandlers.DepositCompletedTopic);
         services.AddEventHandler<Ovasabi.Finance.V1.Events.MovementCompleted, TriggerHandlers>(TriggerHandlers.TransferCompletedTopic);

@@ -117,6 +117,7 @@ public sealed partial class ChartRenderTests
             ["sessionstore"] = apps,
             ["pubsub"] = apps,
             ["secretstore"] = ["auth"],
+            ["email"] = ["notification"],
         };
         if (all)
         {

@@ -18,6 +18,13 @@ public sealed class ChartValueSetTests
         // Redis takes a password by default, from a Secret (the Bitnami chart's), never from values.
         Assert.All(new[] { "statestore", "sessionstore", "pubsub" }, component =>
             Assert.Equal(("redis", "redis-password"), ((string?)Metadata(chart, component, "redisPassword")["secretKeyRef"]!["name"], (string?)Metadata(chart, component, "redisPassword")["secretKeyRef"]!["key"])));
+        // Email goes to the relay named in values, with its credentials from a Secret, never from values.
+        Assert.Equal("bindings.smtp", Type(chart, "email"));
+        Assert.Equal(("smtp", "587", "Ovasabi <no-reply@example.com>"),
+            ((string?)Metadata(chart, "email", "host")["value"], (string?)Metadata(chart, "email", "port")["value"], (string?)Metadata(chart, "email", "emailFrom")["value"]));
+        Assert.Equal(("ovasabi-smtp", "user", "ovasabi-smtp", "password"),
+            ((string?)Metadata(chart, "email", "user")["secretKeyRef"]!["name"], (string?)Metadata(chart, "email", "user")["secretKeyRef"]!["key"],
+             (string?)Metadata(chart, "email", "password")["secretKeyRef"]!["name"], (string?)Metadata(chart, "email", "password")["secretKeyRef"]!["key"]));
         Assert.Empty(chart.OfKind("HorizontalPodAutoscaler"));
         Assert.Empty(chart.OfKind("PodDisruptionBudget"));
         Assert.Empty(chart.OfKind("NetworkPolicy"));

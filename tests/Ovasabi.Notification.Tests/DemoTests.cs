@@ -25,6 +25,7 @@ public sealed class DemoTests(NotificationPlatform platform)
         ["--user-db"] = platform.UserDatabase,
         ["--auth-db"] = platform.AuthDatabase,
         ["--finance-db"] = platform.FinanceDatabase,
+        ["--mail-api"] = platform.Mail.ApiUrl,
         ["--event-timeout"] = $"{EventTimeout.TotalSeconds}",
     };
 
@@ -57,6 +58,7 @@ public sealed class DemoTests(NotificationPlatform platform)
         HasLine(lines, "✓ balance of B (as B)", "25.00 EUR available");
         HasLine(lines, "✓ in-app item of A about the transfer (as A)", "\"You sent 25.00 EUR to demo-bob-");
         HasLine(lines, "✓ in-app item of B about the transfer (as B)", " sent you 25.00 EUR\"");
+        HasLine(lines, "✓ emails to A and B (read back from the SMTP server)", "both arrived");
         HasLine(lines, "✓ B marks it read (as B)", "1 unread left");
         HasLine(lines, "✓ events published", "7,");
         // One line per event: the service's app ID, the topic, and the payload with the scenario's IDs named.
@@ -65,7 +67,7 @@ public sealed class DemoTests(NotificationPlatform platform)
         Assert.Contains(lines, l => l.Contains(" finance.transfer.completed ", StringComparison.Ordinal) && l.Contains("\"counterpartyUserId\": \"B\"", StringComparison.Ordinal));
         HasLine(lines, "    deposit   by user:admin", "A 0.00 EUR → 100.00 EUR");
         HasLine(lines, "    transfer  by user:A", "A 100.00 EUR → 75.00 EUR, B 0.00 EUR → 25.00 EUR");
-        Assert.Equal("✓ demo passed: 16 steps", lines.Last(l => l.Length > 0));
+        Assert.Equal("✓ demo passed: 17 steps", lines.Last(l => l.Length > 0));
     }
 
     [Fact]

@@ -16,6 +16,44 @@ namespace Ovasabi.Notification.Tests;
 /// </summary>
 public sealed class NotificationPlatform() : FinancePlatform(new PostgresServer(), new RedisServer(), ownsServers: true, "notification")
 {
+    public const string NotificationAppId = "notification";
+
+    /// <summary>Attempts before an email is failed: retries come 0.2, 0.4, 0.8, 1.6 and 3.2 s after each failure (6.2 s in all).</summary>
+    public const int MaxAttempts = 6;
+
+    /// <summary>The SMTP server behind the <c>email</c> binding (components/email.yaml's, pointed at this platform's own).</summary>
+    public MaildevServer Mail { get; } = new();
+
+    public string NotificationDatabase => Database(NotificationAppId);
+
+    protected override async Task PrepareAsync()
+    {
+        Own(Mail);
+        await Mail.InitializeAsync();
+        Resources.Component("email", "bindings.smtp", new Dictionary<string, string>
+        {
+            ["host"] = Mail.Host,
+            ["port"] = $"{Mail.Port}",
+            ["user"] = Mail.User,
+            ["password"] = Mail.Password,
+            ["emailFrom"] = "Ovasabi <no-reply@ovasabi.test>",
+        });
+    }
+
+    protected override void Configure(string appId, Dictionary<string, string?> settings)
+    {
+        if (appId == NotificationAppId)
+        {
+            settings["Notification__PollInterval"] = "00:00:00.200";
+            settings["Notification__BaseBackoff"] = "00:00:00.200";
+            settings["Notification__MaxAttempts"] = $"{MaxAttempts}";
+        }
+    }
+
+    /// <summary>A value of the notification database (straight to PostgreSQL).</summary>
+    public Task<T> NotificationScalarAsync<T>(string sql, params (string Name, object Value)[] parameters) =>
+        PostgresServer.ScalarAsync<T>(NotificationDatabase, sql, parameters);
+
     public NotificationService.NotificationServiceClient Notification(string? accessToken = null) => new(InvokerVia(GatewaySidecar, "notification", accessToken));
 
     /// <summary>Publishes <paramref name="payload"/> on <paramref name="topic"/> as finance's outbox does, with CloudEvent id <paramref name="eventId"/>.</summary>

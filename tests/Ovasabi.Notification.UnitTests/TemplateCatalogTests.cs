@@ -26,7 +26,7 @@ public sealed class TemplateCatalogTests
     {
         var rendered = Shipped.Render("finance.transfer_received", "in_app", null, TransferData())!;
 
-        Assert.Equal(new RenderedMessage("alice sent you 25.00 EUR", "25.00 EUR from alice arrived on 2026-12-07 09:30 UTC (transaction tx-1).", "en"), rendered);
+        Assert.Equal(new RenderedMessage("alice sent you 25.00 EUR", "25.00 EUR from alice arrived on 2026-12-07 09:30 UTC (transaction tx-1).", null, "en"), rendered);
     }
 
     [Theory]
@@ -51,16 +51,44 @@ public sealed class TemplateCatalogTests
     [Fact]
     public void A_key_without_a_template_for_the_channel_renders_nothing()
     {
-        Assert.Null(Shipped.Render("finance.transfer_received", "email", "en", TransferData()));
+        Assert.Null(Shipped.Render("finance.transfer_received", "sms", "en", TransferData()));
     }
 
     [Fact]
-    public void A_template_that_does_not_parse_or_lacks_english_is_refused_when_loaded()
+    public void Every_notification_has_an_email_and_an_in_app_template()
     {
-        var broken = Assert.Throws<InvalidOperationException>(() => TemplateCatalog.Load([("k.x", "in_app:\n  en:\n    title: \"{{ oops\"\n    text: t\n")]));
-        var noEnglish = Assert.Throws<InvalidOperationException>(() => TemplateCatalog.Load([("k.x", "in_app:\n  fr:\n    title: t\n    text: t\n")]));
+        Assert.All(Shipped.Keys, key => Assert.Equal(["email", "in_app"], Shipped.Channels(key).Order(StringComparer.Ordinal)));
+    }
+
+    [Fact]
+    public void An_email_is_html_escaped_inside_the_layout_while_its_subject_and_text_stay_plain()
+    {
+        var data = TransferData();
+        data["counterparty"] = new Dictionary<string, object?> { ["name"] = "<script>alert('x')</script> & Co" };
+
+        var email = Shipped.Render("finance.transfer_received", "email", "en", data)!;
+
+        Assert.Equal("<script>alert('x')</script> & Co sent you 25.00 EUR", email.Title);
+        Assert.Contains("from <script>alert('x')</script> & Co arrived", email.Text, StringComparison.Ordinal);
+        Assert.Contains("<p>&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; Co sent you <strong>25.00 EUR</strong>", email.Html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script>", email.Html, StringComparison.Ordinal);
+        Assert.Contains("<title>&lt;script&gt;", email.Html, StringComparison.Ordinal);
+        Assert.EndsWith("</html>\n", email.Html, StringComparison.Ordinal);
+    }
+
+    private const string Layout = "<html>{{ content }}</html>";
+
+    [Fact]
+    public void A_template_that_does_not_parse_lacks_english_or_a_part_or_a_layout_without_content_is_refused_when_loaded()
+    {
+        var broken = Assert.Throws<InvalidOperationException>(() => TemplateCatalog.Load([("k.x", "in_app:\n  en:\n    title: \"{{ oops\"\n    text: t\n")], Layout));
+        var noEnglish = Assert.Throws<InvalidOperationException>(() => TemplateCatalog.Load([("k.x", "in_app:\n  fr:\n    title: t\n    text: t\n")], Layout));
+        var noHtml = Assert.Throws<InvalidOperationException>(() => TemplateCatalog.Load([("k.x", "email:\n  en:\n    title: t\n    text: t\n")], Layout));
+        var noContent = Assert.Throws<InvalidOperationException>(() => TemplateCatalog.Load([], "<html></html>"));
 
         Assert.StartsWith("template k.x (in_app, en) title: ", broken.Message, StringComparison.Ordinal);
         Assert.Equal("template k.x has no en version for in_app", noEnglish.Message);
+        Assert.Equal("template k.x (email, en) has no html", noHtml.Message);
+        Assert.Equal("the email layout has no {{ content }}", noContent.Message);
     }
 }

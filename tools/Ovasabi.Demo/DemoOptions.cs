@@ -14,6 +14,7 @@ internal sealed record DemoOptions(
     string UserDatabase,
     string AuthDatabase,
     string FinanceDatabase,
+    Uri MailApi,
     TimeSpan EventTimeout);
 
 /// <summary>The command line; every option can also come from an environment variable (OVASABI_DEMO_*), the option winning.</summary>
@@ -32,15 +33,16 @@ internal sealed class DemoCommand
     private readonly Option<string> userDatabase = Setting("--user-db", LocalPostgres + "user", "Npgsql connection string of the user service's database");
     private readonly Option<string> authDatabase = Setting("--auth-db", LocalPostgres + "auth", "Npgsql connection string of the auth service's database");
     private readonly Option<string> financeDatabase = Setting("--finance-db", LocalPostgres + "finance", "Npgsql connection string of the finance service's database");
+    private readonly Option<string> mailApi = Setting("--mail-api", "http://127.0.0.1:1080", "The web inbox of the SMTP server the email binding sends to (maildev's REST API, `make run` starts it)");
     private readonly Option<string> eventTimeout = Setting("--event-timeout", "30", "Seconds to wait for the scenario's events to be published and its notifications to arrive");
 
     public RootCommand Root { get; }
 
     public DemoCommand()
     {
-        Root = new RootCommand("A short scenario against the running platform (`make run`): users, sign-in, a deposit, a transfer, balances, history, the in-app notifications of the transfer, then the events and the finance audit trail it left.")
+        Root = new RootCommand("A short scenario against the running platform (`make run`): users, sign-in, a deposit, a transfer, balances, history, the emails and in-app notifications of the transfer, then the events and the finance audit trail it left.")
         {
-            sidecar, userAppId, authAppId, financeAppId, notificationAppId, adminLogin, adminPassword, userDatabase, authDatabase, financeDatabase, eventTimeout,
+            sidecar, userAppId, authAppId, financeAppId, notificationAppId, adminLogin, adminPassword, userDatabase, authDatabase, financeDatabase, mailApi, eventTimeout,
         };
     }
 
@@ -54,12 +56,16 @@ internal sealed class DemoCommand
         {
             throw new ArgumentException($"--sidecar must be an http:// or https:// URL, not '{parse.GetValue(sidecar)}'");
         }
+        if (!Uri.TryCreate(Value(mailApi), UriKind.Absolute, out var mail) || mail.Scheme is not ("http" or "https"))
+        {
+            throw new ArgumentException($"--mail-api must be an http:// or https:// URL, not '{parse.GetValue(mailApi)}'");
+        }
         if (!int.TryParse(Value(eventTimeout), out var seconds) || seconds < 1)
         {
             throw new ArgumentException("--event-timeout must be a positive number of seconds");
         }
         return new DemoOptions(endpoint, Value(userAppId), Value(authAppId), Value(financeAppId), Value(notificationAppId), Value(adminLogin), Value(adminPassword),
-            Value(userDatabase), Value(authDatabase), Value(financeDatabase), TimeSpan.FromSeconds(seconds));
+            Value(userDatabase), Value(authDatabase), Value(financeDatabase), mail, TimeSpan.FromSeconds(seconds));
     }
 
     /// <summary>An option whose default is OVASABI_DEMO_&lt;NAME&gt; when set (e.g. OVASABI_DEMO_ADMIN_PASSWORD), else <paramref name="fallback"/>.</summary>

@@ -11,8 +11,8 @@ namespace Ovasabi.Demo;
 
 /// <summary>
 /// The demo: two users sign up and in, the administrator deposits for the first, who sends part of it to the second
-/// (and retries with the same idempotency key); both read their balances, the first its history, both the in-app
-/// items the transfer gave them; then what the scenario left behind: the published events and the finance audit rows.
+/// (and retries with the same idempotency key); both read their balances, the first its history, both the emails (read
+/// back from the SMTP server) and in-app items the transfer gave them; then what the scenario left behind: the published events and the finance audit rows.
 /// </summary>
 internal static class Scenario
 {
@@ -92,6 +92,11 @@ internal static class Scenario
             var received = await steps.RunAsync("in-app item of B about the transfer (as B)",
                 () => InboxItemAsync(NotificationAs(bobTokens), "finance.transfer_received", transfer.TransactionId, options.EventTimeout, calls),
                 i => $"\"{i.Title}\"");
+            var mailbox = new MailInbox(options.MailApi);
+            await steps.RunAsync("emails to A and B (read back from the SMTP server)",
+                () => mailbox.WaitForAsync([(alice.Email, $"You sent {Eur(TransferMinor)} to {bob.Username}"), (bob.Email, $"{alice.Username} sent you {Eur(TransferMinor)}")],
+                    options.EventTimeout, cancellationToken),
+                _ => $"both arrived, web inbox {options.MailApi.GetLeftPart(UriPartial.Authority)}");
             await steps.RunAsync("B marks it read (as B)",
                 () => NotificationAs(bobTokens).MarkReadAsync(new MarkReadRequest { MessageIds = { received.MessageId }, Read = true }, calls.Options),
                 r => r.Updated == 1 ? $"{r.UnreadCount} unread left (the welcome)" : throw new DemoCheckException($"{r.Updated} items changed, not 1"));

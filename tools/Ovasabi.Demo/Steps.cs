@@ -62,6 +62,7 @@ internal sealed class Steps(TextWriter output, DemoOptions options)
         NpgsqlException { InnerException: SocketException or TimeoutException } or SocketException =>
             $"{e.Message} — is the platform's PostgreSQL running (`make run`)?",
         NpgsqlException or DemoCheckException => e.Message,
+        HttpRequestException => $"{e.Message} — is the SMTP server's web inbox running (`make run`)?",
         _ => null,
     };
 

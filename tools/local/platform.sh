@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The local platform behind `make run` / `make stop`: PostgreSQL, Redis and s3rver under .local/ (data kept between
-# runs), then every app of dapr.yaml with its dev sidecar. Ctrl-C stops everything.
+# The local platform behind `make run` / `make stop`: PostgreSQL, Redis, s3rver and maildev under .local/ (data kept
+# between runs), then every app of dapr.yaml with its dev sidecar. Ctrl-C stops everything.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -11,6 +11,10 @@ S3_PORT=4569
 # The bucket of components/blobstore.yaml.
 S3_BUCKET=ovasabi-assets
 S3RVER=$ROOT/.tools/node_modules/.bin/s3rver
+# The SMTP server and web inbox of components/email.yaml.
+SMTP_PORT=1025
+MAIL_WEB_PORT=1080
+MAILDEV=$ROOT/.tools/node_modules/.bin/maildev
 SIDECAR=$ROOT/tools/Ovasabi.DevSidecar/bin/Release/net10.0/dev-sidecar.dll
 RUNNER_PID=$STATE/runner.pid
 
@@ -69,6 +73,27 @@ start_s3() {
   echo "s3rver      127.0.0.1:$S3_PORT  (bucket $S3_BUCKET, keys S3RVER/S3RVER)"
 }
 
+smtp_answers() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null
+}
+
+start_maildev() {
+  mkdir -p "$STATE/maildev" "$STATE/logs"
+  if ! smtp_answers; then
+    [ -x "$MAILDEV" ] || { echo "maildev not found at $MAILDEV: run make deps" >&2; exit 1; }
+    "$MAILDEV" --ip 127.0.0.1 --smtp "$SMTP_PORT" --web-ip 127.0.0.1 --web "$MAIL_WEB_PORT" \
+      --incoming-user ovasabi --incoming-pass maildev --mail-directory "$STATE/maildev" >"$STATE/logs/maildev.log" 2>&1 &
+    echo $! > "$STATE/maildev.pid"
+    local tries=0
+    until smtp_answers; do
+      tries=$((tries + 1))
+      if [ "$tries" -gt 100 ]; then echo "maildev did not start; see $STATE/logs/maildev.log" >&2; exit 1; fi
+      sleep 0.1
+    done
+  fi
+  echo "maildev     127.0.0.1:$SMTP_PORT  web inbox http://127.0.0.1:$MAIL_WEB_PORT  (SMTP user ovasabi / maildev)"
+}
+
 create_databases() {
   # The database each app of dapr.yaml names in its connection string, and the analytics binding's (components/analytics.yaml).
   for db in $(sed -n 's/.*Database=\([a-z0-9_-]*\).*/\1/p' "$ROOT/dapr.yaml") analytics; do
@@ -100,10 +125,12 @@ stop_runner() {
 stop_backing() {
   local bin; bin=$(pg_bin)
   redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
-  if [ -f "$STATE/s3rver.pid" ]; then
-    kill -TERM "$(cat "$STATE/s3rver.pid")" 2>/dev/null || true
-    rm -f "$STATE/s3rver.pid"
-  fi
+  for server in s3rver maildev; do
+    if [ -f "$STATE/$server.pid" ]; then
+      kill -TERM "$(cat "$STATE/$server.pid")" 2>/dev/null || true
+      rm -f "$STATE/$server.pid"
+    fi
+  done
   if [ -f "$STATE/postgres/data/PG_VERSION" ]; then
     as_postgres "$bin/pg_ctl" -D "$STATE/postgres/data" -m fast -w stop >/dev/null 2>&1 || true
   fi
@@ -114,6 +141,7 @@ case "${1:-run}" in
     start_postgres
     start_redis
     start_s3
+    start_maildev
     create_databases
     signing_key
     # A script's background jobs ignore SIGINT, so Ctrl-C reaches the runner only through these traps.

@@ -38,13 +38,33 @@ public sealed class MessageRecord
 
     public required string BodyText { get; set; }
 
+    /// <summary>An email's HTML body, layout included.</summary>
+    public string? BodyHtml { get; set; }
+
+    /// <summary>Where the channel delivers it (an email address); null for in-app.</summary>
+    public string? Address { get; set; }
+
     /// <summary>The facts the message was rendered from, as JSON.</summary>
     public string Data { get; set; } = "{}";
 
     /// <summary><see cref="MessageStatuses"/>.</summary>
     public required string Status { get; set; }
 
+    /// <summary>Why it is in its status (the last failure, a suppression), at most 200 characters.</summary>
+    public string? StatusReason { get; set; }
+
     public DateTimeOffset DueAt { get; set; }
+
+    /// <summary>Sends started, successful or not.</summary>
+    public int AttemptCount { get; set; }
+
+    /// <summary>The replica sending it and until when; a lease that ran out is taken over.</summary>
+    public Guid? LeaseToken { get; set; }
+
+    public DateTimeOffset? LeaseUntil { get; set; }
+
+    /// <summary>The Dapr binding that accepted it.</summary>
+    public string? ProviderBinding { get; set; }
 
     public DateTimeOffset? SentAt { get; set; }
 
@@ -96,12 +116,17 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
             message.Property(m => m.Locale).HasMaxLength(35);
             message.Property(m => m.Subject).HasMaxLength(512);
             message.Property(m => m.Status).HasMaxLength(12);
+            message.Property(m => m.StatusReason).HasMaxLength(200);
+            message.Property(m => m.Address).HasMaxLength(320);
+            message.Property(m => m.ProviderBinding).HasMaxLength(64);
             message.Property(m => m.Data).HasColumnType("jsonb");
             message.Property(m => m.Version).IsConcurrencyToken();
             message.HasIndex(m => new { m.SourceKey, m.RecipientKey, m.Channel }).IsUnique().HasDatabaseName("ux_notification_message_once");
             message.HasIndex(m => new { m.RecipientUserId, m.CreatedAt, m.Uuid }).IsDescending(false, true, true)
                 .HasFilter("channel = 'in_app'").HasDatabaseName("ix_notification_message_inbox");
             message.HasIndex(m => m.RecipientUserId).HasFilter("channel = 'in_app' AND read_at IS NULL").HasDatabaseName("ix_notification_message_unread");
+            message.HasIndex(m => m.DueAt).HasFilter("status = 'scheduled'").HasDatabaseName("ix_notification_message_due");
+            message.HasIndex(m => m.LeaseUntil).HasFilter("status = 'sending'").HasDatabaseName("ix_notification_message_lease");
         });
     }
 }

@@ -5,50 +5,61 @@ using YamlDotNet.Serialization;
 
 namespace Ovasabi.Notification.Domain;
 
-/// <summary>A message as its channel shows it: a title (an email's subject) and plain text, in <see cref="Locale"/>.</summary>
-public sealed record RenderedMessage(string Title, string Text, string Locale);
+/// <summary>
+/// A message as its channel shows it, in <see cref="Locale"/>: a title (an email's subject), plain text, and for email
+/// an HTML body (the template's HTML inside the email layout).
+/// </summary>
+public sealed record RenderedMessage(string Title, string Text, string? Html, string Locale);
 
 /// <summary>
 /// The shipped Liquid templates (<c>Templates/&lt;notification key&gt;.yaml</c>, embedded): per channel and locale a
-/// title and a text. A locale falls back to its language, then to <see cref="DefaultLocale"/>, which every template has.
+/// title, a text and, for email, an HTML part. In HTML every value is escaped; the title and text are plain text. A
+/// locale falls back to its language, then to <see cref="DefaultLocale"/>, which every template has.
 /// </summary>
 public sealed class TemplateCatalog
 {
     public const string DefaultLocale = "en";
+    public const string EmailChannel = "email";
 
+    private const string LayoutResource = "templates/email-layout.html";
     private static readonly FluidParser Parser = new();
 
-    private readonly Dictionary<(string Key, string Channel, string Locale), (IFluidTemplate Title, IFluidTemplate Text)> _templates;
+    private const string ContentMarker = "{{ content }}";
 
-    private TemplateCatalog(Dictionary<(string, string, string), (IFluidTemplate, IFluidTemplate)> templates)
+    private readonly Dictionary<(string Key, string Channel, string Locale), Parts> _templates;
+    private readonly (IFluidTemplate Before, IFluidTemplate After) _layout;
+
+    private TemplateCatalog(Dictionary<(string, string, string), Parts> templates, (IFluidTemplate, IFluidTemplate) layout)
     {
         _templates = templates;
+        _layout = layout;
     }
+
+    private sealed record Parts(IFluidTemplate Title, IFluidTemplate Text, IFluidTemplate? Html);
 
     /// <summary>Every notification key with a template.</summary>
     public IReadOnlySet<string> Keys => _templates.Keys.Select(k => k.Key).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>The locales <paramref name="key"/> has on <paramref name="channel"/>.</summary>
-    public IEnumerable<string> Locales(string key, string channel) =>
-        _templates.Keys.Where(k => k.Key == key && k.Channel == channel).Select(k => k.Locale);
+    /// <summary>The channels <paramref name="key"/> has templates for.</summary>
+    public IEnumerable<string> Channels(string key) => _templates.Keys.Where(k => k.Key == key).Select(k => k.Channel).Distinct();
 
     /// <summary>Loads the templates embedded in this assembly.</summary>
-    /// <exception cref="InvalidOperationException">a template does not parse, or lacks the default locale: a build defect</exception>
+    /// <exception cref="InvalidOperationException">a template does not parse, or lacks a part or the default locale: a build defect</exception>
     public static TemplateCatalog LoadEmbedded()
     {
         var assembly = typeof(TemplateCatalog).Assembly;
         var sources = assembly.GetManifestResourceNames()
-            .Where(name => name.StartsWith("templates/", StringComparison.Ordinal))
+            .Where(name => name.StartsWith("templates/", StringComparison.Ordinal) && name.EndsWith(".yaml", StringComparison.Ordinal))
             .Select(name => (Key: Path.GetFileNameWithoutExtension(name["templates/".Length..]), Yaml: Read(assembly, name)));
-        return Load(sources);
+        return Load(sources, Read(assembly, LayoutResource));
     }
 
-    /// <summary>Loads templates from YAML texts keyed by notification key.</summary>
-    /// <exception cref="InvalidOperationException">a template does not parse, or lacks the default locale</exception>
-    public static TemplateCatalog Load(IEnumerable<(string Key, string Yaml)> sources)
+    /// <summary>Loads templates from YAML texts keyed by notification key, and the email layout (<c>{{ content }}</c> marks the body).</summary>
+    /// <exception cref="InvalidOperationException">a template does not parse, or lacks a part or the default locale</exception>
+    public static TemplateCatalog Load(IEnumerable<(string Key, string Yaml)> sources, string emailLayout)
     {
         var deserializer = new DeserializerBuilder().Build();
-        var templates = new Dictionary<(string, string, string), (IFluidTemplate, IFluidTemplate)>();
+        var templates = new Dictionary<(string, string, string), Parts>();
         foreach (var (key, yaml) in sources)
         {
             var channels = deserializer.Deserialize<Dictionary<string, Dictionary<string, Dictionary<string, string>>>>(yaml);
@@ -60,36 +71,54 @@ public sealed class TemplateCatalog
                 }
                 foreach (var (locale, parts) in locales)
                 {
-                    templates[(key, channel, locale)] = (Parse(key, channel, locale, parts, "title"), Parse(key, channel, locale, parts, "text"));
+                    var where = $"template {key} ({channel}, {locale})";
+                    templates[(key, channel, locale)] = new Parts(Parse(where, parts, "title"), Parse(where, parts, "text"),
+                        channel == EmailChannel ? Parse(where, parts, "html") : null);
                 }
             }
         }
-        return new TemplateCatalog(templates);
+        // The body is rendered (and escaped) already: the layout is the text around it.
+        var marker = emailLayout.IndexOf(ContentMarker, StringComparison.Ordinal);
+        if (marker < 0)
+        {
+            throw new InvalidOperationException($"the email layout has no {ContentMarker}");
+        }
+        var layout = new Dictionary<string, string> { ["before"] = emailLayout[..marker], ["after"] = emailLayout[(marker + ContentMarker.Length)..] };
+        return new TemplateCatalog(templates, (Parse("the email layout", layout, "before"), Parse("the email layout", layout, "after")));
     }
 
     /// <summary>
     /// Renders <paramref name="key"/> for <paramref name="channel"/> in <paramref name="locale"/> (or the nearest it
-    /// has), as plain text; null when the key has no template for the channel.
+    /// has); null when the key has no template for the channel.
     /// </summary>
     public RenderedMessage? Render(string key, string channel, string? locale, IReadOnlyDictionary<string, object?> data)
     {
         foreach (var candidate in Fallbacks(locale))
         {
-            if (_templates.TryGetValue((key, channel, candidate), out var template))
+            if (!_templates.TryGetValue((key, channel, candidate), out var template))
             {
-                var context = new TemplateContext();
-                foreach (var (name, value) in data)
-                {
-                    context.SetValue(name, value ?? "");
-                }
-                return new RenderedMessage(OneLine(template.Title.Render(context, NullEncoder.Default)), template.Text.Render(context, NullEncoder.Default).Trim(), candidate);
+                continue;
             }
+            var context = new TemplateContext();
+            foreach (var (name, value) in data)
+            {
+                context.SetValue(name, value ?? "");
+            }
+            var title = OneLine(template.Title.Render(context, NullEncoder.Default));
+            var text = template.Text.Render(context, NullEncoder.Default).Trim();
+            string? html = null;
+            if (template.Html is { } body)
+            {
+                context.SetValue("subject", title);
+                html = _layout.Before.Render(context, HtmlEncoder.Default) + body.Render(context, HtmlEncoder.Default).Trim() + _layout.After.Render(context, HtmlEncoder.Default);
+            }
+            return new RenderedMessage(title, text, html, candidate);
         }
         return null;
     }
 
     /// <summary><c>fr-CA</c>, then <c>fr</c>, then the default locale.</summary>
-    private IEnumerable<string> Fallbacks(string? locale)
+    private static IEnumerable<string> Fallbacks(string? locale)
     {
         if (!string.IsNullOrEmpty(locale))
         {
@@ -105,20 +134,20 @@ public sealed class TemplateCatalog
 
     private static string OneLine(string text) => string.Join(' ', text.Split((char[])['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
-    private static IFluidTemplate Parse(string key, string channel, string locale, Dictionary<string, string> parts, string part)
+    private static IFluidTemplate Parse(string where, Dictionary<string, string> parts, string part)
     {
         if (!parts.TryGetValue(part, out var source))
         {
-            throw new InvalidOperationException($"template {key} ({channel}, {locale}) has no {part}");
+            throw new InvalidOperationException($"{where} has no {part}");
         }
         return Parser.TryParse(source, out var template, out var error)
             ? template
-            : throw new InvalidOperationException($"template {key} ({channel}, {locale}) {part}: {error}");
+            : throw new InvalidOperationException($"{where} {part}: {error}");
     }
 
     private static string Read(Assembly assembly, string name)
     {
-        using var stream = assembly.GetManifestResourceStream(name)!;
+        using var stream = assembly.GetManifestResourceStream(name) ?? throw new InvalidOperationException($"{name} is not embedded");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }

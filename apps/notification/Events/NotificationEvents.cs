@@ -11,6 +11,7 @@ public static class NotificationEvents
 {
     public static readonly string MessageSentTopic = TopicName.Of(NotificationTopic.MessageSent);
     public static readonly string InAppCreatedTopic = TopicName.Of(NotificationTopic.InappCreated);
+    public static readonly string MessageFailedTopic = TopicName.Of(NotificationTopic.MessageFailed);
 
     public static InAppCreated InAppCreated(Guid userId, InboxItemView item) => new()
     {
@@ -25,13 +26,34 @@ public static class NotificationEvents
         Critical = item.Critical,
     };
 
-    public static MessageSent InAppSent(Guid userId, InboxItemView item) => new()
+    public static MessageSent Sent(Guid userId, string channel, Guid messageId, string category, string notificationKey, DateTimeOffset sentAt) => new()
     {
-        MessageId = item.Id.ToString(),
+        MessageId = messageId.ToString(),
         UserId = userId.ToString(),
-        Channel = Channel.InApp,
-        Category = item.Category,
-        NotificationKey = item.NotificationKey,
-        SentAt = Timestamp.FromDateTimeOffset(item.CreatedAt),
+        Channel = ChannelOf(channel),
+        Category = category,
+        NotificationKey = notificationKey,
+        SentAt = Timestamp.FromDateTimeOffset(sentAt),
+    };
+
+    public static MessageFailed Failed(Guid userId, string channel, Guid messageId, string category, string notificationKey, string reason, int attempts,
+        DateTimeOffset failedAt) => new()
+    {
+        MessageId = messageId.ToString(),
+        UserId = userId.ToString(),
+        Channel = ChannelOf(channel),
+        Category = category,
+        NotificationKey = notificationKey,
+        Reason = reason,
+        Attempts = attempts,
+        FailedAt = Timestamp.FromDateTimeOffset(failedAt),
+    };
+
+    private static Channel ChannelOf(string channel) => channel switch
+    {
+        Data.Channels.Email => Channel.Email,
+        Data.Channels.Sms => Channel.Sms,
+        Data.Channels.Webhook => Channel.Webhook,
+        _ => Channel.InApp,
     };
 }

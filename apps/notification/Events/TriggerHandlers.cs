@@ -54,8 +54,8 @@ public sealed class TriggerHandlers(Admission admission, Recipients recipients) 
     private async Task AdmitAsync(IReadOnlyList<Notice> notices, Dictionary<Guid, Recipient?>? known, CancellationToken cancellationToken)
     {
         var people = known ?? await FindAsync(notices.Select(n => n.Recipient), cancellationToken);
-        await admission.AdmitInAppAsync(notices.Where(n => people.GetValueOrDefault(n.Recipient) is not null)
-            .Select(n => (n, people[n.Recipient]!.Locale)), cancellationToken);
+        await admission.AdmitAsync(notices.Where(n => people.GetValueOrDefault(n.Recipient) is not null)
+            .Select(n => (n, new Addressee(people[n.Recipient]!.Locale, people[n.Recipient]!.Email))), cancellationToken);
     }
 
     private async Task<Dictionary<Guid, Recipient?>> FindAsync(IEnumerable<Guid> ids, CancellationToken cancellationToken)

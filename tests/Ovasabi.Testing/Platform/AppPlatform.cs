@@ -131,6 +131,9 @@ public class AppPlatform(PostgresServer postgres, RedisServer redis, IReadOnlyLi
         return settings;
     }
 
+    /// <summary>Starts what the platform's apps need besides PostgreSQL and Redis (an SMTP server, its component), before any sidecar starts.</summary>
+    protected virtual Task PrepareAsync() => Task.CompletedTask;
+
     /// <summary>Changes what <see cref="Settings"/> gives <paramref name="appId"/> (environment variable names, e.g. <c>Finance__BalanceCacheTtl</c>).</summary>
     protected virtual void Configure(string appId, Dictionary<string, string?> settings)
     {
@@ -182,6 +185,8 @@ public class AppPlatform(PostgresServer postgres, RedisServer redis, IReadOnlyLi
             .RedisState("sessionstore", redis, new Dictionary<string, string>(redisDb) { ["keyPrefix"] = "name" })
             .RedisPubSub("pubsub", redis, redisDb)
             .Component("secretstore", "secretstores.local.file", new Dictionary<string, string> { ["secretsFile"] = SigningKeys.Path, ["multiValued"] = "true" });
+
+        await PrepareAsync();
 
         var launches = apps.Select(AppLaunch).ToList();
         Subscriber = Own(await CallbackApp.StartAsync(UniqueName.Create("events"), app =>

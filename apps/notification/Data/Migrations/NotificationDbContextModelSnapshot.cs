@@ -31,6 +31,19 @@ namespace Ovasabi.Notification.Data.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
 
+                    b.Property<string>("Address")
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)")
+                        .HasColumnName("address");
+
+                    b.Property<int>("AttemptCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempt_count");
+
+                    b.Property<string>("BodyHtml")
+                        .HasColumnType("text")
+                        .HasColumnName("body_html");
+
                     b.Property<string>("BodyText")
                         .IsRequired()
                         .HasColumnType("text")
@@ -65,6 +78,14 @@ namespace Ovasabi.Notification.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("due_at");
 
+                    b.Property<Guid?>("LeaseToken")
+                        .HasColumnType("uuid")
+                        .HasColumnName("lease_token");
+
+                    b.Property<DateTimeOffset?>("LeaseUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_until");
+
                     b.Property<string>("Locale")
                         .IsRequired()
                         .HasMaxLength(35)
@@ -76,6 +97,11 @@ namespace Ovasabi.Notification.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("notification_key");
+
+                    b.Property<string>("ProviderBinding")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("provider_binding");
 
                     b.Property<DateTimeOffset?>("ReadAt")
                         .HasColumnType("timestamp with time zone")
@@ -107,6 +133,11 @@ namespace Ovasabi.Notification.Data.Migrations
                         .HasColumnType("character varying(12)")
                         .HasColumnName("status");
 
+                    b.Property<string>("StatusReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("status_reason");
+
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasMaxLength(512)
@@ -128,6 +159,14 @@ namespace Ovasabi.Notification.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_service_notification_message");
+
+                    b.HasIndex("DueAt")
+                        .HasDatabaseName("ix_notification_message_due")
+                        .HasFilter("status = 'scheduled'");
+
+                    b.HasIndex("LeaseUntil")
+                        .HasDatabaseName("ix_notification_message_lease")
+                        .HasFilter("status = 'sending'");
 
                     b.HasIndex("RecipientUserId")
                         .HasDatabaseName("ix_notification_message_unread")

@@ -1,0 +1,141 @@
+using System.Text;
+using Dapr;
+using Dapr.Client;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Ovasabi.Notification.Data;
+using Ovasabi.Notification.Domain;
+using Ovasabi.Notification.Events;
+
+namespace Ovasabi.Notification.Delivery;
+
+/// <summary>A scheduled email this replica leased for one attempt.</summary>
+public sealed record LeasedEmail(long Id, Guid Uuid, Guid UserId, string Address, string Subject, string Html, bool Critical, string Category,
+    string NotificationKey, int Attempt, Guid Lease);
+
+/// <summary>
+/// Sends due emails through the Dapr output binding (<c>bindings.smtp</c>): claims them with a lease
+/// (<c>FOR UPDATE SKIP LOCKED</c>, so replicas share the work and a replica that died mid-send is taken over when its
+/// lease runs out), hands each to the binding, and records the outcome: <c>sent</c>, or another try after a backoff
+/// that doubles, or <c>failed</c> for a refusal that will never pass and after the last attempt. Sent and failed are
+/// announced through the outbox. Every outcome write is fenced by the lease.
+/// </summary>
+public sealed class EmailDispatcher(IServiceScopeFactory scopes, DaprClient dapr, IOptions<NotificationOptions> options, TimeProvider time,
+    ILogger<EmailDispatcher> logger) : BackgroundService
+{
+    private NotificationOptions Options => options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var sent = 0;
+            try
+            {
+                var leased = await LeaseAsync(stoppingToken);
+                await Parallel.ForEachAsync(leased, new ParallelOptions { MaxDegreeOfParallelism = Options.Concurrency, CancellationToken = stoppingToken },
+                    async (email, ct) => await SendAsync(email, ct));
+                sent = leased.Count;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // The database is away: nothing was lost (leased rows return when their lease runs out); look again later.
+                logger.LogWarning("Email delivery paused: {Error}", e.Message);
+            }
+            if (sent == 0)
+            {
+                await Task.Delay(Options.PollInterval, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    /// <summary>Leases due emails (and ones whose sender's lease ran out), counting the attempt.</summary>
+    private async Task<List<LeasedEmail>> LeaseAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<NotificationDbContext>();
+        var now = time.GetUtcNow();
+        var lease = Guid.NewGuid();
+        var until = now + Options.LeaseDuration;
+        var batch = Options.Concurrency * 4;
+        var rows = await db.Messages.FromSql($"""
+            UPDATE service_notification_message m
+            SET status = {MessageStatuses.Sending}, lease_token = {lease}, lease_until = {until}, attempt_count = attempt_count + 1,
+                updated_at = {now}, version = version + 1
+            FROM (SELECT id FROM service_notification_message
+                  WHERE channel = {Channels.Email} AND ((status = {MessageStatuses.Scheduled} AND due_at <= {now}) OR (status = {MessageStatuses.Sending} AND lease_until < {now}))
+                  ORDER BY due_at LIMIT {batch} FOR UPDATE SKIP LOCKED) due
+            WHERE m.id = due.id
+            RETURNING m.*
+            """).AsNoTracking().ToListAsync(cancellationToken);
+        return rows.Select(m => new LeasedEmail(m.Id, m.Uuid, m.RecipientUserId ?? Guid.Empty, m.Address ?? "", m.Subject, m.BodyHtml ?? "", m.Critical,
+            m.Category, m.NotificationKey, m.AttemptCount, lease)).ToList();
+    }
+
+    private async Task SendAsync(LeasedEmail email, CancellationToken cancellationToken)
+    {
+        var request = new BindingRequest(Options.EmailBinding, "create") { Data = Encoding.UTF8.GetBytes(email.Html) };
+        // daprd's bindings.smtp keeps a request's overrides for later calls: every call sets all of them.
+        request.Metadata["emailTo"] = email.Address;
+        request.Metadata["subject"] = email.Subject;
+        request.Metadata["priority"] = email.Critical ? "1" : "3";
+        SendOutcome outcome;
+        string? error = null;
+        try
+        {
+            await dapr.InvokeBindingAsync(request, cancellationToken);
+            outcome = SendOutcome.Accepted;
+        }
+        catch (Exception e) when (e is DaprException or RpcException && !cancellationToken.IsCancellationRequested)
+        {
+            error = (e.InnerException as RpcException)?.Status.Detail ?? (e as RpcException)?.Status.Detail ?? e.Message;
+            outcome = DeliveryRules.ClassifySmtp(error);
+        }
+        await RecordAsync(email, outcome, error, cancellationToken);
+    }
+
+    private async Task RecordAsync(LeasedEmail email, SendOutcome outcome, string? error, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<NotificationDbContext>();
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var mine = db.Messages.Where(m => m.Id == email.Id && m.LeaseToken == email.Lease && m.Status == MessageStatuses.Sending);
+        int changed;
+        if (outcome == SendOutcome.Accepted)
+        {
+            changed = await mine.ExecuteUpdateAsync(m => m.SetProperty(x => x.Status, MessageStatuses.Sent).SetProperty(x => x.SentAt, now)
+                .SetProperty(x => x.StatusReason, (string?)null).SetProperty(x => x.ProviderBinding, Options.EmailBinding)
+                .SetProperty(x => x.LeaseToken, (Guid?)null).SetProperty(x => x.LeaseUntil, (DateTimeOffset?)null)
+                .SetProperty(x => x.UpdatedAt, now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+            if (changed > 0)
+            {
+                db.AddEvent(NotificationEvents.MessageSentTopic, NotificationEvents.Sent(email.UserId, Channels.Email, email.Uuid, email.Category, email.NotificationKey, now));
+            }
+        }
+        else
+        {
+            var reason = DeliveryRules.Reason(error ?? "");
+            var final = outcome == SendOutcome.Permanent || email.Attempt >= Options.MaxAttempts;
+            var due = now + DeliveryRules.Backoff(email.Attempt, Options.BaseBackoff, Options.MaxBackoff);
+            changed = await mine.ExecuteUpdateAsync(m => m.SetProperty(x => x.Status, final ? MessageStatuses.Failed : MessageStatuses.Scheduled)
+                .SetProperty(x => x.StatusReason, reason).SetProperty(x => x.DueAt, x => final ? x.DueAt : due)
+                .SetProperty(x => x.LeaseToken, (Guid?)null).SetProperty(x => x.LeaseUntil, (DateTimeOffset?)null)
+                .SetProperty(x => x.UpdatedAt, now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+            if (changed > 0 && final)
+            {
+                db.AddEvent(NotificationEvents.MessageFailedTopic,
+                    NotificationEvents.Failed(email.UserId, Channels.Email, email.Uuid, email.Category, email.NotificationKey, reason, email.Attempt, now));
+            }
+            logger.Log(final ? LogLevel.Error : LogLevel.Warning, "Email {Message} attempt {Attempt} failed{Final}: {Reason}",
+                email.Uuid, email.Attempt, final ? "; it is failed" : "; trying again later", reason);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+}

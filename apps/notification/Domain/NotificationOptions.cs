@@ -1,0 +1,37 @@
+using Ovasabi.ServiceDefaults.Hosting;
+
+namespace Ovasabi.Notification.Domain;
+
+/// <summary>The notification service's settings (configuration section <c>Notification</c>), checked at start.</summary>
+public sealed class NotificationOptions
+{
+    public const string Section = "Notification";
+
+    /// <summary>The Dapr output binding email goes through (<c>bindings.smtp</c>, components/email.yaml).</summary>
+    public string EmailBinding { get; set; } = "email";
+
+    /// <summary>How often a replica looks for messages that are due (new ones, retries, abandoned sends).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Sends in flight per replica.</summary>
+    public int Concurrency { get; set; } = 4;
+
+    /// <summary>Attempts before a message is <c>failed</c>.</summary>
+    public int MaxAttempts { get; set; } = 6;
+
+    /// <summary>The wait after the first failed attempt; it doubles with each further one, up to <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan BaseBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long a replica owns a message it is sending; after that another replica (or it) tries again.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+
+    public static IEnumerable<string> Problems(NotificationOptions o) =>
+        Settings.Check(o.EmailBinding.Length > 0, $"{Section}:EmailBinding", "must name the email output binding")
+            .Concat(Settings.Check(o.PollInterval > TimeSpan.Zero && o.PollInterval <= TimeSpan.FromMinutes(1), $"{Section}:PollInterval", "must be more than 0 and at most a minute"))
+            .Concat(Settings.Check(o.Concurrency is > 0 and <= 64, $"{Section}:Concurrency", "must be between 1 and 64"))
+            .Concat(Settings.Check(o.MaxAttempts is > 0 and <= 20, $"{Section}:MaxAttempts", "must be between 1 and 20"))
+            .Concat(Settings.Check(o.BaseBackoff > TimeSpan.Zero && o.BaseBackoff <= o.MaxBackoff, $"{Section}:BaseBackoff", "must be more than 0 and at most MaxBackoff"))
+            .Concat(Settings.Check(o.LeaseDuration >= TimeSpan.FromSeconds(10), $"{Section}:LeaseDuration", "must be at least 10 seconds"));
+}

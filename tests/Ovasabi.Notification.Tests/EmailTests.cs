@@ -1,0 +1,137 @@
+using System.Text.Json;
+using Ovasabi.Contracts;
+using Ovasabi.Finance.V1.Events;
+using Ovasabi.Notification.V1.Events;
+using Ovasabi.Testing.Platform;
+
+namespace Ovasabi.Notification.Tests;
+
+/// <summary>
+/// Email through Dapr's <c>bindings.smtp</c> into a real SMTP server (maildev), read back from it. The outage tests stop
+/// that server, so this class's tests run one after another.
+/// </summary>
+public sealed class EmailTests(NotificationPlatform platform)
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private static string NewId() => Guid.NewGuid().ToString();
+
+    private static string To(JsonElement mail) => mail.GetProperty("to")[0].GetProperty("address").GetString()!;
+
+    private async Task<int> MailsWithAsync(string subject) =>
+        (await platform.Mail.MailsAsync(Cancel)).Count(m => m.GetProperty("subject").GetString() == subject);
+
+    private Task<string> EmailStatusAsync(string userId, string key) =>
+        platform.NotificationScalarAsync<string>(
+            "SELECT status || ':' || attempt_count || ':' || coalesce(status_reason, '') FROM service_notification_message WHERE recipient_user_id = @user AND channel = 'email' AND notification_key = @key",
+            ("user", Guid.Parse(userId)), ("key", key));
+
+    private async Task<string> EventuallyAsync(Func<Task<string>> read, Func<string, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            string? value = null;
+            try
+            {
+                value = await read();
+            }
+            catch (InvalidCastException)
+            {
+                // no row yet
+            }
+            if (value is not null && done(value))
+            {
+                return value;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"gave up waiting for {what}; last seen: {value ?? "nothing"}");
+            await Task.Delay(100, Cancel);
+        }
+    }
+
+    [Fact]
+    public async Task A_transfer_emails_the_sender_and_the_receiver_html_in_the_layout_and_announces_each_as_sent()
+    {
+        var (alice, bob) = (await platform.SignUpAsync(), await platform.SignUpAsync());
+        var transaction = NewId();
+
+        await platform.PublishAsFinanceAsync(FinanceTopic.TransferCompleted, NotificationPlatform.Transfer(alice.Id, bob.Id, transaction), NewId());
+
+        var sent = await platform.Mail.WaitForMailAsync($"You sent 25.00 EUR to {bob.User.Username}", Cancel);
+        var received = await platform.Mail.WaitForMailAsync($"{alice.User.Username} sent you 25.00 EUR", Cancel);
+        Assert.Equal((alice.User.Email, bob.User.Email), (To(sent), To(received)));
+        var html = received.GetProperty("html").GetString()!;
+        Assert.Contains("<strong>25.00 EUR</strong>", html, StringComparison.Ordinal);
+        Assert.Contains($"Transaction {transaction}", html, StringComparison.Ordinal);
+        Assert.Contains("Ovasabi sent this message about your account.", html, StringComparison.Ordinal);
+        Assert.StartsWith("sent:1:", await EventuallyAsync(() => EmailStatusAsync(bob.Id, "finance.transfer_received"), s => s.StartsWith("sent", StringComparison.Ordinal), "the email to be sent"), StringComparison.Ordinal);
+        await platform.Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Topic == TopicName.Of(NotificationTopic.MessageSent)
+                                                    && r.Event.Data.ToStringUtf8().Contains("CHANNEL_EMAIL", StringComparison.Ordinal)
+                                                    && r.Event.Data.ToStringUtf8().Contains(bob.Id, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_same_transfer_redelivered_five_times_and_under_another_event_id_sends_one_email_to_each()
+    {
+        var (alice, bob) = (await platform.SignUpAsync(), await platform.SignUpAsync());
+        var transfer = NotificationPlatform.Transfer(alice.Id, bob.Id, NewId());
+        var eventId = NewId();
+
+        await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => platform.PublishAsFinanceAsync(FinanceTopic.TransferCompleted, transfer, eventId)));
+        await platform.PublishAsFinanceAsync(FinanceTopic.TransferCompleted, transfer, NewId());
+        // A later fact for the receiver: once its email is in, every copy of the first was handled and sent.
+        await platform.PublishAsFinanceAsync(FinanceTopic.DepositCompleted, NotificationPlatform.Deposit(bob.Id, NewId(), "7.00"), NewId());
+        await platform.Mail.WaitForMailAsync("7.00 EUR deposited", Cancel);
+
+        Assert.Equal(1, await MailsWithAsync($"You sent 25.00 EUR to {bob.User.Username}"));
+        Assert.Equal(1, await MailsWithAsync($"{alice.User.Username} sent you 25.00 EUR"));
+    }
+
+    [Fact]
+    public async Task With_the_smtp_server_down_an_email_is_retried_and_sent_once_it_is_back()
+    {
+        var user = await platform.SignUpAsync();
+        await platform.Mail.WaitForMailAsync($"Welcome to Ovasabi, {user.User.Username}", Cancel);
+        await platform.Mail.StopAsync(Cancel);
+        try
+        {
+            await platform.PublishAsFinanceAsync(FinanceTopic.DepositCompleted, NotificationPlatform.Deposit(user.Id, NewId(), "11.00"), NewId());
+            await EventuallyAsync(() => EmailStatusAsync(user.Id, "finance.deposit_completed"), s => s.StartsWith("scheduled:2:", StringComparison.Ordinal), "a second failed attempt");
+        }
+        finally
+        {
+            await platform.Mail.StartAsync(Cancel);
+        }
+
+        var mail = await platform.Mail.WaitForMailAsync("11.00 EUR deposited", Cancel);
+        Assert.Equal(user.User.Email, To(mail));
+        var status = await EventuallyAsync(() => EmailStatusAsync(user.Id, "finance.deposit_completed"), s => s.StartsWith("sent", StringComparison.Ordinal), "the retried email to be sent");
+        Assert.Matches("^sent:[3-6]:$", status);
+    }
+
+    [Fact]
+    public async Task With_the_smtp_server_down_through_every_attempt_the_email_fails_with_the_last_error_and_is_announced()
+    {
+        var user = await platform.SignUpAsync();
+        await platform.Mail.WaitForMailAsync($"Welcome to Ovasabi, {user.User.Username}", Cancel);
+        await platform.Mail.StopAsync(Cancel);
+        string status;
+        try
+        {
+            await platform.PublishAsFinanceAsync(FinanceTopic.DepositCompleted, NotificationPlatform.Deposit(user.Id, NewId(), "13.00"), NewId());
+            status = await EventuallyAsync(() => EmailStatusAsync(user.Id, "finance.deposit_completed"), s => s.StartsWith("failed", StringComparison.Ordinal), "the email to fail");
+        }
+        finally
+        {
+            await platform.Mail.StartAsync(Cancel);
+        }
+
+        Assert.StartsWith($"failed:{NotificationPlatform.MaxAttempts}:error invoking output binding email: ", status, StringComparison.Ordinal);
+        await platform.Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Topic == TopicName.Of(NotificationTopic.MessageFailed)
+                                                    && r.Event.Data.ToStringUtf8().Contains(user.Id, StringComparison.Ordinal));
+        // Failed is final: a later deposit's email arrives, this one never does.
+        await platform.PublishAsFinanceAsync(FinanceTopic.DepositCompleted, NotificationPlatform.Deposit(user.Id, NewId(), "17.00"), NewId());
+        await platform.Mail.WaitForMailAsync("17.00 EUR deposited", Cancel);
+        Assert.Equal(0, await MailsWithAsync("13.00 EUR deposited"));
+    }
+}
