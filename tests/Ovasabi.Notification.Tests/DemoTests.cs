@@ -10,6 +10,7 @@ using static Ovasabi.Testing.Rpc;
 namespace Ovasabi.Notification.Tests;
 
 /// <summary>`make demo` (tools/Ovasabi.Demo) run as a process, by its command line, against this assembly's platform.</summary>
+[Collection(MailCollection.Name)]
 public sealed class DemoTests(NotificationPlatform platform)
 {
     private Dictionary<string, string> Options() => new()

@@ -8,8 +8,9 @@ namespace Ovasabi.Notification.Tests;
 
 /// <summary>
 /// Email through Dapr's <c>bindings.smtp</c> into a real SMTP server (maildev), read back from it. The outage tests stop
-/// that server, so this class's tests run one after another.
+/// that server, so this class's tests run one after another, and never beside the demo's (<see cref="MailCollection"/>).
 /// </summary>
+[Collection(MailCollection.Name)]
 public sealed class EmailTests(NotificationPlatform platform)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
@@ -134,4 +135,11 @@ public sealed class EmailTests(NotificationPlatform platform)
         await platform.Mail.WaitForMailAsync("17.00 EUR deposited", Cancel);
         Assert.Equal(0, await MailsWithAsync("13.00 EUR deposited"));
     }
+}
+
+/// <summary>The classes that read the platform's SMTP server; the outage tests stop it, so they take turns.</summary>
+[CollectionDefinition(Name)]
+public sealed class MailCollection
+{
+    public const string Name = "the platform's SMTP server";
 }
