@@ -1,8 +1,12 @@
 using System.Text.Json;
+using Dapr.AppCallback.Autogen.Grpc.v1;
+using Google.Protobuf;
 using Ovasabi.Contracts;
 using Ovasabi.Finance.V1.Events;
 using Ovasabi.Notification.V1.Events;
+using Ovasabi.Testing;
 using Ovasabi.Testing.Platform;
+using Ovasabi.Testing.Sidecars;
 
 namespace Ovasabi.Notification.Tests;
 
@@ -86,6 +90,39 @@ public sealed class EmailTests(NotificationPlatform platform)
 
         Assert.Equal(1, await MailsWithAsync($"You sent 25.00 EUR to {bob.User.Username}"));
         Assert.Equal(1, await MailsWithAsync($"{alice.User.Username} sent you 25.00 EUR"));
+    }
+
+    [Fact]
+    public async Task The_same_event_delivered_to_two_replicas_at_once_makes_one_item_and_one_email_for_each_party()
+    {
+        var (alice, bob) = (await platform.SignUpAsync(), await platform.SignUpAsync());
+        await using var replica = await AppProcess.StartAsync(NotificationPlatform.NotificationAppId, FreePort.Next(),
+            platform.Sidecar(NotificationPlatform.NotificationAppId), platform.Settings(NotificationPlatform.NotificationAppId), Cancel);
+        var delivery = new TopicEventRequest
+        {
+            Id = NewId(),
+            Source = FinancePlatform.FinanceAppId,
+            Type = TopicName.Of(FinanceTopic.TransferCompleted),
+            SpecVersion = "1.0",
+            DataContentType = "application/json",
+            Topic = TopicName.Of(FinanceTopic.TransferCompleted),
+            PubsubName = "pubsub",
+            Data = ByteString.CopyFromUtf8(JsonFormatter.Default.Format(NotificationPlatform.Transfer(alice.Id, bob.Id, NewId()))),
+        };
+
+        // As the two replicas' sidecars would deliver it, at the same moment.
+        var answers = await Task.WhenAll(new[] { platform.App(NotificationPlatform.NotificationAppId), replica }
+            .Select(app => new AppCallbackClient(platform.Direct(app)).OnTopicEventAsync(delivery, Cancel)));
+
+        Assert.All(answers, a => Assert.Equal(TopicEventResponse.Types.TopicEventResponseStatus.Success, a.Status));
+        await platform.Mail.WaitForMailAsync($"{alice.User.Username} sent you 25.00 EUR", Cancel);
+        await platform.PublishAsFinanceAsync(FinanceTopic.DepositCompleted, NotificationPlatform.Deposit(bob.Id, NewId(), "19.00"), NewId());
+        await platform.Mail.WaitForMailAsync("19.00 EUR deposited", Cancel);
+        Assert.Equal(1, await MailsWithAsync($"You sent 25.00 EUR to {bob.User.Username}"));
+        Assert.Equal(1, await MailsWithAsync($"{alice.User.Username} sent you 25.00 EUR"));
+        Assert.Equal(4L, await platform.NotificationScalarAsync<long>(
+            "SELECT count(*) FROM service_notification_message WHERE notification_key IN ('finance.transfer_sent', 'finance.transfer_received') AND recipient_user_id IN (@a, @b)",
+            ("a", Guid.Parse(alice.Id)), ("b", Guid.Parse(bob.Id))));
     }
 
     [Fact]
