@@ -18,11 +18,12 @@ public static class NotificationServiceRegistration
         services.AddSettings<NotificationOptions>(NotificationOptions.Section, NotificationOptions.Problems);
         services.AddSingleton(TemplateCatalog.LoadEmbedded());
         services.AddScoped<Admission>();
+        services.AddScoped<SendStore>();
         var pageTokenKey = PageToken.KeyFrom(configuration, "notification");
         services.AddScoped(provider => ActivatorUtilities.CreateInstance<InboxStore>(provider, pageTokenKey));
         services.AddServiceClient<UserService.UserServiceClient>();
         services.AddSingleton<Recipients>();
-        services.AddHostedService<EmailDispatcher>();
+        services.AddHostedService<Dispatcher>();
         services.AddEventHandler<Ovasabi.User.V1.Events.UserCreated, TriggerHandlers>(TriggerHandlers.UserCreatedTopic);
         services.AddEventHandler<Ovasabi.Finance.V1.Events.MovementCompleted, TriggerHandlers>(TriggerHandlers.DepositCompletedTopic);
         services.AddEventHandler<Ovasabi.Finance.V1.Events.MovementCompleted, TriggerHandlers>(TriggerHandlers.TransferCompletedTopic);

@@ -6,7 +6,8 @@ namespace Ovasabi.Notification.Tests;
 
 /// <summary>
 /// Every RPC of the notification service called by every kind of caller through the sidecars (see <see cref="AuthorizationMatrix"/>):
-/// users read and mark their own inbox, support reads anyone's, administrators do everything, and no app may call
+/// users read and mark their own inbox, support reads anyone's, administrators do everything (Send is theirs alone so
+/// far), and no app may call
 /// notification (protos/ovasabi/access.yaml grants none: it learns of everything through events).
 /// </summary>
 public sealed class NotificationAuthorizationMatrixTests(NotificationPlatform platform)
@@ -17,6 +18,11 @@ public sealed class NotificationAuthorizationMatrixTests(NotificationPlatform pl
     private static readonly Row[] Rows =
     [
         //                                                                                                  anon user own support admin | app: user auth finance notification
+        new("ovasabi.notification.v1.NotificationService/Send", Notification((c, t) => c.SendAsync(new SendRequest
+        {
+            IdempotencyKey = Guid.NewGuid().ToString(), NotificationKey = "platform.announcement", UserIds = { t },
+            Data = new Google.Protobuf.WellKnownTypes.Struct { Fields = { ["title"] = Google.Protobuf.WellKnownTypes.Value.ForString("t"), ["body"] = Google.Protobuf.WellKnownTypes.Value.ForString("b") } },
+        }).ResponseAsync), [D, D, D, D, A, D, D, D, D]),
         new("ovasabi.notification.v1.NotificationService/ListInbox", Notification((c, t) => c.ListInboxAsync(new ListInboxRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D, D]),
         new("ovasabi.notification.v1.NotificationService/GetUnreadCount", Notification((c, t) => c.GetUnreadCountAsync(new GetUnreadCountRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D, D]),
         new("ovasabi.notification.v1.NotificationService/MarkRead", Notification((c, t) => c.MarkReadAsync(new MarkReadRequest { UserId = t, MessageIds = { Guid.NewGuid().ToString() } }).ResponseAsync), [D, D, A, D, A, D, D, D, D]),

@@ -15,9 +15,9 @@ public sealed class TemplateCatalogTests
     };
 
     [Fact]
-    public void Every_notification_the_triggers_make_has_a_shipped_in_app_template()
+    public void Every_notification_the_triggers_make_and_the_announcement_has_a_shipped_template()
     {
-        Assert.Equal(["account.welcome", "finance.balance_low", "finance.deposit_completed", "finance.transfer_received", "finance.transfer_sent"],
+        Assert.Equal(["account.welcome", "finance.balance_low", "finance.deposit_completed", "finance.transfer_received", "finance.transfer_sent", "platform.announcement"],
             Shipped.Keys.Order(StringComparer.Ordinal));
     }
 

@@ -77,6 +77,25 @@ public sealed class MessageRecord
     public long Version { get; set; } = 1;
 }
 
+/// <summary>A Send call, kept so that a retry with its idempotency key gets the same answer.</summary>
+public sealed class SendRequestRecord
+{
+    public long Id { get; set; }
+
+    /// <summary>Who sent it (<c>user:&lt;id&gt;</c>, <c>app:&lt;id&gt;</c>): keys are scoped to the caller.</summary>
+    public required string Caller { get; set; }
+
+    public required string IdempotencyKey { get; set; }
+
+    /// <summary>SHA-256 of the request, to tell a retry from another request under the same key.</summary>
+    public required byte[] Fingerprint { get; set; }
+
+    /// <summary>The answer (the messages written), as JSON.</summary>
+    public required string Response { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
 /// <summary>The names the message table stores for channels.</summary>
 public static class Channels
 {
@@ -90,14 +109,25 @@ public static class MessageStatuses
         Suppressed = "suppressed", Read = "read", Digested = "digested", Canceled = "canceled";
 }
 
-/// <summary>The notification service's database: the shared tables (master, service_event, processed_message) and its messages.</summary>
+/// <summary>The notification service's database: the shared tables (master, service_event, processed_message), its messages and Send calls.</summary>
 public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext> options) : ServiceDbContext(options)
 {
     public DbSet<MessageRecord> Messages => Set<MessageRecord>();
 
+    public DbSet<SendRequestRecord> SendRequests => Set<SendRequestRecord>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
+        modelBuilder.Entity<SendRequestRecord>(request =>
+        {
+            request.ToTable("service_notification_send_request");
+            request.Property(r => r.Id).UseIdentityAlwaysColumn();
+            request.Property(r => r.Caller).HasMaxLength(80);
+            request.Property(r => r.IdempotencyKey).HasMaxLength(128);
+            request.Property(r => r.Response).HasColumnType("jsonb");
+            request.HasIndex(r => new { r.Caller, r.IdempotencyKey }).IsUnique();
+        });
         modelBuilder.Entity<MessageRecord>(message =>
         {
             message.ToTable("service_notification_message", table =>

@@ -16,7 +16,7 @@ public sealed record RenderedMessage(string Title, string Text, string? Html, st
 /// title, a text and, for email, an HTML part. In HTML every value is escaped; the title and text are plain text. A
 /// locale falls back to its language, then to <see cref="DefaultLocale"/>, which every template has.
 /// </summary>
-public sealed class TemplateCatalog
+public sealed partial class TemplateCatalog
 {
     public const string DefaultLocale = "en";
     public const string EmailChannel = "email";
@@ -36,6 +36,11 @@ public sealed class TemplateCatalog
     }
 
     private sealed record Parts(IFluidTemplate Title, IFluidTemplate Text, IFluidTemplate? Html);
+
+    private readonly Dictionary<string, SortedSet<string>> _variables = new(StringComparer.Ordinal);
+
+    /// <summary>The top-level variables <paramref name="key"/>'s templates name (<c>{{ title }}</c>, <c>{{ user.name }}</c> → user).</summary>
+    public IReadOnlySet<string> Variables(string key) => _variables.TryGetValue(key, out var names) ? names : new SortedSet<string>();
 
     /// <summary>Every notification key with a template.</summary>
     public IReadOnlySet<string> Keys => _templates.Keys.Select(k => k.Key).ToHashSet(StringComparer.Ordinal);
@@ -60,8 +65,10 @@ public sealed class TemplateCatalog
     {
         var deserializer = new DeserializerBuilder().Build();
         var templates = new Dictionary<(string, string, string), Parts>();
+        var variables = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         foreach (var (key, yaml) in sources)
         {
+            variables[key] = [.. VariableReference().Matches(yaml).Select(m => m.Groups[1].Value)];
             var channels = deserializer.Deserialize<Dictionary<string, Dictionary<string, Dictionary<string, string>>>>(yaml);
             foreach (var (channel, locales) in channels)
             {
@@ -84,7 +91,12 @@ public sealed class TemplateCatalog
             throw new InvalidOperationException($"the email layout has no {ContentMarker}");
         }
         var layout = new Dictionary<string, string> { ["before"] = emailLayout[..marker], ["after"] = emailLayout[(marker + ContentMarker.Length)..] };
-        return new TemplateCatalog(templates, (Parse("the email layout", layout, "before"), Parse("the email layout", layout, "after")));
+        var catalog = new TemplateCatalog(templates, (Parse("the email layout", layout, "before"), Parse("the email layout", layout, "after")));
+        foreach (var (key, names) in variables)
+        {
+            catalog._variables[key] = names;
+        }
+        return catalog;
     }
 
     /// <summary>
@@ -131,6 +143,10 @@ public sealed class TemplateCatalog
         }
         yield return DefaultLocale;
     }
+
+    // The start of an output tag: its first name is a variable of the model (the shipped templates use no tags that bind names).
+    [System.Text.RegularExpressions.GeneratedRegex(@"\{\{-?\s*([A-Za-z_][A-Za-z0-9_]*)", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex VariableReference();
 
     private static string OneLine(string text) => string.Join(' ', text.Split((char[])['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 

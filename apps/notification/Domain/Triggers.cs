@@ -1,13 +1,17 @@
 namespace Ovasabi.Notification.Domain;
 
-/// <summary>What a notification is about; critical ones (a low balance, a security alert) cannot be muted.</summary>
-public sealed record Category(string Name, bool Critical)
+/// <summary>
+/// What a notification is about; critical ones (a low balance, a security alert) cannot be muted. Only sendable ones
+/// may be sent with Send: the others report facts of the platform and come only from its events.
+/// </summary>
+public sealed record Category(string Name, bool Critical, bool Sendable = false)
 {
     public static readonly Category Account = new("account", false);
     public static readonly Category Transactions = new("transactions", false);
     public static readonly Category BalanceAlerts = new("balance_alerts", true);
+    public static readonly Category Announcements = new("announcements", false, Sendable: true);
 
-    public static readonly IReadOnlyList<Category> All = [Account, Transactions, BalanceAlerts];
+    public static readonly IReadOnlyList<Category> All = [Account, Transactions, BalanceAlerts, Announcements];
 
     public static Category? Named(string name) => All.FirstOrDefault(c => c.Name == name);
 }

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Ovasabi.Notification.Data;
@@ -9,8 +10,69 @@ using Ovasabi.ServiceDefaults.Security;
 namespace Ovasabi.Notification.Grpc;
 
 /// <summary>The notification API: checks each request's fields, calls the store, maps the answer.</summary>
-public sealed class NotificationGrpcService(InboxStore inbox, TimeProvider time) : NotificationService.NotificationServiceBase
+public sealed class NotificationGrpcService(InboxStore inbox, SendStore sender, TemplateCatalog templates, Recipients recipients, TimeProvider time)
+    : NotificationService.NotificationServiceBase
 {
+    [Permission("notification.messages.send")]
+    public override async Task<SendResponse> Send(SendRequest request, ServerCallContext context)
+    {
+        var validator = new Validator();
+        var key = SendRules.IdempotencyKey(validator, "idempotency_key", request.IdempotencyKey);
+        var users = SendRules.Recipients(validator, "user_ids", request.UserIds);
+        var due = SendRules.Due(validator, "send_at", request.SendAt?.ToDateTimeOffset(), time.GetUtcNow());
+        validator.Required("notification_key", request.NotificationKey);
+        validator.ThrowIfInvalid();
+        if (!templates.Keys.Contains(request.NotificationKey))
+        {
+            throw new NotFoundException("notification", request.NotificationKey);
+        }
+        if (!SendRules.Sendable.TryGetValue(request.NotificationKey, out var category))
+        {
+            throw new FailedPreconditionException($"notification '{ErrorText.Quote(request.NotificationKey)}' comes only from the platform's events; Send sends {string.Join(", ", SendRules.Sendable.Keys)}",
+                "NOTIFICATION_NOT_SENDABLE");
+        }
+        var data = request.Data ?? new Struct();
+        SendRules.Data(validator, "data", data.Fields.Keys.ToHashSet(StringComparer.Ordinal), templates.Variables(request.NotificationKey));
+        validator.ThrowIfInvalid();
+
+        var to = new List<(Notice, Addressee)>();
+        foreach (var user in users)
+        {
+            var person = await recipients.FindAsync(user, context.CancellationToken) ?? throw new NotFoundException("user", user.ToString());
+            to.Add((new Notice(request.NotificationKey, category, user, $"send:{context.GetCaller().Actor}:{key}", TemplateData(data)), new Addressee(person.Locale, person.Email)));
+        }
+        var envelope = new RequestEnvelope(context.GetCaller().Actor, key, Idempotency.Fingerprint(context.Method, request.ToByteArray()), null);
+        var (messages, replayed) = await sender.SendAsync(envelope, to, due, context.CancellationToken);
+        var response = new SendResponse { Replayed = replayed };
+        response.Messages.AddRange(messages.Select(m => new MessageSummary
+        {
+            MessageId = m.Id.ToString(),
+            UserId = m.UserId.ToString(),
+            Channel = m.Channel == Channels.Email ? Channel.Email : Channel.InApp,
+            Status = m.Status switch
+            {
+                MessageStatuses.Sent => MessageStatus.Sent,
+                MessageStatuses.Suppressed => MessageStatus.Suppressed,
+                _ => MessageStatus.Scheduled,
+            },
+            DueTime = Timestamp.FromDateTimeOffset(m.DueAt),
+        }));
+        return response;
+    }
+
+    /// <summary>The request's data as the template reads it: nested objects and lists, strings, numbers, booleans.</summary>
+    private static Dictionary<string, object?> TemplateData(Struct data) => data.Fields.ToDictionary(f => f.Key, f => Plain(f.Value), StringComparer.Ordinal);
+
+    private static object? Plain(Value value) => value.KindCase switch
+    {
+        Value.KindOneofCase.StructValue => TemplateData(value.StructValue),
+        Value.KindOneofCase.ListValue => value.ListValue.Values.Select(Plain).ToList(),
+        Value.KindOneofCase.StringValue => value.StringValue,
+        Value.KindOneofCase.NumberValue => value.NumberValue,
+        Value.KindOneofCase.BoolValue => value.BoolValue,
+        _ => null,
+    };
+
     [Permission("notification.inbox.read", Owner = "user_id", EmptyOwnerIsCaller = true)]
     public override async Task<ListInboxResponse> ListInbox(ListInboxRequest request, ServerCallContext context)
     {

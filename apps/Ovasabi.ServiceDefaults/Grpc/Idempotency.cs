@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using Ovasabi.ServiceDefaults.Grpc;
 
-namespace Ovasabi.Finance.Domain;
+namespace Ovasabi.ServiceDefaults.Grpc;
 
 /// <summary>
 /// Who asked for a mutating call and how to recognise a retry: the key is scoped to the actor, and the fingerprint

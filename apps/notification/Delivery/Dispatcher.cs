@@ -15,14 +15,15 @@ public sealed record LeasedEmail(long Id, Guid Uuid, Guid UserId, string Address
     string NotificationKey, int Attempt, Guid Lease);
 
 /// <summary>
-/// Sends due emails through the Dapr output binding (<c>bindings.smtp</c>): claims them with a lease
+/// Delivers what is due: in-app items scheduled for later become visible; emails go through the Dapr output binding
+/// (<c>bindings.smtp</c>): claims them with a lease
 /// (<c>FOR UPDATE SKIP LOCKED</c>, so replicas share the work and a replica that died mid-send is taken over when its
 /// lease runs out), hands each to the binding, and records the outcome: <c>sent</c>, or another try after a backoff
 /// that doubles, or <c>failed</c> for a refusal that will never pass and after the last attempt. Sent and failed are
 /// announced through the outbox. Every outcome write is fenced by the lease.
 /// </summary>
-public sealed class EmailDispatcher(IServiceScopeFactory scopes, DaprClient dapr, IOptions<NotificationOptions> options, TimeProvider time,
-    ILogger<EmailDispatcher> logger) : BackgroundService
+public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, IOptions<NotificationOptions> options, TimeProvider time,
+    ILogger<Dispatcher> logger) : BackgroundService
 {
     private NotificationOptions Options => options.Value;
 
@@ -33,10 +34,11 @@ public sealed class EmailDispatcher(IServiceScopeFactory scopes, DaprClient dapr
             var sent = 0;
             try
             {
+                sent += await ShowDueItemsAsync(stoppingToken);
                 var leased = await LeaseAsync(stoppingToken);
                 await Parallel.ForEachAsync(leased, new ParallelOptions { MaxDegreeOfParallelism = Options.Concurrency, CancellationToken = stoppingToken },
                     async (email, ct) => await SendAsync(email, ct));
-                sent = leased.Count;
+                sent += leased.Count;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -52,6 +54,34 @@ public sealed class EmailDispatcher(IServiceScopeFactory scopes, DaprClient dapr
                 await Task.Delay(Options.PollInterval, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
+    }
+
+    /// <summary>Makes in-app items whose time came visible (sent), announcing each as created and sent; returns how many.</summary>
+    private async Task<int> ShowDueItemsAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<NotificationDbContext>();
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var shown = await db.Messages.FromSql($"""
+            UPDATE service_notification_message m
+            SET status = {MessageStatuses.Sent}, sent_at = {now}, updated_at = {now}, version = version + 1
+            FROM (SELECT id FROM service_notification_message
+                  WHERE channel = {Channels.InApp} AND status = {MessageStatuses.Scheduled} AND due_at <= {now}
+                  ORDER BY due_at LIMIT 100 FOR UPDATE SKIP LOCKED) due
+            WHERE m.id = due.id
+            RETURNING m.*
+            """).AsNoTracking().ToListAsync(cancellationToken);
+        foreach (var m in shown)
+        {
+            var user = m.RecipientUserId ?? Guid.Empty;
+            var item = new InboxItemView(m.Uuid, m.NotificationKey, m.Category, m.Critical, m.Subject, m.BodyText, m.Data, m.CreatedAt, null);
+            db.AddEvent(NotificationEvents.InAppCreatedTopic, NotificationEvents.InAppCreated(user, item));
+            db.AddEvent(NotificationEvents.MessageSentTopic, NotificationEvents.Sent(user, Channels.InApp, m.Uuid, m.Category, m.NotificationKey, now));
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return shown.Count;
     }
 
     /// <summary>Leases due emails (and ones whose sender's lease ran out), counting the attempt.</summary>
