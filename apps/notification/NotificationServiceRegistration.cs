@@ -6,6 +6,7 @@ using Ovasabi.Notification.Grpc;
 using Ovasabi.ServiceDefaults.Events;
 using Ovasabi.ServiceDefaults.Grpc;
 using Ovasabi.ServiceDefaults.Hosting;
+using Ovasabi.ServiceDefaults.Jobs;
 using Ovasabi.User.V1;
 
 namespace Ovasabi.Notification;
@@ -23,6 +24,9 @@ public static class NotificationServiceRegistration
         services.AddScoped(provider => ActivatorUtilities.CreateInstance<InboxStore>(provider, pageTokenKey));
         services.AddServiceClient<UserService.UserServiceClient>();
         services.AddSingleton<Recipients>();
+        services.AddSingleton<DeliverySignal>();
+        services.AddSingleton<WakeScheduler>();
+        services.AddJobHandler<Google.Protobuf.WellKnownTypes.Timestamp, WakeHandler>(WakeScheduler.JobPrefix);
         services.AddHostedService<Dispatcher>();
         services.AddEventHandler<Ovasabi.User.V1.Events.UserCreated, TriggerHandlers>(TriggerHandlers.UserCreatedTopic);
         services.AddEventHandler<Ovasabi.Finance.V1.Events.MovementCompleted, TriggerHandlers>(TriggerHandlers.DepositCompletedTopic);

@@ -18,7 +18,7 @@ public sealed class NotificationPlatform() : FinancePlatform(new PostgresServer(
 {
     public const string NotificationAppId = "notification";
 
-    /// <summary>Attempts before an email is failed: retries come 0.2, 0.4, 0.8, 1.6 and 3.2 s after each failure (6.2 s in all).</summary>
+    /// <summary>Attempts before an email is failed: retries come 0.2, 0.4, 0.8, 1.6 and 3.2 s after each failure, each woken at the next whole second.</summary>
     public const int MaxAttempts = 6;
 
     /// <summary>The SMTP server behind the <c>email</c> binding (components/email.yaml's, pointed at this platform's own).</summary>
@@ -44,7 +44,9 @@ public sealed class NotificationPlatform() : FinancePlatform(new PostgresServer(
     {
         if (appId == NotificationAppId)
         {
-            settings["Notification__PollInterval"] = "00:00:00.200";
+            // The sweep too slow for any test to wait for it: nudges after commits and wake-up jobs must do the work.
+            settings["Notification__SweepInterval"] = "00:01:00";
+            settings["Notification__WakeGranularity"] = "00:00:01";
             settings["Notification__BaseBackoff"] = "00:00:00.200";
             settings["Notification__MaxAttempts"] = $"{MaxAttempts}";
         }

@@ -38,3 +38,17 @@ public sealed class DeliveryRulesTests
         Assert.EndsWith("…", long_, StringComparison.Ordinal);
     }
 }
+
+public sealed class WakeBucketTests
+{
+    [Theory]
+    [InlineData("2026-12-07T12:00:00.000Z", "2026-12-07T12:00:00Z")]
+    [InlineData("2026-12-07T12:00:00.001Z", "2026-12-07T12:00:05Z")]
+    [InlineData("2026-12-07T12:00:04.999Z", "2026-12-07T12:00:05Z")]
+    [InlineData("2026-12-07T12:00:05.000Z", "2026-12-07T12:00:05Z")]
+    public void A_wake_up_is_the_end_of_its_bucket_never_before_the_due_time(string due, string wake)
+    {
+        Assert.Equal(DateTimeOffset.Parse(wake, System.Globalization.CultureInfo.InvariantCulture),
+            Ovasabi.Notification.Delivery.WakeScheduler.Bucket(DateTimeOffset.Parse(due, System.Globalization.CultureInfo.InvariantCulture), TimeSpan.FromSeconds(5)));
+    }
+}

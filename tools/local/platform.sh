@@ -149,9 +149,10 @@ case "${1:-run}" in
     trap 'stop_runner; stop_backing; rm -f "$RUNNER_PID"' EXIT
     # The runner prints the table of apps and ports, then their health once every app is ready. Each app and its
     # sidecar get an app API token of their own for this run; the sidecars find each other through a
-    # name-resolution file of this platform's own. The console shows the apps' JSON log lines as plain ones; the log
-    # files keep the JSON.
-    DAPR_DEV_NAME_RESOLUTION_DB="$STATE/nameresolution.db" dotnet "$SIDECAR" run -f "$ROOT/dapr.yaml" --app-api-tokens --plain-app-logs &
+    # name-resolution file of this platform's own and keep Dapr jobs in its scheduler file. The console shows the
+    # apps' JSON log lines as plain ones; the log files keep the JSON.
+    DAPR_DEV_NAME_RESOLUTION_DB="$STATE/nameresolution.db" DAPR_DEV_SCHEDULER_DB="$STATE/scheduler.db" \
+      dotnet "$SIDECAR" run -f "$ROOT/dapr.yaml" --app-api-tokens --plain-app-logs &
     echo $! > "$RUNNER_PID"
     wait "$(cat "$RUNNER_PID")"
     ;;

@@ -98,6 +98,16 @@ public abstract class ServiceDbContext : DbContext
                                   ?? TimeProvider.System;
 
     /// <summary>
+    /// Runs <paramref name="callback"/> once what this unit of work wrote is committed (after the open transaction
+    /// commits, never if it rolls back; after the next SaveChanges when none is open). For nudging in-process workers.
+    /// </summary>
+    public void AfterCommit(Action callback) =>
+        (this.GetService<IDbContextOptions>().FindExtension<Microsoft.EntityFrameworkCore.Infrastructure.CoreOptionsExtension>()?.Interceptors?
+             .OfType<CommitCallbacks>().FirstOrDefault()
+         ?? throw new InvalidOperationException("this context was built without the library's CommitCallbacks (AddServiceDefaults adds them)"))
+        .Add(this, callback);
+
+    /// <summary>
     /// Records an event in the outbox; it is written by the next SaveChanges, in the same transaction as the change.
     /// </summary>
     public ServiceEvent AddEvent(string topic, IMessage payload, MasterRecord? master = null)

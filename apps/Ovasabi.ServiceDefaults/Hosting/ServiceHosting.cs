@@ -74,12 +74,13 @@ public static class ServiceHosting
         var connectionString = builder.Configuration.GetConnectionString("Database")
             ?? throw new InvalidOperationException($"{name}: ConnectionStrings:Database is not set (env ConnectionStrings__Database)");
         services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<CommitCallbacks>();
         // Pooled: a context's options are built once, and a request that never touches the database (a cache hit) no
         // longer pays for building them and a context (a sixth of a cached read's CPU).
         services.AddDbContextPool<TDb>((provider, db) => db
             .UseNpgsql(connectionString)
             .UseSnakeCaseNamingConvention()
-            .AddInterceptors(provider.GetRequiredService<OutboxSignal>()));
+            .AddInterceptors(provider.GetRequiredService<OutboxSignal>(), provider.GetRequiredService<CommitCallbacks>()));
         services.AddHostedService<OutboxDispatcher<TDb>>();
         services.AddSettings<StateStoreBreakerOptions>(StateStoreBreakerOptions.Section, StateStoreBreakerOptions.Problems);
         services.AddSingleton<StateStoreBreaker>();

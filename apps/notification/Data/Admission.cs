@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Ovasabi.Notification.Delivery;
 using Ovasabi.Notification.Domain;
 using Ovasabi.Notification.Events;
 
@@ -15,7 +16,8 @@ public sealed record Addressee(string? Locale, string? Email);
 /// items due now are delivered by being written, with their events in the outbox; emails, and items due later, wait
 /// <c>scheduled</c> for the <see cref="Delivery.Dispatcher"/>.
 /// </summary>
-public sealed class Admission(NotificationDbContext db, TemplateCatalog templates, TimeProvider time, ILogger<Admission> logger)
+public sealed class Admission(NotificationDbContext db, TemplateCatalog templates, DeliverySignal signal, WakeScheduler wakes, TimeProvider time,
+    ILogger<Admission> logger)
 {
     /// <summary>
     /// Writes the messages of each notice, due at <paramref name="due"/> (now when null: in-app items are delivered at
@@ -57,6 +59,11 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
                     db.AddEvent(NotificationEvents.MessageSentTopic, NotificationEvents.Sent(notice.Recipient, Channels.InApp, item.Id, item.Category, item.NotificationKey, now));
                 }
             }
+        }
+        if (admitted.Any(m => m.Status == MessageStatuses.Scheduled))
+        {
+            // Once committed: now-due messages go at once; later ones get a wake-up job.
+            db.AfterCommit(dueAt > now ? () => wakes.Request(dueAt) : signal.Nudge);
         }
         return admitted;
     }

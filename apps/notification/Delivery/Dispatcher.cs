@@ -20,10 +20,11 @@ public sealed record LeasedEmail(long Id, Guid Uuid, Guid UserId, string Address
 /// (<c>FOR UPDATE SKIP LOCKED</c>, so replicas share the work and a replica that died mid-send is taken over when its
 /// lease runs out), hands each to the binding, and records the outcome: <c>sent</c>, or another try after a backoff
 /// that doubles, or <c>failed</c> for a refusal that will never pass and after the last attempt. Sent and failed are
-/// announced through the outbox. Every outcome write is fenced by the lease.
+/// announced through the outbox. Every outcome write is fenced by the lease. It runs when a commit nudges it, when a
+/// wake-up job fires (<see cref="WakeScheduler"/>), and every <c>SweepInterval</c>.
 /// </summary>
-public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, IOptions<NotificationOptions> options, TimeProvider time,
-    ILogger<Dispatcher> logger) : BackgroundService
+public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, DeliverySignal signal, WakeScheduler wakes, IOptions<NotificationOptions> options,
+    TimeProvider time, ILogger<Dispatcher> logger) : BackgroundService
 {
     private NotificationOptions Options => options.Value;
 
@@ -51,7 +52,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, IOp
             }
             if (sent == 0)
             {
-                await Task.Delay(Options.PollInterval, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                await signal.WaitAsync(Options.SweepInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
     }
@@ -157,6 +158,10 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, IOp
                 .SetProperty(x => x.StatusReason, reason).SetProperty(x => x.DueAt, x => final ? x.DueAt : due)
                 .SetProperty(x => x.LeaseToken, (Guid?)null).SetProperty(x => x.LeaseUntil, (DateTimeOffset?)null)
                 .SetProperty(x => x.UpdatedAt, now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+            if (changed > 0 && !final)
+            {
+                db.AfterCommit(() => wakes.Request(due));
+            }
             if (changed > 0 && final)
             {
                 db.AddEvent(NotificationEvents.MessageFailedTopic,

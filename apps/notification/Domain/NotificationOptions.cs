@@ -10,8 +10,14 @@ public sealed class NotificationOptions
     /// <summary>The Dapr output binding email goes through (<c>bindings.smtp</c>, components/email.yaml).</summary>
     public string EmailBinding { get; set; } = "email";
 
-    /// <summary>How often a replica looks for messages that are due (new ones, retries, abandoned sends).</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How often a replica looks for due messages on its own: a commit nudges it at once and a Dapr job wakes it for
+    /// what falls due later, so this sweep only finds abandoned sends and wake-ups that could not be scheduled.
+    /// </summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How finely wake-up jobs are spread: one job per bucket of this length at most.</summary>
+    public TimeSpan WakeGranularity { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Sends in flight per replica.</summary>
     public int Concurrency { get; set; } = 4;
@@ -29,7 +35,8 @@ public sealed class NotificationOptions
 
     public static IEnumerable<string> Problems(NotificationOptions o) =>
         Settings.Check(o.EmailBinding.Length > 0, $"{Section}:EmailBinding", "must name the email output binding")
-            .Concat(Settings.Check(o.PollInterval > TimeSpan.Zero && o.PollInterval <= TimeSpan.FromMinutes(1), $"{Section}:PollInterval", "must be more than 0 and at most a minute"))
+            .Concat(Settings.Check(o.SweepInterval > TimeSpan.Zero && o.SweepInterval <= TimeSpan.FromMinutes(10), $"{Section}:SweepInterval", "must be more than 0 and at most 10 minutes"))
+            .Concat(Settings.Check(o.WakeGranularity >= TimeSpan.FromSeconds(1) && o.WakeGranularity <= TimeSpan.FromMinutes(1), $"{Section}:WakeGranularity", "must be between 1 second and a minute"))
             .Concat(Settings.Check(o.Concurrency is > 0 and <= 64, $"{Section}:Concurrency", "must be between 1 and 64"))
             .Concat(Settings.Check(o.MaxAttempts is > 0 and <= 20, $"{Section}:MaxAttempts", "must be between 1 and 20"))
             .Concat(Settings.Check(o.BaseBackoff > TimeSpan.Zero && o.BaseBackoff <= o.MaxBackoff, $"{Section}:BaseBackoff", "must be more than 0 and at most MaxBackoff"))
