@@ -20,6 +20,8 @@ public static class NotificationServiceRegistration
         services.AddSingleton(TemplateCatalog.LoadEmbedded());
         services.AddScoped<Admission>();
         services.AddScoped<SendStore>();
+        services.AddSingleton(AddressKey.From(configuration));
+        services.AddScoped<KnownAddresses>();
         var pageTokenKey = PageToken.KeyFrom(configuration, "notification");
         services.AddScoped(provider => ActivatorUtilities.CreateInstance<InboxStore>(provider, pageTokenKey));
         services.AddServiceClient<UserService.UserServiceClient>();
@@ -32,6 +34,8 @@ public static class NotificationServiceRegistration
         services.AddEventHandler<Ovasabi.Finance.V1.Events.MovementCompleted, TriggerHandlers>(TriggerHandlers.DepositCompletedTopic);
         services.AddEventHandler<Ovasabi.Finance.V1.Events.MovementCompleted, TriggerHandlers>(TriggerHandlers.TransferCompletedTopic);
         services.AddEventHandler<Ovasabi.Finance.V1.Events.BalanceLow, TriggerHandlers>(TriggerHandlers.BalanceLowTopic);
+        services.AddEventHandler<Ovasabi.User.V1.Events.PasswordChanged, TriggerHandlers>(TriggerHandlers.PasswordChangedTopic);
+        services.AddEventHandler<Ovasabi.Auth.V1.Events.LoginSucceeded, TriggerHandlers>(TriggerHandlers.LoginSucceededTopic);
         return services;
     }
 }

@@ -201,3 +201,70 @@ public sealed class InboxTests(NotificationPlatform platform)
         Assert.True(refused.Status.Detail.Length < 600, tried);
     }
 }
+
+/// <summary>Security alerts: critical items (and emails) from the user and auth services' events.</summary>
+public sealed class SecurityAlertTests(NotificationPlatform platform)
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private async Task<List<InboxItem>> AlertsAsync(SignedInUser user, string key) =>
+        (await platform.Notification(user.AccessToken).ListInboxAsync(new ListInboxRequest { Category = "security" }, cancellationToken: Cancel))
+        .Items.Where(i => i.NotificationKey == key).ToList();
+
+    private async Task<List<InboxItem>> AlertsAsync(SignedInUser user, string key, int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var alerts = await AlertsAsync(user, key);
+            if (alerts.Count >= count || DateTime.UtcNow > deadline)
+            {
+                Assert.Equal(count, alerts.Count);
+                return alerts;
+            }
+            await Task.Delay(200, Cancel);
+        }
+    }
+
+    [Fact]
+    public async Task A_changed_password_is_a_critical_alert()
+    {
+        var user = await platform.SignUpAsync();
+
+        await platform.UserClient(user.AccessToken).ChangePasswordAsync(new Ovasabi.User.V1.ChangePasswordRequest
+        {
+            UserId = user.Id,
+            CurrentPassword = user.Password,
+            NewPassword = user.Password + " and more",
+        }, cancellationToken: Cancel);
+
+        var alert = Assert.Single(await AlertsAsync(user, "security.password_changed", 1));
+        Assert.Equal(("Your password was changed", true), (alert.Title, alert.Critical));
+    }
+
+    [Fact]
+    public async Task The_first_address_is_learnt_silently_a_known_one_is_quiet_and_a_new_one_alerts()
+    {
+        var (account, password) = await platform.CreateAccountAsync();
+        var (known, unknown) = ($"203.0.113.{Random.Shared.Next(1, 255)}", $"198.51.100.{Random.Shared.Next(1, 255)}");
+        async Task<Ovasabi.Auth.V1.TokenPair> SignInFrom(string address) =>
+            await platform.AuthClient().LoginAsync(new Ovasabi.Auth.V1.LoginRequest { Login = account.Username, Password = password },
+                AppPlatform.From(address), cancellationToken: Cancel);
+
+        var tokens = await SignInFrom(known);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await platform.NotificationScalarAsync<long>("SELECT count(*) FROM service_notification_known_address WHERE user_id = @user", ("user", Guid.Parse(account.UserId))) == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the first sign-in was never handled");
+            await Task.Delay(100, Cancel);
+        }
+        await SignInFrom(known);
+        await SignInFrom(unknown);
+
+        var user = new SignedInUser(account, password, tokens);
+        var alert = Assert.Single(await AlertsAsync(user, "security.new_sign_in", 1));
+        Assert.Equal(($"New sign-in from {unknown}", true), (alert.Title, alert.Critical));
+        await Task.Delay(1000, Cancel);
+        Assert.Single(await AlertsAsync(user, "security.new_sign_in"));
+    }
+}

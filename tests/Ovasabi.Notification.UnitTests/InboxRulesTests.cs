@@ -28,7 +28,7 @@ public sealed class InboxRulesTests
     [Theory]
     [InlineData("", "")]
     [InlineData("transactions", "")]
-    [InlineData("nonsense", "category: must be one of account, transactions, balance_alerts, announcements, or empty")]
+    [InlineData("nonsense", "category: must be one of account, transactions, balance_alerts, security, announcements, or empty")]
     public void A_category_is_empty_or_known(string category, string problem)
     {
         Assert.Equal(problem, Problems(v => InboxRules.Category(v, "category", category)));

@@ -17,7 +17,7 @@ public sealed class TemplateCatalogTests
     [Fact]
     public void Every_notification_the_triggers_make_and_the_announcement_has_a_shipped_template()
     {
-        Assert.Equal(["account.welcome", "finance.balance_low", "finance.deposit_completed", "finance.transfer_received", "finance.transfer_sent", "platform.announcement"],
+        Assert.Equal(["account.welcome", "finance.balance_low", "finance.deposit_completed", "finance.transfer_received", "finance.transfer_sent", "platform.announcement", "security.new_sign_in", "security.password_changed"],
             Shipped.Keys.Order(StringComparer.Ordinal));
     }
 

@@ -55,3 +55,38 @@ public sealed class TriggerMapTests
         Assert.Equal($"{topic}:event-7", notice.SourceKey);
     }
 }
+
+public sealed class SignInAddressesTests
+{
+    [Theory]
+    [InlineData("203.0.113.7", "203.0.113.7")]
+    [InlineData(" 203.0.113.7 ", "203.0.113.7")]
+    [InlineData("::ffff:203.0.113.7", "203.0.113.7")]
+    [InlineData("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64")]
+    [InlineData("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64")]
+    [InlineData("", null)]
+    [InlineData("not an address", null)]
+    public void An_address_is_remembered_as_itself_or_by_its_ipv6_64(string address, string? remembered)
+    {
+        Assert.Equal(remembered, SignInAddresses.Normalize(address));
+    }
+
+    [Theory]
+    [InlineData(false, false, false)]
+    [InlineData(true, true, false)]
+    [InlineData(true, false, true)]
+    public void Only_a_new_address_of_a_user_who_signed_in_before_is_news(bool knewAny, bool knewThis, bool news)
+    {
+        Assert.Equal(news, SignInAddresses.IsNews(knewAny, knewThis));
+    }
+
+    [Fact]
+    public void Security_notices_are_critical_and_a_new_sign_in_is_keyed_by_its_session()
+    {
+        var topic = TopicName.Of(Ovasabi.Auth.V1.Events.AuthTopic.LoginSucceeded);
+        var notice = TriggerMap.NewSignIn(topic, "session-1", Guid.NewGuid(), "203.0.113.7", DateTimeOffset.UnixEpoch);
+
+        Assert.Equal(($"{topic}:session-1", true), (notice.SourceKey, notice.Category.Critical));
+        Assert.True(TriggerMap.PasswordChanged(TopicName.Of(UserTopic.PasswordChanged), "e", Guid.NewGuid(), DateTimeOffset.UnixEpoch).Category.Critical);
+    }
+}

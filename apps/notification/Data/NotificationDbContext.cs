@@ -96,6 +96,19 @@ public sealed class SendRequestRecord
     public DateTimeOffset CreatedAt { get; set; }
 }
 
+/// <summary>An address a user signed in from, kept as a keyed hash (the table does not reveal addresses).</summary>
+public sealed class KnownAddressRecord
+{
+    public Guid UserId { get; set; }
+
+    /// <summary>HMAC-SHA256 of the normalised address (IPv4, or the IPv6 /64).</summary>
+    public required byte[] AddressHash { get; set; }
+
+    public DateTimeOffset FirstSeen { get; set; }
+
+    public DateTimeOffset LastSeen { get; set; }
+}
+
 /// <summary>The names the message table stores for channels.</summary>
 public static class Channels
 {
@@ -116,9 +129,16 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
 
     public DbSet<SendRequestRecord> SendRequests => Set<SendRequestRecord>();
 
+    public DbSet<KnownAddressRecord> KnownAddresses => Set<KnownAddressRecord>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
+        modelBuilder.Entity<KnownAddressRecord>(address =>
+        {
+            address.ToTable("service_notification_known_address");
+            address.HasKey(a => new { a.UserId, a.AddressHash });
+        });
         modelBuilder.Entity<SendRequestRecord>(request =>
         {
             request.ToTable("service_notification_send_request");

@@ -9,9 +9,10 @@ public sealed record Category(string Name, bool Critical, bool Sendable = false)
     public static readonly Category Account = new("account", false);
     public static readonly Category Transactions = new("transactions", false);
     public static readonly Category BalanceAlerts = new("balance_alerts", true);
+    public static readonly Category Security = new("security", true);
     public static readonly Category Announcements = new("announcements", false, Sendable: true);
 
-    public static readonly IReadOnlyList<Category> All = [Account, Transactions, BalanceAlerts, Announcements];
+    public static readonly IReadOnlyList<Category> All = [Account, Transactions, BalanceAlerts, Security, Announcements];
 
     public static Category? Named(string name) => All.FirstOrDefault(c => c.Name == name);
 }
@@ -67,13 +68,27 @@ public static class TriggerMap
             ["threshold"] = threshold.ToString(),
         });
 
+    /// <summary>A changed password is each its own fact (no natural id).</summary>
+    public static Notice PasswordChanged(string topic, string eventId, Guid userId, DateTimeOffset at) =>
+        new("security.password_changed", Category.Security, userId, $"{topic}:{eventId}", new Dictionary<string, object?> { ["occurred_at"] = When(at) });
+
+    /// <summary>A sign-in from an address the user had not signed in from (see <see cref="SignInAddresses"/>); keyed by its session.</summary>
+    public static Notice NewSignIn(string topic, string sessionId, Guid userId, string address, DateTimeOffset at) =>
+        new("security.new_sign_in", Category.Security, userId, $"{topic}:{sessionId}", new Dictionary<string, object?>
+        {
+            ["address"] = address,
+            ["occurred_at"] = When(at),
+        });
+
+    private static string When(DateTimeOffset at) => at.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
+
     private static Dictionary<string, object?> MovementData(Movement movement, string? counterpartyName)
     {
         var data = new Dictionary<string, object?>
         {
             ["amount"] = movement.Amount.ToString(),
             ["transaction"] = new Dictionary<string, object?> { ["id"] = movement.TransactionId },
-            ["occurred_at"] = movement.OccurredAt.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture),
+            ["occurred_at"] = When(movement.OccurredAt),
         };
         if (counterpartyName is not null)
         {
@@ -81,4 +96,33 @@ public static class TriggerMap
         }
         return data;
     }
+}
+
+/// <summary>
+/// When a sign-in is news: the user signed in before, and never from this address. The first address is learnt
+/// silently; IPv6 addresses count by their /64 (one household or phone network hands out many).
+/// </summary>
+public static class SignInAddresses
+{
+    /// <summary>The address as it is remembered, or null for one that is empty or not an IP address.</summary>
+    public static string? Normalize(string address)
+    {
+        if (!System.Net.IPAddress.TryParse(address.Trim(), out var ip))
+        {
+            return null;
+        }
+        if (ip.IsIPv4MappedToIPv6)
+        {
+            ip = ip.MapToIPv4();
+        }
+        if (ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return ip.ToString();
+        }
+        var bytes = ip.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new System.Net.IPAddress(bytes).ToString() + "/64";
+    }
+
+    public static bool IsNews(bool knewAny, bool knewThis) => knewAny && !knewThis;
 }

@@ -1,3 +1,5 @@
+using Ovasabi.Auth.V1;
+using Ovasabi.Auth.V1.Events;
 using Ovasabi.Contracts;
 using Ovasabi.Finance.V1;
 using Ovasabi.Finance.V1.Events;
@@ -16,13 +18,15 @@ namespace Ovasabi.Notification.Events;
 /// redelivered event is skipped by the inbox, and the same fact under another event id by the messages' unique key.
 /// A recipient that no longer exists gets nothing; a payload that names no valid user is dropped.
 /// </summary>
-public sealed class TriggerHandlers(Admission admission, Recipients recipients) :
-    IEventHandler<UserCreated>, IEventHandler<MovementCompleted>, IEventHandler<BalanceLow>
+public sealed class TriggerHandlers(Admission admission, Recipients recipients, KnownAddresses addresses) :
+    IEventHandler<UserCreated>, IEventHandler<MovementCompleted>, IEventHandler<BalanceLow>, IEventHandler<PasswordChanged>, IEventHandler<LoginSucceeded>
 {
     public static readonly string UserCreatedTopic = TopicName.Of(UserTopic.UserCreated);
     public static readonly string DepositCompletedTopic = TopicName.Of(FinanceTopic.DepositCompleted);
     public static readonly string TransferCompletedTopic = TopicName.Of(FinanceTopic.TransferCompleted);
     public static readonly string BalanceLowTopic = TopicName.Of(FinanceTopic.BalanceLow);
+    public static readonly string PasswordChangedTopic = TopicName.Of(UserTopic.PasswordChanged);
+    public static readonly string LoginSucceededTopic = TopicName.Of(AuthTopic.LoginSucceeded);
 
     public Task HandleAsync(UserCreated message, EventContext context, CancellationToken cancellationToken) =>
         AdmitAsync([TriggerMap.Welcome(context.Topic, UserId("user_id", message.UserId), message.Username)], null, cancellationToken);
@@ -49,6 +53,26 @@ public sealed class TriggerHandlers(Admission admission, Recipients recipients) 
         AdmitAsync([TriggerMap.BalanceLow(context.Topic, context.Id, UserId("user_id", message.UserId),
             new Amount(message.Available?.DecimalAmount ?? "", message.Available?.CurrencyCode ?? ""),
             new Amount(message.Threshold?.DecimalAmount ?? "", message.Threshold?.CurrencyCode ?? ""))], null, cancellationToken);
+
+    public Task HandleAsync(PasswordChanged message, EventContext context, CancellationToken cancellationToken) =>
+        AdmitAsync([TriggerMap.PasswordChanged(context.Topic, context.Id, UserId("user_id", message.UserId), message.OccurredAt?.ToDateTimeOffset() ?? DateTimeOffset.UnixEpoch)],
+            null, cancellationToken);
+
+    /// <summary>Alerts only for a new address of a user who signed in before; the first address is learnt silently.</summary>
+    public async Task HandleAsync(LoginSucceeded message, EventContext context, CancellationToken cancellationToken)
+    {
+        var user = UserId("user_id", message.UserId);
+        if (SignInAddresses.Normalize(message.ClientAddress) is not { } address)
+        {
+            return;
+        }
+        var (knewAny, knewThis) = await addresses.RecordAsync(user, address, cancellationToken);
+        if (SignInAddresses.IsNews(knewAny, knewThis))
+        {
+            await AdmitAsync([TriggerMap.NewSignIn(context.Topic, message.SessionId, user, message.ClientAddress.Trim(), message.OccurredAt?.ToDateTimeOffset() ?? DateTimeOffset.UnixEpoch)],
+                null, cancellationToken);
+        }
+    }
 
     /// <summary>Writes the notices of recipients who still exist, each in their language.</summary>
     private async Task AdmitAsync(IReadOnlyList<Notice> notices, Dictionary<Guid, Recipient?>? known, CancellationToken cancellationToken)

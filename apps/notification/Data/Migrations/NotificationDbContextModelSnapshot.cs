@@ -22,6 +22,30 @@ namespace Ovasabi.Notification.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Ovasabi.Notification.Data.KnownAddressRecord", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<byte[]>("AddressHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("address_hash");
+
+                    b.Property<DateTimeOffset>("FirstSeen")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_seen");
+
+                    b.Property<DateTimeOffset>("LastSeen")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen");
+
+                    b.HasKey("UserId", "AddressHash")
+                        .HasName("pk_service_notification_known_address");
+
+                    b.ToTable("service_notification_known_address", (string)null);
+                });
+
             modelBuilder.Entity("Ovasabi.Notification.Data.MessageRecord", b =>
                 {
                     b.Property<long>("Id")
