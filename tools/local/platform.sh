@@ -51,46 +51,34 @@ start_redis() {
   echo "Redis       127.0.0.1:$REDIS_PORT"
 }
 
-s3_answers() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$S3_PORT") 2>/dev/null
+answers() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# A server that cannot daemonise, started in the background with its pid kept for `stop`: waits for its port.
+launch() {
+  local name=$1 port=$2; shift 2
+  [ -x "$1" ] || { echo "$name not found at $1: run make deps" >&2; exit 1; }
+  nohup "$@" >"$STATE/logs/$name.log" 2>&1 &
+  echo $! > "$STATE/$name.pid"
+  local tries=0
+  until answers "$port"; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 100 ]; then echo "$name did not start; see $STATE/logs/$name.log" >&2; exit 1; fi
+    sleep 0.1
+  done
 }
 
 start_s3() {
   mkdir -p "$STATE/s3" "$STATE/logs"
-  if ! s3_answers; then
-    [ -x "$S3RVER" ] || { echo "s3rver not found at $S3RVER: run make deps" >&2; exit 1; }
-    # s3rver cannot daemonise: it runs in the background with its pid kept for `stop`.
-    nohup "$S3RVER" -d "$STATE/s3" -a 127.0.0.1 -p "$S3_PORT" --configure-bucket "$S3_BUCKET" \
-      >"$STATE/logs/s3rver.log" 2>&1 &
-    echo $! > "$STATE/s3rver.pid"
-    local tries=0
-    until s3_answers; do
-      tries=$((tries + 1))
-      if [ "$tries" -gt 100 ]; then echo "s3rver did not start; see $STATE/logs/s3rver.log" >&2; exit 1; fi
-      sleep 0.1
-    done
-  fi
+  answers "$S3_PORT" || launch s3rver "$S3_PORT" "$S3RVER" -d "$STATE/s3" -a 127.0.0.1 -p "$S3_PORT" --configure-bucket "$S3_BUCKET"
   echo "s3rver      127.0.0.1:$S3_PORT  (bucket $S3_BUCKET, keys S3RVER/S3RVER)"
-}
-
-smtp_answers() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null
 }
 
 start_maildev() {
   mkdir -p "$STATE/maildev" "$STATE/logs"
-  if ! smtp_answers; then
-    [ -x "$MAILDEV" ] || { echo "maildev not found at $MAILDEV: run make deps" >&2; exit 1; }
-    "$MAILDEV" --ip 127.0.0.1 --smtp "$SMTP_PORT" --web-ip 127.0.0.1 --web "$MAIL_WEB_PORT" \
-      --incoming-user ovasabi --incoming-pass maildev --mail-directory "$STATE/maildev" >"$STATE/logs/maildev.log" 2>&1 &
-    echo $! > "$STATE/maildev.pid"
-    local tries=0
-    until smtp_answers; do
-      tries=$((tries + 1))
-      if [ "$tries" -gt 100 ]; then echo "maildev did not start; see $STATE/logs/maildev.log" >&2; exit 1; fi
-      sleep 0.1
-    done
-  fi
+  answers "$SMTP_PORT" || launch maildev "$SMTP_PORT" "$MAILDEV" --ip 127.0.0.1 --smtp "$SMTP_PORT" --web-ip 127.0.0.1 --web "$MAIL_WEB_PORT" \
+    --incoming-user ovasabi --incoming-pass maildev --mail-directory "$STATE/maildev"
   echo "maildev     127.0.0.1:$SMTP_PORT  web inbox http://127.0.0.1:$MAIL_WEB_PORT  (SMTP user ovasabi / maildev)"
 }
 
