@@ -144,7 +144,10 @@ public sealed class EmailTests(NotificationPlatform platform)
         var mail = await platform.Mail.WaitForMailAsync("11.00 EUR deposited", Cancel);
         Assert.Equal(user.User.Email, To(mail));
         var status = await EventuallyAsync(() => EmailStatusAsync(user.Id, "finance.deposit_completed"), s => s.StartsWith("sent", StringComparison.Ordinal), "the retried email to be sent");
-        Assert.Matches("^sent:[3-6]:$", status);
+        // Sent on a later attempt than the two that failed, and before the last one ran out.
+        var attempts = int.Parse(status.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(attempts, 3, NotificationPlatform.MaxAttempts);
+        Assert.Equal($"sent:{attempts}:", status);
     }
 
     [Fact]
