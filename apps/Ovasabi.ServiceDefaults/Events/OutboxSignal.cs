@@ -13,29 +13,13 @@ namespace Ovasabi.ServiceDefaults.Events;
 /// </summary>
 public sealed class OutboxSignal : SaveChangesInterceptor, IDbTransactionInterceptor
 {
-    private readonly SemaphoreSlim _pending = new(0, 1);
+    private readonly Wakeup _wakeup = new();
     private readonly ConditionalWeakTable<DbTransaction, object> _transactionsWithEvents = [];
 
-    public void Notify()
-    {
-        // Already signalled is the common case under load: checked first, since the exception costs more than the signal.
-        if (_pending.CurrentCount > 0)
-        {
-            return;
-        }
-        try
-        {
-            _pending.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Signalled by another commit in between.
-        }
-    }
+    public void Notify() => _wakeup.Notify();
 
     /// <summary>Waits for a signal or the poll interval, whichever comes first; true when signalled.</summary>
-    public Task<bool> WaitAsync(TimeSpan pollInterval, CancellationToken cancellationToken) =>
-        _pending.WaitAsync(pollInterval, cancellationToken);
+    public Task<bool> WaitAsync(TimeSpan pollInterval, CancellationToken cancellationToken) => _wakeup.WaitAsync(pollInterval, cancellationToken);
 
     public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
     {

@@ -63,7 +63,7 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
         if (admitted.Any(m => m.Status == MessageStatuses.Scheduled))
         {
             // Once committed: now-due messages go at once; later ones get a wake-up job.
-            db.AfterCommit(dueAt > now ? () => wakes.Request(dueAt) : signal.Nudge);
+            db.AfterCommit(dueAt > now ? () => wakes.Request(dueAt) : signal.Notify);
         }
         return admitted;
     }

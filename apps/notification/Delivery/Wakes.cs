@@ -1,34 +1,13 @@
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Options;
 using Ovasabi.Notification.Domain;
+using Ovasabi.ServiceDefaults.Events;
 using Ovasabi.ServiceDefaults.Jobs;
 
 namespace Ovasabi.Notification.Delivery;
 
 /// <summary>Wakes this replica's <see cref="Dispatcher"/>: something is due now.</summary>
-public sealed class DeliverySignal
-{
-    private readonly SemaphoreSlim _due = new(0, 1);
-
-    public void Nudge()
-    {
-        if (_due.CurrentCount > 0)
-        {
-            return;
-        }
-        try
-        {
-            _due.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // nudged by another commit in between
-        }
-    }
-
-    /// <summary>Waits for a nudge or <paramref name="timeout"/>.</summary>
-    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _due.WaitAsync(timeout, cancellationToken);
-}
+public sealed class DeliverySignal : Wakeup;
 
 /// <summary>
 /// Asks Dapr's Jobs API to wake a replica when a message falls due later (a send time, a retry). One job per
@@ -72,7 +51,7 @@ public sealed class WakeHandler(DeliverySignal signal) : IJobHandler<Timestamp>
 {
     public Task HandleAsync(Timestamp payload, JobContext context, CancellationToken cancellationToken)
     {
-        signal.Nudge();
+        signal.Notify();
         return Task.CompletedTask;
     }
 }

@@ -7,7 +7,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Ovasabi.Notification.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class Inbox : Migration
+    public partial class Initial : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -46,6 +46,20 @@ namespace Ovasabi.Notification.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "service_notification_known_address",
+                columns: table => new
+                {
+                    user_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    address_hash = table.Column<byte[]>(type: "bytea", nullable: false),
+                    first_seen = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    last_seen = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_service_notification_known_address", x => new { x.user_id, x.address_hash });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "service_notification_message",
                 columns: table => new
                 {
@@ -62,9 +76,16 @@ namespace Ovasabi.Notification.Data.Migrations
                     locale = table.Column<string>(type: "character varying(35)", maxLength: 35, nullable: false),
                     subject = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: false),
                     body_text = table.Column<string>(type: "text", nullable: false),
+                    body_html = table.Column<string>(type: "text", nullable: true),
+                    address = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: true),
                     data = table.Column<string>(type: "jsonb", nullable: false),
                     status = table.Column<string>(type: "character varying(12)", maxLength: 12, nullable: false),
+                    status_reason = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
                     due_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    attempt_count = table.Column<int>(type: "integer", nullable: false),
+                    lease_token = table.Column<Guid>(type: "uuid", nullable: true),
+                    lease_until = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    provider_binding = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     sent_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     read_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
@@ -76,6 +97,23 @@ namespace Ovasabi.Notification.Data.Migrations
                     table.PrimaryKey("pk_service_notification_message", x => x.id);
                     table.CheckConstraint("ck_notification_message_channel", "channel IN ('email','sms','webhook','in_app')");
                     table.CheckConstraint("ck_notification_message_status", "status IN ('scheduled','sending','sent','failed','throttled','suppressed','read','digested','canceled')");
+                });
+
+            migrationBuilder.CreateTable(
+                name: "service_notification_send_request",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityAlwaysColumn),
+                    caller = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: false),
+                    idempotency_key = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    fingerprint = table.Column<byte[]>(type: "bytea", nullable: false),
+                    response = table.Column<string>(type: "jsonb", nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_service_notification_send_request", x => x.id);
                 });
 
             migrationBuilder.CreateTable(
@@ -131,11 +169,23 @@ namespace Ovasabi.Notification.Data.Migrations
                 filter: "published_at IS NULL");
 
             migrationBuilder.CreateIndex(
+                name: "ix_notification_message_due",
+                table: "service_notification_message",
+                column: "due_at",
+                filter: "status = 'scheduled'");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_notification_message_inbox",
                 table: "service_notification_message",
                 columns: new[] { "recipient_user_id", "created_at", "uuid" },
                 descending: new[] { false, true, true },
                 filter: "channel = 'in_app'");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_notification_message_lease",
+                table: "service_notification_message",
+                column: "lease_until",
+                filter: "status = 'sending'");
 
             migrationBuilder.CreateIndex(
                 name: "ix_notification_message_unread",
@@ -154,6 +204,12 @@ namespace Ovasabi.Notification.Data.Migrations
                 table: "service_notification_message",
                 columns: new[] { "source_key", "recipient_key", "channel" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_service_notification_send_request_caller_idempotency_key",
+                table: "service_notification_send_request",
+                columns: new[] { "caller", "idempotency_key" },
+                unique: true);
         }
 
         /// <inheritdoc />
@@ -166,7 +222,13 @@ namespace Ovasabi.Notification.Data.Migrations
                 name: "service_event");
 
             migrationBuilder.DropTable(
+                name: "service_notification_known_address");
+
+            migrationBuilder.DropTable(
                 name: "service_notification_message");
+
+            migrationBuilder.DropTable(
+                name: "service_notification_send_request");
 
             migrationBuilder.DropTable(
                 name: "master");

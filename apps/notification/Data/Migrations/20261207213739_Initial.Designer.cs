@@ -12,8 +12,8 @@ using Ovasabi.Notification.Data;
 namespace Ovasabi.Notification.Data.Migrations
 {
     [DbContext(typeof(NotificationDbContext))]
-    [Migration("20261207193501_EmailDelivery")]
-    partial class EmailDelivery
+    [Migration("20261207213739_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -24,6 +24,30 @@ namespace Ovasabi.Notification.Data.Migrations
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
+
+            modelBuilder.Entity("Ovasabi.Notification.Data.KnownAddressRecord", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<byte[]>("AddressHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("address_hash");
+
+                    b.Property<DateTimeOffset>("FirstSeen")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_seen");
+
+                    b.Property<DateTimeOffset>("LastSeen")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen");
+
+                    b.HasKey("UserId", "AddressHash")
+                        .HasName("pk_service_notification_known_address");
+
+                    b.ToTable("service_notification_known_address", (string)null);
+                });
 
             modelBuilder.Entity("Ovasabi.Notification.Data.MessageRecord", b =>
                 {
@@ -194,6 +218,51 @@ namespace Ovasabi.Notification.Data.Migrations
 
                             t.HasCheckConstraint("ck_notification_message_status", "status IN ('scheduled','sending','sent','failed','throttled','suppressed','read','digested','canceled')");
                         });
+                });
+
+            modelBuilder.Entity("Ovasabi.Notification.Data.SendRequestRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Caller")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("caller");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<byte[]>("Fingerprint")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("fingerprint");
+
+                    b.Property<string>("IdempotencyKey")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("idempotency_key");
+
+                    b.Property<string>("Response")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("response");
+
+                    b.HasKey("Id")
+                        .HasName("pk_service_notification_send_request");
+
+                    b.HasIndex("Caller", "IdempotencyKey")
+                        .IsUnique()
+                        .HasDatabaseName("ix_service_notification_send_request_caller_idempotency_key");
+
+                    b.ToTable("service_notification_send_request", (string)null);
                 });
 
             modelBuilder.Entity("Ovasabi.ServiceDefaults.Data.MasterRecord", b =>
