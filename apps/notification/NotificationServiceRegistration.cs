@@ -13,7 +13,7 @@ namespace Ovasabi.Notification;
 
 public static class NotificationServiceRegistration
 {
-    /// <summary>What the notification service adds to the shared defaults: its settings, templates, inbox, triggers, email delivery and the user service client.</summary>
+    /// <summary>What the notification service adds to the shared defaults: its settings, templates, inbox, preferences, triggers, email delivery and the user service client.</summary>
     public static IServiceCollection AddNotificationService(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSettings<NotificationOptions>(NotificationOptions.Section, NotificationOptions.Problems);
@@ -22,6 +22,8 @@ public static class NotificationServiceRegistration
         services.AddScoped<SendStore>();
         services.AddSingleton(AddressKey.From(configuration));
         services.AddScoped<KnownAddresses>();
+        services.AddScoped<PreferenceStore>();
+        services.AddSingleton(new UnsubscribeLinks(ServiceKeys.From(configuration, "UnsubscribeKey", "unsubscribe-key")));
         var pageTokenKey = PageToken.KeyFrom(configuration, "notification");
         services.AddScoped(provider => ActivatorUtilities.CreateInstance<InboxStore>(provider, pageTokenKey));
         services.AddServiceClient<UserService.UserServiceClient>();

@@ -6,8 +6,8 @@ namespace Ovasabi.Notification.Tests;
 
 /// <summary>
 /// Every RPC of the notification service called by every kind of caller through the sidecars (see <see cref="AuthorizationMatrix"/>):
-/// users read and mark their own inbox, support reads anyone's, administrators do everything (Send is theirs alone so
-/// far), and no app may call
+/// users read and mark their own inbox and set their own preferences, support reads anyone's, administrators do
+/// everything (Send is theirs alone so far), anyone may follow an unsubscribe link, and no app may call
 /// notification (protos/ovasabi/access.yaml grants none: it learns of everything through events).
 /// </summary>
 public sealed class NotificationAuthorizationMatrixTests(NotificationPlatform platform)
@@ -27,6 +27,13 @@ public sealed class NotificationAuthorizationMatrixTests(NotificationPlatform pl
         new("ovasabi.notification.v1.NotificationService/GetUnreadCount", Notification((c, t) => c.GetUnreadCountAsync(new GetUnreadCountRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D, D]),
         new("ovasabi.notification.v1.NotificationService/MarkRead", Notification((c, t) => c.MarkReadAsync(new MarkReadRequest { UserId = t, MessageIds = { Guid.NewGuid().ToString() } }).ResponseAsync), [D, D, A, D, A, D, D, D, D]),
         new("ovasabi.notification.v1.NotificationService/MarkAllRead", Notification((c, t) => c.MarkAllReadAsync(new MarkAllReadRequest { UserId = t }).ResponseAsync), [D, D, A, D, A, D, D, D, D]),
+        new("ovasabi.notification.v1.NotificationService/GetPreferences", Notification((c, t) => c.GetPreferencesAsync(new GetPreferencesRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D, D]),
+        new("ovasabi.notification.v1.NotificationService/UpdatePreferences", Notification((c, t) => c.UpdatePreferencesAsync(new UpdatePreferencesRequest
+        {
+            UserId = t, Preferences = new NotificationPreferences(), UpdateMask = new Google.Protobuf.WellKnownTypes.FieldMask { Paths = { "global_mute" } },
+        }).ResponseAsync), [D, D, A, D, A, D, D, D, D]),
+        // The link's token is the credential: anyone may present one (this one is refused as invalid, past the door).
+        new("ovasabi.notification.v1.NotificationService/Unsubscribe", Notification((c, _) => c.UnsubscribeAsync(new UnsubscribeRequest { Token = "u1.e30.AAAA" }).ResponseAsync), [A, A, A, A, A, D, D, D, D]),
     ];
 
     [Fact]

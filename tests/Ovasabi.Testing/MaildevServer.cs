@@ -42,13 +42,17 @@ public sealed class MaildevServer : ServerFixture
     }
 
     /// <summary>The first mail with <paramref name="subject"/>, waiting up to 15 s for it to arrive.</summary>
-    public async Task<JsonElement> WaitForMailAsync(string subject, CancellationToken cancellationToken = default)
+    public Task<JsonElement> WaitForMailAsync(string subject, CancellationToken cancellationToken = default) =>
+        WaitForMailAsync(subject, _ => true, cancellationToken);
+
+    /// <summary>The first mail with <paramref name="subject"/> that <paramref name="matches"/>, waiting up to 15 s for it to arrive.</summary>
+    public async Task<JsonElement> WaitForMailAsync(string subject, Func<JsonElement, bool> matches, CancellationToken cancellationToken = default)
     {
         var deadline = DateTime.UtcNow + MailTimeout;
         while (true)
         {
             var mails = await MailsAsync(cancellationToken);
-            var match = mails.FirstOrDefault(mail => mail.GetProperty("subject").GetString() == subject);
+            var match = mails.FirstOrDefault(mail => mail.GetProperty("subject").GetString() == subject && matches(mail));
             if (match.ValueKind == JsonValueKind.Object)
             {
                 return match;

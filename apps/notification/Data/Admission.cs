@@ -1,23 +1,26 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Ovasabi.Notification.Delivery;
 using Ovasabi.Notification.Domain;
 using Ovasabi.Notification.Events;
 
 namespace Ovasabi.Notification.Data;
 
-/// <summary>Who a notice goes to, as the channels need it: the language to render in, and the email address.</summary>
-public sealed record Addressee(string? Locale, string? Email);
+/// <summary>Who a notice goes to, as the user's profile says: the language to render in, the email address, the time zone.</summary>
+public sealed record Addressee(string? Locale, string? Email, string? TimeZone);
 
 /// <summary>
 /// Turns notices into messages inside the caller's transaction (an event's inbox transaction): one per channel the
 /// notification has a template for, each rendered once in its recipient's language, written at most once per fact,
-/// recipient and channel (a unique index decides, also between two replicas handling the same fact at once). In-app
-/// items due now are delivered by being written, with their events in the outbox; emails, and items due later, wait
-/// <c>scheduled</c> for the <see cref="Delivery.Dispatcher"/>.
+/// recipient and channel (a unique index decides, also between two replicas handling the same fact at once). The
+/// recipient's preferences decide: what they turned off is written <c>suppressed</c> with the reason (kept, never
+/// dropped), non-critical email waits out their quiet hours and carries an unsubscribe link. In-app items due now are
+/// delivered by being written, with their events in the outbox; emails, and items due later, wait <c>scheduled</c> for
+/// the <see cref="Delivery.Dispatcher"/>.
 /// </summary>
-public sealed class Admission(NotificationDbContext db, TemplateCatalog templates, DeliverySignal signal, WakeScheduler wakes, TimeProvider time,
-    ILogger<Admission> logger)
+public sealed class Admission(NotificationDbContext db, TemplateCatalog templates, PreferenceStore preferences, UnsubscribeLinks links,
+    IOptions<NotificationOptions> options, DeliverySignal signal, WakeScheduler wakes, TimeProvider time, ILogger<Admission> logger)
 {
     /// <summary>
     /// Writes the messages of each notice, due at <paramref name="due"/> (now when null: in-app items are delivered at
@@ -28,6 +31,7 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
         var now = time.GetUtcNow();
         var dueAt = due is { } later && later > now ? later : now;
         var admitted = new List<MessageView>();
+        var wanted = new Dictionary<Guid, Preferences>();
         foreach (var (notice, to) in notices)
         {
             var channels = templates.Channels(notice.NotificationKey).ToList();
@@ -35,24 +39,32 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
             {
                 logger.LogError("Notification {Key} has no template; nothing was written for {SourceKey}", notice.NotificationKey, notice.SourceKey);
             }
+            if (!wanted.TryGetValue(notice.Recipient, out var prefs))
+            {
+                wanted[notice.Recipient] = prefs = await preferences.GetAsync(notice.Recipient, cancellationToken);
+            }
             foreach (var channel in channels)
             {
-                var rendered = templates.Render(notice.NotificationKey, channel, to.Locale, notice.Data)!;
+                var id = Guid.CreateVersion7(now);
+                var rendered = templates.Render(notice.NotificationKey, channel, prefs.Locale ?? to.Locale, notice.Data, UnsubscribeUrl(notice, channel, id, now))!;
+                var suppressed = prefs.Suppression(notice.Category, channel);
+                var channelDue = prefs.Due(notice.Category, channel, dueAt, to.TimeZone);
                 // An inbox is ordered by when its items appear: a later one is dated when it is due.
-                var item = new InboxItemView(Guid.CreateVersion7(now), notice.NotificationKey, notice.Category.Name, notice.Category.Critical,
-                    rendered.Title, rendered.Text, JsonSerializer.Serialize(notice.Data), channel == Channels.InApp ? dueAt : now, null);
+                var item = new InboxItemView(id, notice.NotificationKey, notice.Category.Name, notice.Category.Critical,
+                    rendered.Title, rendered.Text, JsonSerializer.Serialize(notice.Data), channel == Channels.InApp ? channelDue : now, null);
                 var (status, reason, address) = channel switch
                 {
-                    Channels.InApp when dueAt > now => (MessageStatuses.Scheduled, (string?)null, (string?)null),
+                    _ when suppressed is not null => (MessageStatuses.Suppressed, suppressed, (string?)null),
+                    Channels.InApp when channelDue > now => (MessageStatuses.Scheduled, (string?)null, (string?)null),
                     Channels.InApp => (MessageStatuses.Sent, null, null),
                     _ when string.IsNullOrEmpty(to.Email) => (MessageStatuses.Suppressed, "no_address", null),
                     _ => (MessageStatuses.Scheduled, null, to.Email),
                 };
-                if (!await InsertAsync(notice, channel, item, rendered, status, reason, address, dueAt, now, cancellationToken))
+                if (!await InsertAsync(notice, channel, item, rendered, status, reason, address, channelDue, now, cancellationToken))
                 {
                     continue;
                 }
-                admitted.Add(new MessageView(item.Id, notice.Recipient, channel, status, dueAt));
+                admitted.Add(new MessageView(item.Id, notice.Recipient, channel, status, channelDue, reason));
                 if (status == MessageStatuses.Sent)
                 {
                     db.AddEvent(NotificationEvents.InAppCreatedTopic, NotificationEvents.InAppCreated(notice.Recipient, item));
@@ -60,13 +72,33 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
                 }
             }
         }
-        if (admitted.Any(m => m.Status == MessageStatuses.Scheduled))
+        // Once committed: now-due messages go at once; later ones get a wake-up job each.
+        var scheduled = admitted.Where(m => m.Status == MessageStatuses.Scheduled).Select(m => m.DueAt).Distinct().ToList();
+        if (scheduled.Count > 0)
         {
-            // Once committed: now-due messages go at once; later ones get a wake-up job.
-            db.AfterCommit(dueAt > now ? () => wakes.Request(dueAt) : signal.Notify);
+            db.AfterCommit(() =>
+            {
+                foreach (var at in scheduled)
+                {
+                    if (at > now)
+                    {
+                        wakes.Request(at);
+                    }
+                    else
+                    {
+                        signal.Notify();
+                    }
+                }
+            });
         }
         return admitted;
     }
+
+    /// <summary>The link that turns this kind of email off (not for critical mail, nor for channels without links).</summary>
+    private string? UnsubscribeUrl(Notice notice, string channel, Guid messageId, DateTimeOffset now) =>
+        channel != Channels.Email || notice.Category.Critical
+            ? null
+            : $"{options.Value.UnsubscribeUrl}?token={links.Token(new UnsubscribeGrant(notice.Recipient, notice.Category.Name, channel, messageId, now + UnsubscribeLinks.Lifetime))}";
 
     /// <summary>Inserts the message unless the fact already gave this recipient one on this channel; true when inserted.</summary>
     private async Task<bool> InsertAsync(Notice notice, string channel, InboxItemView item, RenderedMessage rendered, string status, string? reason, string? address,

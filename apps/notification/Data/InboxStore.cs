@@ -79,7 +79,7 @@ public sealed class InboxStore(NotificationDbContext db, TimeProvider time, byte
     }
 
     private IQueryable<MessageRecord> InApp(Guid userId) =>
-        db.Messages.AsNoTracking().Where(m => m.RecipientUserId == userId && m.Channel == Channels.InApp && m.Status != MessageStatuses.Scheduled);
+        db.Messages.AsNoTracking().Where(m => m.RecipientUserId == userId && m.Channel == Channels.InApp && m.Status != MessageStatuses.Scheduled && m.Status != MessageStatuses.Suppressed);
 
     private static InboxItemView View(MessageRecord m) =>
         new(m.Uuid, m.NotificationKey, m.Category, m.Critical, m.Subject, m.BodyText, m.Data, m.CreatedAt, m.ReadAt);

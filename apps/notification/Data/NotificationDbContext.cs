@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Ovasabi.Notification.Domain;
 using Ovasabi.ServiceDefaults.Data;
 
 namespace Ovasabi.Notification.Data;
@@ -109,20 +110,44 @@ public sealed class KnownAddressRecord
     public DateTimeOffset LastSeen { get; set; }
 }
 
-/// <summary>The names the message table stores for channels.</summary>
-public static class Channels
+/// <summary>A user's notification preferences (<see cref="Domain.Preferences"/>); a user without a row has the defaults.</summary>
+public sealed class PreferenceRecord
 {
-    public const string Email = "email", Sms = "sms", Webhook = "webhook", InApp = "in_app";
+    public Guid UserId { get; set; }
+
+    public bool GlobalMute { get; set; }
+
+    public TimeOnly? QuietStart { get; set; }
+
+    public TimeOnly? QuietEnd { get; set; }
+
+    public string? TimeZone { get; set; }
+
+    public string? Locale { get; set; }
+
+    /// <summary>The category × channel rules set so far, as JSON.</summary>
+    public string Rules { get; set; } = "[]";
+
+    public long Version { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
 }
 
-/// <summary>The names the message table stores for statuses (issue 14's delivery states).</summary>
-public static class MessageStatuses
+/// <summary>An unsubscribe link that was used (by the SHA-256 of its token): a link works once.</summary>
+public sealed class UnsubscribeUseRecord
 {
-    public const string Scheduled = "scheduled", Sending = "sending", Sent = "sent", Failed = "failed", Throttled = "throttled",
-        Suppressed = "suppressed", Read = "read", Digested = "digested", Canceled = "canceled";
+    public required byte[] TokenHash { get; set; }
+
+    public Guid UserId { get; set; }
+
+    public required string Category { get; set; }
+
+    public required string Channel { get; set; }
+
+    public DateTimeOffset UsedAt { get; set; }
 }
 
-/// <summary>The notification service's database: the shared tables (master, service_event, processed_message), its messages and Send calls.</summary>
+/// <summary>The notification service's database: the shared tables (master, service_event, processed_message), its messages, Send calls, known sign-in addresses and preferences.</summary>
 public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext> options) : ServiceDbContext(options)
 {
     public DbSet<MessageRecord> Messages => Set<MessageRecord>();
@@ -131,6 +156,10 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
 
     public DbSet<KnownAddressRecord> KnownAddresses => Set<KnownAddressRecord>();
 
+    public DbSet<PreferenceRecord> Preferences => Set<PreferenceRecord>();
+
+    public DbSet<UnsubscribeUseRecord> UnsubscribeUses => Set<UnsubscribeUseRecord>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -138,6 +167,23 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
         {
             address.ToTable("service_notification_known_address");
             address.HasKey(a => new { a.UserId, a.AddressHash });
+        });
+        modelBuilder.Entity<PreferenceRecord>(preference =>
+        {
+            preference.ToTable("service_notification_preference", table =>
+                table.HasCheckConstraint("ck_notification_preference_quiet", "(quiet_start IS NULL) = (quiet_end IS NULL)"));
+            preference.HasKey(p => p.UserId);
+            preference.Property(p => p.TimeZone).HasMaxLength(64);
+            preference.Property(p => p.Locale).HasMaxLength(35);
+            preference.Property(p => p.Rules).HasColumnType("jsonb");
+            preference.Property(p => p.Version).IsConcurrencyToken();
+        });
+        modelBuilder.Entity<UnsubscribeUseRecord>(use =>
+        {
+            use.ToTable("service_notification_unsubscribe_use");
+            use.HasKey(u => u.TokenHash);
+            use.Property(u => u.Category).HasMaxLength(40);
+            use.Property(u => u.Channel).HasMaxLength(8);
         });
         modelBuilder.Entity<SendRequestRecord>(request =>
         {

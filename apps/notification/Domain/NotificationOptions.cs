@@ -33,6 +33,12 @@ public sealed class NotificationOptions
     /// <summary>How long a replica owns a message it is sending; after that another replica (or it) tries again.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// The page an email's unsubscribe link opens, with <c>?token=</c> appended: a page of the platform's web front that
+    /// passes the token to <c>Unsubscribe</c> (no sign-in needed).
+    /// </summary>
+    public string UnsubscribeUrl { get; set; } = "http://localhost:8080/unsubscribe";
+
     public static IEnumerable<string> Problems(NotificationOptions o) =>
         Settings.Check(o.EmailBinding.Length > 0, $"{Section}:EmailBinding", "must name the email output binding")
             .Concat(Settings.Check(o.SweepInterval > TimeSpan.Zero && o.SweepInterval <= TimeSpan.FromMinutes(10), $"{Section}:SweepInterval", "must be more than 0 and at most 10 minutes"))
@@ -40,5 +46,7 @@ public sealed class NotificationOptions
             .Concat(Settings.Check(o.Concurrency is > 0 and <= 64, $"{Section}:Concurrency", "must be between 1 and 64"))
             .Concat(Settings.Check(o.MaxAttempts is > 0 and <= 20, $"{Section}:MaxAttempts", "must be between 1 and 20"))
             .Concat(Settings.Check(o.BaseBackoff > TimeSpan.Zero && o.BaseBackoff <= o.MaxBackoff, $"{Section}:BaseBackoff", "must be more than 0 and at most MaxBackoff"))
-            .Concat(Settings.Check(o.LeaseDuration >= TimeSpan.FromSeconds(10), $"{Section}:LeaseDuration", "must be at least 10 seconds"));
+            .Concat(Settings.Check(o.LeaseDuration >= TimeSpan.FromSeconds(10), $"{Section}:LeaseDuration", "must be at least 10 seconds"))
+            .Concat(Settings.Check(Uri.TryCreate(o.UnsubscribeUrl, UriKind.Absolute, out var page) && page.Scheme is "http" or "https" && page.Query.Length == 0 && page.Fragment.Length == 0,
+                $"{Section}:UnsubscribeUrl", "must be an absolute http(s) URL without a query or fragment"));
 }

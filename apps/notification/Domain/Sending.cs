@@ -3,7 +3,7 @@ using Ovasabi.ServiceDefaults.Grpc;
 namespace Ovasabi.Notification.Domain;
 
 /// <summary>A message as Send reports it.</summary>
-public sealed record MessageView(Guid Id, Guid UserId, string Channel, string Status, DateTimeOffset DueAt);
+public sealed record MessageView(Guid Id, Guid UserId, string Channel, string Status, DateTimeOffset DueAt, string? Reason = null);
 
 /// <summary>The rules of a Send request.</summary>
 public static class SendRules

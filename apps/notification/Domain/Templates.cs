@@ -103,7 +103,8 @@ public sealed partial class TemplateCatalog
     /// Renders <paramref name="key"/> for <paramref name="channel"/> in <paramref name="locale"/> (or the nearest it
     /// has); null when the key has no template for the channel.
     /// </summary>
-    public RenderedMessage? Render(string key, string channel, string? locale, IReadOnlyDictionary<string, object?> data)
+    /// <remarks>An email's layout shows <paramref name="unsubscribeUrl"/> when there is one (critical mail has none).</remarks>
+    public RenderedMessage? Render(string key, string channel, string? locale, IReadOnlyDictionary<string, object?> data, string? unsubscribeUrl = null)
     {
         foreach (var candidate in Fallbacks(locale))
         {
@@ -122,6 +123,10 @@ public sealed partial class TemplateCatalog
             if (template.Html is { } body)
             {
                 context.SetValue("subject", title);
+                if (unsubscribeUrl is not null)
+                {
+                    context.SetValue("unsubscribe_url", unsubscribeUrl);
+                }
                 html = _layout.Before.Render(context, HtmlEncoder.Default) + body.Render(context, HtmlEncoder.Default).Trim() + _layout.After.Render(context, HtmlEncoder.Default);
             }
             return new RenderedMessage(title, text, html, candidate);

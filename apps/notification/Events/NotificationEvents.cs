@@ -30,7 +30,7 @@ public static class NotificationEvents
     {
         MessageId = messageId.ToString(),
         UserId = userId.ToString(),
-        Channel = ChannelOf(channel),
+        Channel = Grpc.ChannelNames.ToProto(channel),
         Category = category,
         NotificationKey = notificationKey,
         SentAt = Timestamp.FromDateTimeOffset(sentAt),
@@ -41,19 +41,11 @@ public static class NotificationEvents
     {
         MessageId = messageId.ToString(),
         UserId = userId.ToString(),
-        Channel = ChannelOf(channel),
+        Channel = Grpc.ChannelNames.ToProto(channel),
         Category = category,
         NotificationKey = notificationKey,
         Reason = reason,
         Attempts = attempts,
         FailedAt = Timestamp.FromDateTimeOffset(failedAt),
-    };
-
-    private static Channel ChannelOf(string channel) => channel switch
-    {
-        Data.Channels.Email => Channel.Email,
-        Data.Channels.Sms => Channel.Sms,
-        Data.Channels.Webhook => Channel.Webhook,
-        _ => Channel.InApp,
     };
 }

@@ -79,7 +79,7 @@ public sealed class TriggerHandlers(Admission admission, Recipients recipients, 
     {
         var people = known ?? await FindAsync(notices.Select(n => n.Recipient), cancellationToken);
         await admission.AdmitAsync(notices.Where(n => people.GetValueOrDefault(n.Recipient) is not null)
-            .Select(n => (n, new Addressee(people[n.Recipient]!.Locale, people[n.Recipient]!.Email))), cancellationToken);
+            .Select(n => (n, people[n.Recipient]!.To)), cancellationToken);
     }
 
     private async Task<Dictionary<Guid, Recipient?>> FindAsync(IEnumerable<Guid> ids, CancellationToken cancellationToken)

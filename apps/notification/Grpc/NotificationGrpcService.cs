@@ -10,7 +10,8 @@ using Ovasabi.ServiceDefaults.Security;
 namespace Ovasabi.Notification.Grpc;
 
 /// <summary>The notification API: checks each request's fields, calls the store, maps the answer.</summary>
-public sealed class NotificationGrpcService(InboxStore inbox, SendStore sender, TemplateCatalog templates, Recipients recipients, TimeProvider time)
+public sealed partial class NotificationGrpcService(InboxStore inbox, SendStore sender, PreferenceStore preferences, UnsubscribeLinks links,
+    TemplateCatalog templates, Recipients recipients, TimeProvider time)
     : NotificationService.NotificationServiceBase
 {
     [Permission("notification.messages.send")]
@@ -39,7 +40,7 @@ public sealed class NotificationGrpcService(InboxStore inbox, SendStore sender, 
         foreach (var user in users)
         {
             var person = await recipients.FindAsync(user, context.CancellationToken) ?? throw new NotFoundException("user", user.ToString());
-            to.Add((new Notice(request.NotificationKey, category, user, $"send:{context.GetCaller().Actor}:{key}", TemplateData(data)), new Addressee(person.Locale, person.Email)));
+            to.Add((new Notice(request.NotificationKey, category, user, $"send:{context.GetCaller().Actor}:{key}", TemplateData(data)), person.To));
         }
         var envelope = new RequestEnvelope(context.GetCaller().Actor, key, Idempotency.Fingerprint(context.Method, request.ToByteArray()), null);
         var (messages, replayed) = await sender.SendAsync(envelope, to, due, context.CancellationToken);
@@ -48,7 +49,7 @@ public sealed class NotificationGrpcService(InboxStore inbox, SendStore sender, 
         {
             MessageId = m.Id.ToString(),
             UserId = m.UserId.ToString(),
-            Channel = m.Channel == Channels.Email ? Channel.Email : Channel.InApp,
+            Channel = ChannelNames.ToProto(m.Channel),
             Status = m.Status switch
             {
                 MessageStatuses.Sent => MessageStatus.Sent,
@@ -56,6 +57,7 @@ public sealed class NotificationGrpcService(InboxStore inbox, SendStore sender, 
                 _ => MessageStatus.Scheduled,
             },
             DueTime = Timestamp.FromDateTimeOffset(m.DueAt),
+            StatusReason = m.Reason ?? "",
         }));
         return response;
     }

@@ -1,11 +1,15 @@
+using Ovasabi.Notification.Data;
 using Grpc.Core;
 using Ovasabi.ServiceDefaults.Grpc;
 using Ovasabi.User.V1;
 
 namespace Ovasabi.Notification.Grpc;
 
-/// <summary>A user as messages show them: the name others see, the language of their own messages, their email address.</summary>
-public sealed record Recipient(Guid Id, string Name, string? Locale, string Email);
+/// <summary>A user as messages show them: the name others see, the language and time zone of their own messages, their email address.</summary>
+public sealed record Recipient(Guid Id, string Name, string? Locale, string Email, string? TimeZone)
+{
+    public Addressee To => new(Locale, Email, TimeZone);
+}
 
 /// <summary>Asks the user service (through Dapr, as the app) who a recipient is.</summary>
 public sealed class Recipients(UserService.UserServiceClient users)
@@ -30,6 +34,8 @@ public sealed class Recipients(UserService.UserServiceClient users)
             throw new UnavailableException($"the user service cannot say who user {userId} is now; retry later", e);
         }
         var name = string.IsNullOrWhiteSpace(user.Profile?.DisplayName) ? user.Username : user.Profile.DisplayName;
-        return new Recipient(userId, name, string.IsNullOrEmpty(user.Profile?.Locale) ? null : user.Profile.Locale, user.Email);
+        return new Recipient(userId, name, NullIfEmpty(user.Profile?.Locale), user.Email, NullIfEmpty(user.Profile?.TimeZone));
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

@@ -1,3 +1,4 @@
+using Ovasabi.ServiceDefaults.Text;
 using System.Collections.Frozen;
 using System.Text.RegularExpressions;
 

@@ -1,3 +1,4 @@
+using Ovasabi.ServiceDefaults.Text;
 using System.Globalization;
 using System.Text;
 

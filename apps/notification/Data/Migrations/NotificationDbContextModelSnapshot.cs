@@ -217,6 +217,58 @@ namespace Ovasabi.Notification.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Ovasabi.Notification.Data.PreferenceRecord", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<bool>("GlobalMute")
+                        .HasColumnType("boolean")
+                        .HasColumnName("global_mute");
+
+                    b.Property<string>("Locale")
+                        .HasMaxLength(35)
+                        .HasColumnType("character varying(35)")
+                        .HasColumnName("locale");
+
+                    b.Property<TimeOnly?>("QuietEnd")
+                        .HasColumnType("time without time zone")
+                        .HasColumnName("quiet_end");
+
+                    b.Property<TimeOnly?>("QuietStart")
+                        .HasColumnType("time without time zone")
+                        .HasColumnName("quiet_start");
+
+                    b.Property<string>("Rules")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("rules");
+
+                    b.Property<string>("TimeZone")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("time_zone");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
+
+                    b.HasKey("UserId")
+                        .HasName("pk_service_notification_preference");
+
+                    b.ToTable("service_notification_preference", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_notification_preference_quiet", "(quiet_start IS NULL) = (quiet_end IS NULL)");
+                        });
+                });
+
             modelBuilder.Entity("Ovasabi.Notification.Data.SendRequestRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -260,6 +312,38 @@ namespace Ovasabi.Notification.Data.Migrations
                         .HasDatabaseName("ix_service_notification_send_request_caller_idempotency_key");
 
                     b.ToTable("service_notification_send_request", (string)null);
+                });
+
+            modelBuilder.Entity("Ovasabi.Notification.Data.UnsubscribeUseRecord", b =>
+                {
+                    b.Property<byte[]>("TokenHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("token_hash");
+
+                    b.Property<string>("Category")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("category");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("channel");
+
+                    b.Property<DateTimeOffset>("UsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("used_at");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("TokenHash")
+                        .HasName("pk_service_notification_unsubscribe_use");
+
+                    b.ToTable("service_notification_unsubscribe_use", (string)null);
                 });
 
             modelBuilder.Entity("Ovasabi.ServiceDefaults.Data.MasterRecord", b =>

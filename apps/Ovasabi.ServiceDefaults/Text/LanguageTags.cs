@@ -1,13 +1,13 @@
 using System.Text.RegularExpressions;
 
-namespace Ovasabi.User.Domain;
+namespace Ovasabi.ServiceDefaults.Text;
 
 /// <summary>The shape of a BCP 47 language tag (RFC 5646 "langtag"), e.g. <c>en</c>, <c>en-GB</c>, <c>zh-Hant-TW</c>.</summary>
 /// <remarks>
 /// Only the syntax is checked, not the IANA subtag registry, so "qq-ZZ" passes. Grandfathered tags ("i-klingon") and
 /// bare private-use tags ("x-foo") are refused: they are no use as a locale.
 /// </remarks>
-internal static partial class LanguageTags
+public static partial class LanguageTags
 {
     /// <summary>RFC 5646 §4.4.1 asks implementations to handle at least 35 characters; more is no real locale.</summary>
     public const int MaxLength = 35;
