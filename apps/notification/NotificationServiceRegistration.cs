@@ -24,8 +24,9 @@ public static class NotificationServiceRegistration
         services.AddScoped<KnownAddresses>();
         services.AddScoped<PreferenceStore>();
         services.AddSingleton(new UnsubscribeLinks(ServiceKeys.From(configuration, "UnsubscribeKey", "unsubscribe-key")));
-        var pageTokenKey = PageToken.KeyFrom(configuration, "notification");
-        services.AddScoped(provider => ActivatorUtilities.CreateInstance<InboxStore>(provider, pageTokenKey));
+        services.AddSingleton(new MessagePages(PageToken.KeyFrom(configuration, "notification")));
+        services.AddScoped<InboxStore>();
+        services.AddScoped<MessageStore>();
         services.AddServiceClient<UserService.UserServiceClient>();
         services.AddSingleton<Recipients>();
         services.AddSingleton<DeliverySignal>();

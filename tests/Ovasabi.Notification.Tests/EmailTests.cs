@@ -3,6 +3,7 @@ using Dapr.AppCallback.Autogen.Grpc.v1;
 using Google.Protobuf;
 using Ovasabi.Contracts;
 using Ovasabi.Finance.V1.Events;
+using Ovasabi.Notification.V1;
 using Ovasabi.Notification.V1.Events;
 using Ovasabi.Testing;
 using Ovasabi.Testing.Platform;
@@ -70,6 +71,16 @@ public sealed class EmailTests(NotificationPlatform platform)
         Assert.Contains($"Transaction {transaction}", html, StringComparison.Ordinal);
         Assert.Contains("Ovasabi sent this message about your account.", html, StringComparison.Ordinal);
         Assert.StartsWith("sent:1:", await EventuallyAsync(() => EmailStatusAsync(bob.Id, "finance.transfer_received"), s => s.StartsWith("sent", StringComparison.Ordinal), "the email to be sent"), StringComparison.Ordinal);
+        // Its delivery record, as bob reads it: written, handed to the binding, accepted on the first attempt.
+        var bobs = platform.Notification(bob.AccessToken);
+        var listed = await bobs.ListMessagesAsync(new ListMessagesRequest { Channels = { Channel.Email }, Statuses = { MessageStatus.Sent } }, cancellationToken: Cancel);
+        var email = await bobs.GetMessageAsync(new GetMessageRequest { MessageId = Assert.Single(listed.Messages, m => m.NotificationKey == "finance.transfer_received").MessageId }, cancellationToken: Cancel);
+        Assert.Equal([MessageStatus.Scheduled, MessageStatus.Sending, MessageStatus.Sent], email.History.Select(h => h.Status));
+        Assert.Equal((1, "email", "accepted", "dispatcher"), (email.History[^1].Attempt, email.History[^1].Binding, email.History[^1].Outcome, email.History[^1].Actor));
+        Assert.Equal(($"{alice.User.Username} sent you 25.00 EUR", 1), (email.Subject, email.AttemptCount));
+        var notHers = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
+            platform.Notification(alice.AccessToken).GetMessageAsync(new GetMessageRequest { MessageId = email.MessageId }, cancellationToken: Cancel).ResponseAsync);
+        Assert.Equal(Grpc.Core.StatusCode.NotFound, notHers.StatusCode);
         await platform.Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Topic == TopicName.Of(NotificationTopic.MessageSent)
                                                     && r.Event.Data.ToStringUtf8().Contains("CHANNEL_EMAIL", StringComparison.Ordinal)
                                                     && r.Event.Data.ToStringUtf8().Contains(bob.Id, StringComparison.Ordinal));
@@ -169,10 +180,31 @@ public sealed class EmailTests(NotificationPlatform platform)
         Assert.StartsWith($"failed:{NotificationPlatform.MaxAttempts}:error invoking output binding email: ", status, StringComparison.Ordinal);
         await platform.Subscriber.WaitForAsync(r => r.Kind == "event" && r.Event.Topic == TopicName.Of(NotificationTopic.MessageFailed)
                                                     && r.Event.Data.ToStringUtf8().Contains(user.Id, StringComparison.Ordinal));
-        // Failed is final: a later deposit's email arrives, this one never does.
+        // Failed is final: a later deposit's email arrives, this one never does on its own.
         await platform.PublishAsFinanceAsync(FinanceTopic.DepositCompleted, NotificationPlatform.Deposit(user.Id, NewId(), "17.00"), NewId());
         await platform.Mail.WaitForMailAsync("17.00 EUR deposited", Cancel);
         Assert.Equal(0, await MailsWithAsync("13.00 EUR deposited"));
+
+        // The record shows every attempt with the provider's answer; support finds it among the failures; an admin resends it.
+        var admin = platform.Notification(platform.Admin.AccessToken);
+        var failed = Assert.Single((await admin.ListMessagesAsync(new ListMessagesRequest { UserId = user.Id, Statuses = { MessageStatus.Failed } }, cancellationToken: Cancel)).Messages);
+        var record = await platform.Notification(user.AccessToken).GetMessageAsync(new GetMessageRequest { MessageId = failed.MessageId }, cancellationToken: Cancel);
+        var attempts = record.History.Where(h => h.Outcome.Length > 0).ToList();
+        Assert.Equal(Enumerable.Range(1, NotificationPlatform.MaxAttempts), attempts.Select(a => a.Attempt));
+        Assert.All(attempts, a => Assert.Equal(("transient", "email"), (a.Outcome, a.Binding)));
+        Assert.StartsWith("error invoking output binding email: ", attempts[^1].Reason, StringComparison.Ordinal);
+        Assert.Equal(MessageStatus.Failed, record.History[^1].Status);
+        var support = await platform.SignUpAsync("support");
+        var failures = await platform.Notification(support.AccessToken).ListFailedMessagesAsync(new ListFailedMessagesRequest { Page = new() { PageSize = 100 } }, cancellationToken: Cancel);
+        Assert.Contains(failures.Messages, m => m.MessageId == failed.MessageId);
+
+        var resent = await admin.ResendMessageAsync(new ResendMessageRequest { MessageId = failed.MessageId }, cancellationToken: Cancel);
+        Assert.Equal((MessageStatus.Scheduled, "resent", 0), (resent.Status, resent.StatusReason, resent.AttemptCount));
+        Assert.Equal(user.User.Email, To(await platform.Mail.WaitForMailAsync("13.00 EUR deposited", Cancel)));
+        var sent = await EventuallyAsync(() => EmailStatusAsync(user.Id, "finance.deposit_completed"), s => s.StartsWith("sent", StringComparison.Ordinal), "the resent email to be sent");
+        Assert.Equal("sent:1:", sent);
+        var again = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => admin.ResendMessageAsync(new ResendMessageRequest { MessageId = failed.MessageId }, cancellationToken: Cancel).ResponseAsync);
+        Assert.Equal((Grpc.Core.StatusCode.FailedPrecondition, "MESSAGE_NOT_RESENDABLE"), (again.StatusCode, Rpc.Reason(again)));
     }
 }
 

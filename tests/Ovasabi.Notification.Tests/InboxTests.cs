@@ -187,6 +187,13 @@ public sealed class InboxTests(NotificationPlatform platform)
         { "101 message ids", c => c.MarkReadAsync(new MarkReadRequest { MessageIds = { Enumerable.Range(0, 101).Select(_ => Guid.NewGuid().ToString()) } }).ResponseAsync, "message_ids" },
         { "a message id that is not a UUID", c => c.MarkReadAsync(new MarkReadRequest { MessageIds = { "x" } }).ResponseAsync, "message_ids[0]" },
         { "a message id of 1 MB", c => c.MarkReadAsync(new MarkReadRequest { MessageIds = { new string('x', 1 << 20) } }).ResponseAsync, "message_ids" },
+        { "GetMessage without a message id", c => c.GetMessageAsync(new GetMessageRequest()).ResponseAsync, "message_id" },
+        { "GetMessage with a message id that is not a UUID", c => c.GetMessageAsync(new GetMessageRequest { MessageId = "42" }).ResponseAsync, "message_id" },
+        { "ListMessages with an unspecified status", c => c.ListMessagesAsync(new ListMessagesRequest { Statuses = { MessageStatus.Unspecified } }).ResponseAsync, "statuses[0]" },
+        { "ListMessages with an unknown channel number", c => c.ListMessagesAsync(new ListMessagesRequest { Channels = { (Channel)99 } }).ResponseAsync, "channels[0]" },
+        { "ListMessages with an altered page token", c => c.ListMessagesAsync(new ListMessagesRequest { Page = new PageRequest { PageToken = "AAAA" } }).ResponseAsync, "page.page_token" },
+        { "ListFailedMessages with a page of 101", c => c.ListFailedMessagesAsync(new ListFailedMessagesRequest { Page = new PageRequest { PageSize = 101 } }).ResponseAsync, "page.page_size" },
+        { "ResendMessage with a message id of 1 MB", c => c.ResendMessageAsync(new ResendMessageRequest { MessageId = new string('x', 1 << 20) }).ResponseAsync, "message_id" },
     };
 
     // As the administrator, whom authorization lets through whatever user the request names, so the fields are checked.

@@ -106,15 +106,21 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
     {
         var recipient = notice.Recipient.ToString();
         DateTimeOffset? sentAt = status == MessageStatuses.Sent ? now : null;
+        // One statement: the message, and the first entry of its history when it was new.
         var inserted = await db.Database.SqlQuery<Guid>($"""
-            INSERT INTO service_notification_message (uuid, source_key, recipient_key, recipient_user_id, channel, category, critical,
-                notification_key, locale, subject, body_text, body_html, address, data, status, status_reason, due_at, sent_at,
-                attempt_count, created_at, updated_at, version)
-            VALUES ({item.Id}, {notice.SourceKey}, {recipient}, {notice.Recipient}, {channel}, {item.Category}, {item.Critical},
-                {item.NotificationKey}, {rendered.Locale}, {item.Title}, {item.Text}, {rendered.Html}, {address}, {item.DataJson}::jsonb,
-                {status}, {reason}, {due}, {sentAt}, 0, {item.CreatedAt}, {now}, 1)
-            ON CONFLICT (source_key, recipient_key, channel) DO NOTHING
-            RETURNING uuid AS "Value"
+            WITH message AS (
+                INSERT INTO service_notification_message (uuid, source_key, recipient_key, recipient_user_id, channel, category, critical,
+                    notification_key, locale, subject, body_text, body_html, address, data, status, status_reason, due_at, sent_at,
+                    attempt_count, created_at, updated_at, version)
+                VALUES ({item.Id}, {notice.SourceKey}, {recipient}, {notice.Recipient}, {channel}, {item.Category}, {item.Critical},
+                    {item.NotificationKey}, {rendered.Locale}, {item.Title}, {item.Text}, {rendered.Html}, {address}, {item.DataJson}::jsonb,
+                    {status}, {reason}, {due}, {sentAt}, 0, {item.CreatedAt}, {now}, 1)
+                ON CONFLICT (source_key, recipient_key, channel) DO NOTHING
+                RETURNING id, uuid),
+            history AS (
+                INSERT INTO service_notification_message_history (message_id, status, reason, actor, at)
+                SELECT id, {status}, {reason}, {HistoryActors.Admission}, {now} FROM message)
+            SELECT uuid AS "Value" FROM message
             """).ToListAsync(cancellationToken);
         return inserted.Count > 0;
     }

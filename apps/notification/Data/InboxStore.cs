@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Ovasabi.Notification.Domain;
 using Ovasabi.ServiceDefaults.Grpc;
@@ -6,20 +5,11 @@ using Ovasabi.ServiceDefaults.Grpc;
 namespace Ovasabi.Notification.Data;
 
 /// <summary>A user's in-app items: pages newest first, the unread count, read and unread marks.</summary>
-public sealed class InboxStore(NotificationDbContext db, TimeProvider time, byte[] pageTokenKey)
+public sealed class InboxStore(NotificationDbContext db, MessagePages pages, TimeProvider time)
 {
-    private const string Order = "create_time desc";
-
     public async Task<(IReadOnlyList<InboxItemView> Items, string NextPageToken)> ListAsync(InboxFilter filter, int pageSize, string? pageToken,
         CancellationToken cancellationToken)
     {
-        var fingerprint = PageToken.Fingerprint(filter.Fingerprint());
-        PageCursor? cursor = null;
-        if (!string.IsNullOrEmpty(pageToken))
-        {
-            cursor = PageToken.Decode(pageToken, pageTokenKey, Order, fingerprint)
-                     ?? throw new InvalidArgumentException("page.page_token", "is invalid, or belongs to another filter");
-        }
         var query = InApp(filter.UserId);
         if (filter.UnreadOnly)
         {
@@ -29,19 +19,8 @@ public sealed class InboxStore(NotificationDbContext db, TimeProvider time, byte
         {
             query = query.Where(m => m.Category == filter.Category);
         }
-        if (cursor is not null)
-        {
-            var (at, id) = (DateTimeOffset.ParseExact(cursor.LastSortValue, "O", CultureInfo.InvariantCulture), cursor.LastId);
-            query = query.Where(m => EF.Functions.LessThan(ValueTuple.Create(m.CreatedAt, m.Uuid), ValueTuple.Create(at, id)));
-        }
-        var rows = await query.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Uuid).Take(pageSize + 1).ToListAsync(cancellationToken);
-        var next = "";
-        if (rows.Count > pageSize)
-        {
-            var last = rows[pageSize - 1];
-            next = PageToken.Encode(new PageCursor(Order, last.CreatedAt.ToString("O", CultureInfo.InvariantCulture), last.Uuid, fingerprint), pageTokenKey);
-        }
-        return (rows.Take(pageSize).Select(View).ToList(), next);
+        var (rows, next) = await pages.PageAsync(query, filter.Fingerprint(), pageSize, pageToken, cancellationToken);
+        return (rows.Select(View).ToList(), next);
     }
 
     public Task<int> UnreadAsync(Guid userId, CancellationToken cancellationToken) =>

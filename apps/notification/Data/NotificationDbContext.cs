@@ -110,6 +110,33 @@ public sealed class KnownAddressRecord
     public DateTimeOffset LastSeen { get; set; }
 }
 
+/// <summary>
+/// A status a message entered, appended and never changed: its delivery record. An attempt's outcome also names the
+/// attempt, the binding, the outcome and how long the provider took; <see cref="Reason"/> then holds its answer.
+/// </summary>
+public sealed class MessageHistoryRecord
+{
+    public long Id { get; set; }
+
+    public long MessageId { get; set; }
+
+    public required string Status { get; set; }
+
+    public string? Reason { get; set; }
+
+    public required string Actor { get; set; }
+
+    public int? Attempt { get; set; }
+
+    public string? Binding { get; set; }
+
+    public string? Outcome { get; set; }
+
+    public int? DurationMs { get; set; }
+
+    public DateTimeOffset At { get; set; }
+}
+
 /// <summary>A user's notification preferences (<see cref="Domain.Preferences"/>); a user without a row has the defaults.</summary>
 public sealed class PreferenceRecord
 {
@@ -156,6 +183,8 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
 
     public DbSet<KnownAddressRecord> KnownAddresses => Set<KnownAddressRecord>();
 
+    public DbSet<MessageHistoryRecord> History => Set<MessageHistoryRecord>();
+
     public DbSet<PreferenceRecord> Preferences => Set<PreferenceRecord>();
 
     public DbSet<UnsubscribeUseRecord> UnsubscribeUses => Set<UnsubscribeUseRecord>();
@@ -167,6 +196,18 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
         {
             address.ToTable("service_notification_known_address");
             address.HasKey(a => new { a.UserId, a.AddressHash });
+        });
+        modelBuilder.Entity<MessageHistoryRecord>(change =>
+        {
+            change.ToTable("service_notification_message_history");
+            change.Property(h => h.Id).UseIdentityAlwaysColumn();
+            change.Property(h => h.Status).HasMaxLength(12);
+            change.Property(h => h.Reason).HasMaxLength(200);
+            change.Property(h => h.Actor).HasMaxLength(80);
+            change.Property(h => h.Binding).HasMaxLength(64);
+            change.Property(h => h.Outcome).HasMaxLength(12);
+            change.HasOne<MessageRecord>().WithMany().HasForeignKey(h => h.MessageId).OnDelete(DeleteBehavior.Cascade);
+            change.HasIndex(h => new { h.MessageId, h.Id });
         });
         modelBuilder.Entity<PreferenceRecord>(preference =>
         {
@@ -218,11 +259,15 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
             message.Property(m => m.Data).HasColumnType("jsonb");
             message.Property(m => m.Version).IsConcurrencyToken();
             message.HasIndex(m => new { m.SourceKey, m.RecipientKey, m.Channel }).IsUnique().HasDatabaseName("ux_notification_message_once");
-            message.HasIndex(m => new { m.RecipientUserId, m.CreatedAt, m.Uuid }).IsDescending(false, true, true)
+            // Named: the user index below has the same columns without the filter.
+            message.HasIndex(m => new { m.RecipientUserId, m.CreatedAt, m.Uuid }, "ix_notification_message_inbox").IsDescending(false, true, true)
                 .HasFilter("channel = 'in_app'").HasDatabaseName("ix_notification_message_inbox");
             message.HasIndex(m => m.RecipientUserId).HasFilter("channel = 'in_app' AND read_at IS NULL").HasDatabaseName("ix_notification_message_unread");
             message.HasIndex(m => m.DueAt).HasFilter("status = 'scheduled'").HasDatabaseName("ix_notification_message_due");
             message.HasIndex(m => m.LeaseUntil).HasFilter("status = 'sending'").HasDatabaseName("ix_notification_message_lease");
+            message.HasIndex(m => new { m.RecipientUserId, m.CreatedAt, m.Uuid }, "ix_notification_message_user").IsDescending(false, true, true)
+                .HasDatabaseName("ix_notification_message_user");
+            message.HasIndex(m => new { m.CreatedAt, m.Uuid }).IsDescending(true, true).HasFilter("status = 'failed'").HasDatabaseName("ix_notification_message_failed");
         });
     }
 }

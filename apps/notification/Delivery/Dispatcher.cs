@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Dapr;
 using Dapr.Client;
@@ -75,6 +76,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
             """).AsNoTracking().ToListAsync(cancellationToken);
         foreach (var m in shown)
         {
+            db.History.Add(new MessageHistoryRecord { MessageId = m.Id, Status = MessageStatuses.Sent, Actor = HistoryActors.Dispatcher, At = now });
             var user = m.RecipientUserId ?? Guid.Empty;
             var item = new InboxItemView(m.Uuid, m.NotificationKey, m.Category, m.Critical, m.Subject, m.BodyText, m.Data, m.CreatedAt, null);
             db.AddEvent(NotificationEvents.InAppCreatedTopic, NotificationEvents.InAppCreated(user, item));
@@ -94,15 +96,22 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
         var lease = Guid.NewGuid();
         var until = now + Options.LeaseDuration;
         var batch = Options.Concurrency * 4;
+        // A row still sending when its lease ran out was abandoned by a replica that stopped: the history says so.
         var rows = await db.Messages.FromSql($"""
-            UPDATE service_notification_message m
-            SET status = {MessageStatuses.Sending}, lease_token = {lease}, lease_until = {until}, attempt_count = attempt_count + 1,
-                updated_at = {now}, version = version + 1
-            FROM (SELECT id FROM service_notification_message
-                  WHERE channel = {Channels.Email} AND ((status = {MessageStatuses.Scheduled} AND due_at <= {now}) OR (status = {MessageStatuses.Sending} AND lease_until < {now}))
-                  ORDER BY due_at LIMIT {batch} FOR UPDATE SKIP LOCKED) due
-            WHERE m.id = due.id
-            RETURNING m.*
+            WITH leased AS (
+                UPDATE service_notification_message m
+                SET status = {MessageStatuses.Sending}, lease_token = {lease}, lease_until = {until}, attempt_count = attempt_count + 1,
+                    updated_at = {now}, version = version + 1
+                FROM (SELECT id, status AS was FROM service_notification_message
+                      WHERE channel = {Channels.Email} AND ((status = {MessageStatuses.Scheduled} AND due_at <= {now}) OR (status = {MessageStatuses.Sending} AND lease_until < {now}))
+                      ORDER BY due_at LIMIT {batch} FOR UPDATE SKIP LOCKED) due
+                WHERE m.id = due.id
+                RETURNING m.*, due.was),
+            history AS (
+                INSERT INTO service_notification_message_history (message_id, status, reason, actor, attempt, at)
+                SELECT id, {MessageStatuses.Sending}, CASE WHEN was = {MessageStatuses.Sending} THEN 'lease_expired' END, {HistoryActors.Dispatcher}, attempt_count, {now}
+                FROM leased)
+            SELECT * FROM leased
             """).AsNoTracking().ToListAsync(cancellationToken);
         return rows.Select(m => new LeasedEmail(m.Id, m.Uuid, m.RecipientUserId ?? Guid.Empty, m.Address ?? "", m.Subject, m.BodyHtml ?? "", m.Critical,
             m.Category, m.NotificationKey, m.AttemptCount, lease)).ToList();
@@ -117,6 +126,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
         request.Metadata["priority"] = email.Critical ? "1" : "3";
         SendOutcome outcome;
         string? error = null;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             await dapr.InvokeBindingAsync(request, cancellationToken);
@@ -127,10 +137,10 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
             error = (e.InnerException as RpcException)?.Status.Detail ?? (e as RpcException)?.Status.Detail ?? e.Message;
             outcome = DeliveryRules.ClassifySmtp(error);
         }
-        await RecordAsync(email, outcome, error, cancellationToken);
+        await RecordAsync(email, outcome, error, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds, cancellationToken);
     }
 
-    private async Task RecordAsync(LeasedEmail email, SendOutcome outcome, string? error, CancellationToken cancellationToken)
+    private async Task RecordAsync(LeasedEmail email, SendOutcome outcome, string? error, int durationMs, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<NotificationDbContext>();
@@ -146,6 +156,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
                 .SetProperty(x => x.UpdatedAt, now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
             if (changed > 0)
             {
+                db.History.Add(Attempt(email, MessageStatuses.Sent, outcome, null, durationMs, now));
                 db.AddEvent(NotificationEvents.MessageSentTopic, NotificationEvents.Sent(email.UserId, Channels.Email, email.Uuid, email.Category, email.NotificationKey, now));
             }
         }
@@ -158,6 +169,10 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
                 .SetProperty(x => x.StatusReason, reason).SetProperty(x => x.DueAt, x => final ? x.DueAt : due)
                 .SetProperty(x => x.LeaseToken, (Guid?)null).SetProperty(x => x.LeaseUntil, (DateTimeOffset?)null)
                 .SetProperty(x => x.UpdatedAt, now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+            if (changed > 0)
+            {
+                db.History.Add(Attempt(email, final ? MessageStatuses.Failed : MessageStatuses.Scheduled, outcome, reason, durationMs, now));
+            }
             if (changed > 0 && !final)
             {
                 db.AfterCommit(() => wakes.Request(due));
@@ -173,4 +188,11 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
+
+    /// <summary>The history entry of an attempt's outcome: the status it led to and what the provider answered.</summary>
+    private MessageHistoryRecord Attempt(LeasedEmail email, string status, SendOutcome outcome, string? answer, int durationMs, DateTimeOffset now) => new()
+    {
+        MessageId = email.Id, Status = status, Reason = answer, Actor = HistoryActors.Dispatcher, Attempt = email.Attempt,
+        Binding = Options.EmailBinding, Outcome = outcome.ToString().ToLowerInvariant(), DurationMs = durationMs, At = now,
+    };
 }

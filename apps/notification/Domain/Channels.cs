@@ -12,3 +12,9 @@ public static class MessageStatuses
     public const string Scheduled = "scheduled", Sending = "sending", Sent = "sent", Failed = "failed", Throttled = "throttled",
         Suppressed = "suppressed", Read = "read", Digested = "digested", Canceled = "canceled";
 }
+
+/// <summary>Who moved a message to a status, as its history records it.</summary>
+public static class HistoryActors
+{
+    public const string Admission = "admission", Dispatcher = "dispatcher";
+}

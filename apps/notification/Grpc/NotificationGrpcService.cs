@@ -11,7 +11,7 @@ namespace Ovasabi.Notification.Grpc;
 
 /// <summary>The notification API: checks each request's fields, calls the store, maps the answer.</summary>
 public sealed partial class NotificationGrpcService(InboxStore inbox, SendStore sender, PreferenceStore preferences, UnsubscribeLinks links,
-    TemplateCatalog templates, Recipients recipients, TimeProvider time)
+    MessageStore messages, TemplateCatalog templates, Recipients recipients, TimeProvider time)
     : NotificationService.NotificationServiceBase
 {
     [Permission("notification.messages.send")]
@@ -50,12 +50,7 @@ public sealed partial class NotificationGrpcService(InboxStore inbox, SendStore 
             MessageId = m.Id.ToString(),
             UserId = m.UserId.ToString(),
             Channel = ChannelNames.ToProto(m.Channel),
-            Status = m.Status switch
-            {
-                MessageStatuses.Sent => MessageStatus.Sent,
-                MessageStatuses.Suppressed => MessageStatus.Suppressed,
-                _ => MessageStatus.Scheduled,
-            },
+            Status = StatusNames.ToProto(m.Status),
             DueTime = Timestamp.FromDateTimeOffset(m.DueAt),
             StatusReason = m.Reason ?? "",
         }));

@@ -97,24 +97,3 @@ public sealed partial class NotificationGrpcService
         return mapped;
     }
 }
-
-/// <summary>Channels as the API names them and as the service stores them.</summary>
-public static class ChannelNames
-{
-    public static Channel ToProto(string channel) => channel switch
-    {
-        Channels.Email => Channel.Email,
-        Channels.InApp => Channel.InApp,
-        Channels.Sms => Channel.Sms,
-        Channels.Webhook => Channel.Webhook,
-        _ => Channel.Unspecified,
-    };
-
-    /// <summary>The stored name of a channel users have preferences for, else null.</summary>
-    public static string? Preferable(Channel channel) => channel switch
-    {
-        Channel.Email => Channels.Email,
-        Channel.InApp => Channels.InApp,
-        _ => null,
-    };
-}

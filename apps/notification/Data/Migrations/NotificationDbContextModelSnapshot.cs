@@ -46,6 +46,67 @@ namespace Ovasabi.Notification.Data.Migrations
                     b.ToTable("service_notification_known_address", (string)null);
                 });
 
+            modelBuilder.Entity("Ovasabi.Notification.Data.MessageHistoryRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("actor");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<int?>("Attempt")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempt");
+
+                    b.Property<string>("Binding")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("binding");
+
+                    b.Property<int?>("DurationMs")
+                        .HasColumnType("integer")
+                        .HasColumnName("duration_ms");
+
+                    b.Property<long>("MessageId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("message_id");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(12)
+                        .HasColumnType("character varying(12)")
+                        .HasColumnName("outcome");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(12)
+                        .HasColumnType("character varying(12)")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_service_notification_message_history");
+
+                    b.HasIndex("MessageId", "Id")
+                        .HasDatabaseName("ix_service_notification_message_history_message_id_id");
+
+                    b.ToTable("service_notification_message_history", (string)null);
+                });
+
             modelBuilder.Entity("Ovasabi.Notification.Data.MessageRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -200,14 +261,23 @@ namespace Ovasabi.Notification.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_service_notification_message_uuid");
 
-                    b.HasIndex("RecipientUserId", "CreatedAt", "Uuid")
-                        .IsDescending(false, true, true)
-                        .HasDatabaseName("ix_notification_message_inbox")
-                        .HasFilter("channel = 'in_app'");
+                    b.HasIndex("CreatedAt", "Uuid")
+                        .IsDescending()
+                        .HasDatabaseName("ix_notification_message_failed")
+                        .HasFilter("status = 'failed'");
 
                     b.HasIndex("SourceKey", "RecipientKey", "Channel")
                         .IsUnique()
                         .HasDatabaseName("ux_notification_message_once");
+
+                    b.HasIndex(new[] { "RecipientUserId", "CreatedAt", "Uuid" }, "ix_notification_message_inbox")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_notification_message_inbox")
+                        .HasFilter("channel = 'in_app'");
+
+                    b.HasIndex(new[] { "RecipientUserId", "CreatedAt", "Uuid" }, "ix_notification_message_user")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_notification_message_user");
 
                     b.ToTable("service_notification_message", null, t =>
                         {
@@ -483,6 +553,16 @@ namespace Ovasabi.Notification.Data.Migrations
                         .HasFilter("published_at IS NULL");
 
                     b.ToTable("service_event", (string)null);
+                });
+
+            modelBuilder.Entity("Ovasabi.Notification.Data.MessageHistoryRecord", b =>
+                {
+                    b.HasOne("Ovasabi.Notification.Data.MessageRecord", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_service_notification_message_history_messages_message_id");
                 });
 
             modelBuilder.Entity("Ovasabi.ServiceDefaults.Data.ServiceEvent", b =>
