@@ -18,6 +18,9 @@ public sealed class ChartSchemaTests
             ("apps.finance.calls={notification}", ["calls"]),
             ("security.serviceCallers={finance}", ["serviceCallers"]),
             ("security.bootstrapAdmin.username=admin", ["security.bootstrapAdmin.passwordSecret.name", "required"]),
+            ("apps.notification.uses={email,sms}", ["sms.fromNumber", "required"]),
+            ("sms.fromNumber=0612345678", ["fromNumber"]),
+            ("sms.type=pigeon", ["type"]),
         };
         var data = new TheoryData<int, string, string[]>();
         foreach (var major in new[] { 3, 4 })

@@ -25,6 +25,9 @@ public sealed class ChartValueSetTests
         Assert.Equal(("ovasabi-smtp", "user", "ovasabi-smtp", "password"),
             ((string?)Metadata(chart, "email", "user")["secretKeyRef"]!["name"], (string?)Metadata(chart, "email", "user")["secretKeyRef"]!["key"],
              (string?)Metadata(chart, "email", "password")["secretKeyRef"]!["name"], (string?)Metadata(chart, "email", "password")["secretKeyRef"]!["key"]));
+        // SMS needs a provider account: no component and no SMS channel until an app lists sms in its uses.
+        Assert.DoesNotContain(chart.OfKind("Component"), c => c.Name == "sms");
+        Assert.DoesNotContain(chart.Deployments.Single(d => d.Name() == "notification").Spec.Template.Spec.Containers[0].Env, e => e.Name == "Notification__SmsBinding");
         Assert.Empty(chart.OfKind("HorizontalPodAutoscaler"));
         Assert.Empty(chart.OfKind("PodDisruptionBudget"));
         Assert.Empty(chart.OfKind("NetworkPolicy"));
@@ -139,6 +142,33 @@ public sealed class ChartValueSetTests
         Assert.Empty(chart.OfKind("Secret"));
         AssertEachAppHasItsOwnToken(chart, "ovasabi-app-api-token");
         Assert.Equal("auth-signing-keys", Env(chart.Deployments.Single(d => d.Name() == "auth"), "Auth__SigningKeys__Secret").Value);
+    }
+
+    [Theory]
+    [MemberData(nameof(Helm.Majors), MemberType = typeof(Helm))]
+    public async Task Sms_through_Twilio_takes_its_number_from_values_and_its_credentials_from_a_Secret_and_tells_the_app(int helm)
+    {
+        var chart = await Helm.Of(helm).RenderAsync(ValueSets.NetworkPolicy);
+
+        Assert.Equal("bindings.twilio.sms", Type(chart, "sms"));
+        Assert.Equal("+15005550006", (string?)Metadata(chart, "sms", "fromNumber")["value"]);
+        Assert.Equal(("ovasabi-twilio", "accountSid", "authToken"), ((string?)Metadata(chart, "sms", "accountSid")["secretKeyRef"]!["name"],
+            (string?)Metadata(chart, "sms", "accountSid")["secretKeyRef"]!["key"], (string?)Metadata(chart, "sms", "authToken")["secretKeyRef"]!["key"]));
+        var notification = chart.Deployments.Single(d => d.Name() == "notification");
+        Assert.Equal(("sms", "twilio"), (Env(notification, "Notification__SmsBinding").Value, Env(notification, "Notification__SmsProvider").Value));
+    }
+
+    [Theory]
+    [MemberData(nameof(Helm.Majors), MemberType = typeof(Helm))]
+    public async Task Sms_through_a_gateway_of_ones_own_is_bindings_http_to_its_url(int helm)
+    {
+        var result = await Helm.Of(helm).TemplateAsync(null, "apps.notification.uses={email,sms}", "sms.type=http", "sms.url=https://sms.example.com/send");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var chart = RenderedChart.Parse(result.Stdout);
+
+        Assert.Equal("bindings.http", Type(chart, "sms"));
+        Assert.Equal("https://sms.example.com/send", (string?)Metadata(chart, "sms", "url")["value"]);
+        Assert.Equal("http", Env(chart.Deployments.Single(d => d.Name() == "notification"), "Notification__SmsProvider").Value);
     }
 
     [Theory]

@@ -28,6 +28,9 @@ public sealed class NotificationPlatform() : FinancePlatform(new PostgresServer(
     /// <summary>The SMTP server behind the <c>email</c> binding (components/email.yaml's, pointed at this platform's own).</summary>
     public MaildevServer Mail { get; } = new();
 
+    /// <summary>The SMS provider behind the <c>sms</c> binding (bindings.http, as components/sms.yaml, posting here).</summary>
+    public HttpSink Sms { get; private set; } = null!;
+
     public string NotificationDatabase => Database(NotificationAppId);
 
     protected override async Task PrepareAsync()
@@ -42,6 +45,8 @@ public sealed class NotificationPlatform() : FinancePlatform(new PostgresServer(
             ["password"] = Mail.Password,
             ["emailFrom"] = "Ovasabi <no-reply@ovasabi.test>",
         });
+        Sms = Own(await HttpSink.StartAsync());
+        Resources.Component("sms", "bindings.http", new Dictionary<string, string> { ["url"] = $"{Sms.Url}/sms", ["responseTimeout"] = "10s" });
     }
 
     protected override void Configure(string appId, Dictionary<string, string?> settings)
@@ -54,6 +59,7 @@ public sealed class NotificationPlatform() : FinancePlatform(new PostgresServer(
             settings["Notification__BaseBackoff"] = "00:00:00.200";
             settings["Notification__MaxBackoff"] = "00:00:02";
             settings["Notification__MaxAttempts"] = $"{MaxAttempts}";
+            settings["Notification__SmsBinding"] = "sms";
         }
     }
 

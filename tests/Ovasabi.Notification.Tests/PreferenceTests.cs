@@ -163,7 +163,7 @@ public sealed partial class PreferenceTests(NotificationPlatform platform)
                 Rules =
                 {
                     new CategoryChannelRule { Category = "gossip", Channel = Channel.Email, Enabled = false },
-                    new CategoryChannelRule { Category = "transactions", Channel = Channel.Sms, Enabled = false },
+                    new CategoryChannelRule { Category = "transactions", Channel = Channel.Webhook, Enabled = false },
                 },
             },
             UpdateMask = Mask("quiet_hours", "time_zone", "locale", "rules", "password"),

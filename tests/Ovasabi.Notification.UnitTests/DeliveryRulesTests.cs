@@ -29,6 +29,19 @@ public sealed class DeliveryRulesTests
         Assert.Equal(outcome, DeliveryRules.ClassifySmtp(error));
     }
 
+    // The texts are daprd's bindings.http errors as the dev sidecar's contract tests pin them.
+    [Theory]
+    [InlineData("error invoking output binding sms: received status code 400", SendOutcome.Permanent)]
+    [InlineData("error invoking output binding sms: received status code 404", SendOutcome.Permanent)]
+    [InlineData("error invoking output binding sms: received status code 408", SendOutcome.Transient)]
+    [InlineData("error invoking output binding sms: received status code 429", SendOutcome.Transient)]
+    [InlineData("error invoking output binding sms: received status code 503", SendOutcome.Transient)]
+    [InlineData("error invoking output binding sms: Post \"http://127.0.0.1:9/sms\": dial tcp 127.0.0.1:9: connect: connection refused", SendOutcome.Transient)]
+    public void An_http_failure_is_permanent_for_a_4xx_answer_except_timeout_and_too_many_requests(string error, SendOutcome outcome)
+    {
+        Assert.Equal(outcome, DeliveryRules.ClassifyHttp(error));
+    }
+
     [Fact]
     public void A_reason_is_one_line_of_at_most_200_characters()
     {

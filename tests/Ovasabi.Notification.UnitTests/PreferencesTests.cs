@@ -214,6 +214,23 @@ public sealed class PreferenceRulesTests
         Assert.Equal(valid, validator.IsValid);
     }
 
+    [Theory]
+    [InlineData("+33612345678", true)]
+    [InlineData("+14155550123", true)]
+    [InlineData("", true)]
+    [InlineData("0612345678", false)]
+    [InlineData("+33 6 12 34 56 78", false)]
+    [InlineData("+330612345678", false)]
+    [InlineData("+1234", false)]
+    [InlineData("+12345678901234567", false)]
+    [InlineData("++33612345678", false)]
+    public void An_sms_number_is_E164_and_valid_in_its_countrys_plan_or_empty(string number, bool valid)
+    {
+        var validator = new Validator();
+        PreferenceRules.SmsNumber(validator, "sms_number", number);
+        Assert.Equal(valid, validator.IsValid);
+    }
+
     [Fact]
     public void Rules_must_name_a_known_category_a_channel_with_preferences_and_each_pair_once()
     {

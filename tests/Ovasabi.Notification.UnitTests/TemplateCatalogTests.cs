@@ -55,9 +55,10 @@ public sealed class TemplateCatalogTests
     }
 
     [Fact]
-    public void Every_notification_has_an_email_and_an_in_app_template()
+    public void Every_notification_has_an_email_and_an_in_app_template_and_the_critical_ones_an_sms_too()
     {
-        Assert.All(Shipped.Keys, key => Assert.Equal(["email", "in_app"], Shipped.Channels(key).Order(StringComparer.Ordinal)));
+        string[] critical = ["finance.balance_low", "security.new_sign_in", "security.password_changed"];
+        Assert.All(Shipped.Keys, key => Assert.Equal(critical.Contains(key) ? ["email", "in_app", "sms"] : ["email", "in_app"], Shipped.Channels(key).Order(StringComparer.Ordinal)));
     }
 
     [Fact]

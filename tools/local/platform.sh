@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The local platform behind `make run` / `make stop`: PostgreSQL, Redis, s3rver and maildev under .local/ (data kept
+# The local platform behind `make run` / `make stop`: PostgreSQL, Redis, s3rver, maildev and an SMS sink under .local/ (data kept
 # between runs), then every app of dapr.yaml with its dev sidecar. Ctrl-C stops everything.
 set -euo pipefail
 
@@ -15,6 +15,8 @@ S3RVER=$ROOT/.tools/node_modules/.bin/s3rver
 SMTP_PORT=1025
 MAIL_WEB_PORT=1080
 MAILDEV=$ROOT/.tools/node_modules/.bin/maildev
+# The SMS provider stand-in of components/sms.yaml.
+SMS_PORT=1090
 SIDECAR=$ROOT/tools/Ovasabi.DevSidecar/bin/Release/net10.0/dev-sidecar.dll
 RUNNER_PID=$STATE/runner.pid
 
@@ -82,6 +84,12 @@ start_maildev() {
   echo "maildev     127.0.0.1:$SMTP_PORT  web inbox http://127.0.0.1:$MAIL_WEB_PORT  (SMTP user ovasabi / maildev)"
 }
 
+start_sms_sink() {
+  mkdir -p "$STATE/sms" "$STATE/logs"
+  answers "$SMS_PORT" || launch sms-sink "$SMS_PORT" "$ROOT/tools/local/sms-sink.js" "$SMS_PORT" "$STATE/sms"
+  echo "SMS sink    127.0.0.1:$SMS_PORT  messages http://127.0.0.1:$SMS_PORT/messages"
+}
+
 create_databases() {
   # The database each app of dapr.yaml names in its connection string, and the analytics binding's (components/analytics.yaml).
   for db in $(sed -n 's/.*Database=\([a-z0-9_-]*\).*/\1/p' "$ROOT/dapr.yaml") analytics; do
@@ -113,7 +121,7 @@ stop_runner() {
 stop_backing() {
   local bin; bin=$(pg_bin)
   redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
-  for server in s3rver maildev; do
+  for server in s3rver maildev sms-sink; do
     if [ -f "$STATE/$server.pid" ]; then
       kill -TERM "$(cat "$STATE/$server.pid")" 2>/dev/null || true
       rm -f "$STATE/$server.pid"
@@ -130,6 +138,7 @@ case "${1:-run}" in
     start_redis
     start_s3
     start_maildev
+    start_sms_sink
     create_databases
     signing_key
     # A script's background jobs ignore SIGINT, so Ctrl-C reaches the runner only through these traps.

@@ -34,7 +34,7 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
         var wanted = new Dictionary<Guid, Preferences>();
         foreach (var (notice, to) in notices)
         {
-            var channels = templates.Channels(notice.NotificationKey).ToList();
+            var channels = templates.Channels(notice.NotificationKey).Where(c => c != Channels.Sms || options.Value.SmsBinding.Length > 0).ToList();
             if (channels.Count == 0)
             {
                 logger.LogError("Notification {Key} has no template; nothing was written for {SourceKey}", notice.NotificationKey, notice.SourceKey);
@@ -52,13 +52,14 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
                 // An inbox is ordered by when its items appear: a later one is dated when it is due.
                 var item = new InboxItemView(id, notice.NotificationKey, notice.Category.Name, notice.Category.Critical,
                     rendered.Title, rendered.Text, JsonSerializer.Serialize(notice.Data), channel == Channels.InApp ? channelDue : now, null);
+                var destination = channel switch { Channels.Email => to.Email, Channels.Sms => prefs.SmsNumber, _ => null };
                 var (status, reason, address) = channel switch
                 {
                     _ when suppressed is not null => (MessageStatuses.Suppressed, suppressed, (string?)null),
                     Channels.InApp when channelDue > now => (MessageStatuses.Scheduled, (string?)null, (string?)null),
                     Channels.InApp => (MessageStatuses.Sent, null, null),
-                    _ when string.IsNullOrEmpty(to.Email) => (MessageStatuses.Suppressed, "no_address", null),
-                    _ => (MessageStatuses.Scheduled, null, to.Email),
+                    _ when string.IsNullOrEmpty(destination) => (MessageStatuses.Suppressed, "no_address", null),
+                    _ => (MessageStatuses.Scheduled, null, destination),
                 };
                 if (!await InsertAsync(notice, channel, item, rendered, status, reason, address, channelDue, now, cancellationToken))
                 {

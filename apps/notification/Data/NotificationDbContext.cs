@@ -152,6 +152,8 @@ public sealed class PreferenceRecord
 
     public string? Locale { get; set; }
 
+    public string? SmsNumber { get; set; }
+
     /// <summary>The category × channel rules set so far, as JSON.</summary>
     public string Rules { get; set; } = "[]";
 
@@ -216,6 +218,7 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
             preference.HasKey(p => p.UserId);
             preference.Property(p => p.TimeZone).HasMaxLength(64);
             preference.Property(p => p.Locale).HasMaxLength(35);
+            preference.Property(p => p.SmsNumber).HasMaxLength(16);
             preference.Property(p => p.Rules).HasColumnType("jsonb");
             preference.Property(p => p.Version).IsConcurrencyToken();
         });

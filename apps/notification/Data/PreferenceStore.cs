@@ -75,6 +75,7 @@ public sealed class PreferenceStore(NotificationDbContext db, TimeProvider time)
         record.QuietEnd = next.QuietHours?.End.ToTimeOnly();
         record.TimeZone = next.TimeZone;
         record.Locale = next.Locale;
+        record.SmsNumber = next.SmsNumber;
         record.Rules = JsonSerializer.Serialize(next.Rules);
         record.Version++;
         record.UpdatedAt = time.GetUtcNow();
@@ -87,5 +88,8 @@ public sealed class PreferenceStore(NotificationDbContext db, TimeProvider time)
         record.TimeZone,
         record.Locale,
         JsonSerializer.Deserialize<List<PreferenceRule>>(record.Rules) ?? [],
-        record.Version);
+        record.Version)
+    {
+        SmsNumber = record.SmsNumber,
+    };
 }

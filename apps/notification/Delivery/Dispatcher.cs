@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using Dapr;
 using Dapr.Client;
 using Grpc.Core;
@@ -11,13 +13,13 @@ using Ovasabi.Notification.Events;
 
 namespace Ovasabi.Notification.Delivery;
 
-/// <summary>A scheduled email this replica leased for one attempt.</summary>
-public sealed record LeasedEmail(long Id, Guid Uuid, Guid UserId, string Address, string Subject, string Html, bool Critical, string Category,
-    string NotificationKey, int Attempt, Guid Lease);
+/// <summary>A scheduled email or SMS this replica leased for one attempt.</summary>
+public sealed record LeasedMessage(long Id, Guid Uuid, Guid UserId, string Channel, string Address, string Subject, string Text, string Html, bool Critical,
+    string Category, string NotificationKey, int Attempt, Guid Lease);
 
 /// <summary>
-/// Delivers what is due: in-app items scheduled for later become visible; emails go through the Dapr output binding
-/// (<c>bindings.smtp</c>): claims them with a lease
+/// Delivers what is due: in-app items scheduled for later become visible; emails and SMS go through their Dapr output
+/// bindings (<c>bindings.smtp</c>; <c>bindings.http</c> or <c>bindings.twilio.sms</c>): claims them with a lease
 /// (<c>FOR UPDATE SKIP LOCKED</c>, so replicas share the work and a replica that died mid-send is taken over when its
 /// lease runs out), hands each to the binding, and records the outcome: <c>sent</c>, or another try after a backoff
 /// that doubles, or <c>failed</c> for a refusal that will never pass and after the last attempt. Sent and failed are
@@ -27,6 +29,9 @@ public sealed record LeasedEmail(long Id, Guid Uuid, Guid UserId, string Address
 public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, DeliverySignal signal, WakeScheduler wakes, IOptions<NotificationOptions> options,
     TimeProvider time, ILogger<Dispatcher> logger) : BackgroundService
 {
+    /// <summary>JSON for a provider, not for a web page: "+33…" stays as it is rather than "\u002B33…".</summary>
+    private static readonly JsonSerializerOptions PlainJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private NotificationOptions Options => options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -49,7 +54,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
             catch (Exception e)
             {
                 // The database is away: nothing was lost (leased rows return when their lease runs out); look again later.
-                logger.LogWarning("Email delivery paused: {Error}", e.Message);
+                logger.LogWarning("Delivery paused: {Error}", e.Message);
             }
             if (sent == 0)
             {
@@ -88,7 +93,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
     }
 
     /// <summary>Leases due emails (and ones whose sender's lease ran out), counting the attempt.</summary>
-    private async Task<List<LeasedEmail>> LeaseAsync(CancellationToken cancellationToken)
+    private async Task<List<LeasedMessage>> LeaseAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<NotificationDbContext>();
@@ -103,7 +108,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
                 SET status = {MessageStatuses.Sending}, lease_token = {lease}, lease_until = {until}, attempt_count = attempt_count + 1,
                     updated_at = {now}, version = version + 1
                 FROM (SELECT id, status AS was FROM service_notification_message
-                      WHERE channel = {Channels.Email} AND ((status = {MessageStatuses.Scheduled} AND due_at <= {now}) OR (status = {MessageStatuses.Sending} AND lease_until < {now}))
+                      WHERE channel <> {Channels.InApp} AND ((status = {MessageStatuses.Scheduled} AND due_at <= {now}) OR (status = {MessageStatuses.Sending} AND lease_until < {now}))
                       ORDER BY due_at LIMIT {batch} FOR UPDATE SKIP LOCKED) due
                 WHERE m.id = due.id
                 RETURNING m.*, due.was),
@@ -113,17 +118,13 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
                 FROM leased)
             SELECT * FROM leased
             """).AsNoTracking().ToListAsync(cancellationToken);
-        return rows.Select(m => new LeasedEmail(m.Id, m.Uuid, m.RecipientUserId ?? Guid.Empty, m.Address ?? "", m.Subject, m.BodyHtml ?? "", m.Critical,
+        return rows.Select(m => new LeasedMessage(m.Id, m.Uuid, m.RecipientUserId ?? Guid.Empty, m.Channel, m.Address ?? "", m.Subject, m.BodyText, m.BodyHtml ?? "", m.Critical,
             m.Category, m.NotificationKey, m.AttemptCount, lease)).ToList();
     }
 
-    private async Task SendAsync(LeasedEmail email, CancellationToken cancellationToken)
+    private async Task SendAsync(LeasedMessage message, CancellationToken cancellationToken)
     {
-        var request = new BindingRequest(Options.EmailBinding, "create") { Data = Encoding.UTF8.GetBytes(email.Html) };
-        // daprd's bindings.smtp keeps a request's overrides for later calls: every call sets all of them.
-        request.Metadata["emailTo"] = email.Address;
-        request.Metadata["subject"] = email.Subject;
-        request.Metadata["priority"] = email.Critical ? "1" : "3";
+        var request = Request(message);
         SendOutcome outcome;
         string? error = null;
         var started = Stopwatch.GetTimestamp();
@@ -135,12 +136,39 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
         catch (Exception e) when (e is DaprException or RpcException && !cancellationToken.IsCancellationRequested)
         {
             error = (e.InnerException as RpcException)?.Status.Detail ?? (e as RpcException)?.Status.Detail ?? e.Message;
-            outcome = DeliveryRules.ClassifySmtp(error);
+            outcome = message.Channel == Channels.Email ? DeliveryRules.ClassifySmtp(error) : DeliveryRules.ClassifyHttp(error);
         }
-        await RecordAsync(email, outcome, error, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds, cancellationToken);
+        await RecordAsync(message, request.BindingName, outcome, error, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds, cancellationToken);
     }
 
-    private async Task RecordAsync(LeasedEmail email, SendOutcome outcome, string? error, int durationMs, CancellationToken cancellationToken)
+    /// <summary>The binding call that delivers <paramref name="message"/> on its channel.</summary>
+    private BindingRequest Request(LeasedMessage message)
+    {
+        if (message.Channel == Channels.Email)
+        {
+            var email = new BindingRequest(Options.EmailBinding, "create") { Data = Encoding.UTF8.GetBytes(message.Html) };
+            // daprd's bindings.smtp keeps a request's overrides for later calls: every call sets all of them.
+            email.Metadata["emailTo"] = message.Address;
+            email.Metadata["subject"] = message.Subject;
+            email.Metadata["priority"] = message.Critical ? "1" : "3";
+            return email;
+        }
+        if (Options.SmsProvider == "twilio")
+        {
+            var twilio = new BindingRequest(Options.SmsBinding, "create") { Data = Encoding.UTF8.GetBytes(message.Text) };
+            twilio.Metadata["toNumber"] = message.Address;
+            return twilio;
+        }
+        // bindings.http sends metadata keys that start upper-case as headers: the provider can drop a repeated send.
+        var sms = new BindingRequest(Options.SmsBinding, "post")
+        {
+            Data = JsonSerializer.SerializeToUtf8Bytes(new { to = message.Address, body = message.Text, id = message.Uuid }, PlainJson),
+        };
+        sms.Metadata["Idempotency-Key"] = message.Uuid.ToString();
+        return sms;
+    }
+
+    private async Task RecordAsync(LeasedMessage email, string binding, SendOutcome outcome, string? error, int durationMs, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<NotificationDbContext>();
@@ -151,13 +179,13 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
         if (outcome == SendOutcome.Accepted)
         {
             changed = await mine.ExecuteUpdateAsync(m => m.SetProperty(x => x.Status, MessageStatuses.Sent).SetProperty(x => x.SentAt, now)
-                .SetProperty(x => x.StatusReason, (string?)null).SetProperty(x => x.ProviderBinding, Options.EmailBinding)
+                .SetProperty(x => x.StatusReason, (string?)null).SetProperty(x => x.ProviderBinding, binding)
                 .SetProperty(x => x.LeaseToken, (Guid?)null).SetProperty(x => x.LeaseUntil, (DateTimeOffset?)null)
                 .SetProperty(x => x.UpdatedAt, now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
             if (changed > 0)
             {
-                db.History.Add(Attempt(email, MessageStatuses.Sent, outcome, null, durationMs, now));
-                db.AddEvent(NotificationEvents.MessageSentTopic, NotificationEvents.Sent(email.UserId, Channels.Email, email.Uuid, email.Category, email.NotificationKey, now));
+                db.History.Add(Attempt(email, binding, MessageStatuses.Sent, outcome, null, durationMs, now));
+                db.AddEvent(NotificationEvents.MessageSentTopic, NotificationEvents.Sent(email.UserId, email.Channel, email.Uuid, email.Category, email.NotificationKey, now));
             }
         }
         else
@@ -171,7 +199,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
                 .SetProperty(x => x.UpdatedAt, now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
             if (changed > 0)
             {
-                db.History.Add(Attempt(email, final ? MessageStatuses.Failed : MessageStatuses.Scheduled, outcome, reason, durationMs, now));
+                db.History.Add(Attempt(email, binding, final ? MessageStatuses.Failed : MessageStatuses.Scheduled, outcome, reason, durationMs, now));
             }
             if (changed > 0 && !final)
             {
@@ -180,19 +208,19 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
             if (changed > 0 && final)
             {
                 db.AddEvent(NotificationEvents.MessageFailedTopic,
-                    NotificationEvents.Failed(email.UserId, Channels.Email, email.Uuid, email.Category, email.NotificationKey, reason, email.Attempt, now));
+                    NotificationEvents.Failed(email.UserId, email.Channel, email.Uuid, email.Category, email.NotificationKey, reason, email.Attempt, now));
             }
-            logger.Log(final ? LogLevel.Error : LogLevel.Warning, "Email {Message} attempt {Attempt} failed{Final}: {Reason}",
-                email.Uuid, email.Attempt, final ? "; it is failed" : "; trying again later", reason);
+            logger.Log(final ? LogLevel.Error : LogLevel.Warning, "{Channel} {Message} attempt {Attempt} failed{Final}: {Reason}",
+                email.Channel, email.Uuid, email.Attempt, final ? "; it is failed" : "; trying again later", reason);
         }
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>The history entry of an attempt's outcome: the status it led to and what the provider answered.</summary>
-    private MessageHistoryRecord Attempt(LeasedEmail email, string status, SendOutcome outcome, string? answer, int durationMs, DateTimeOffset now) => new()
+    private static MessageHistoryRecord Attempt(LeasedMessage email, string binding, string status, SendOutcome outcome, string? answer, int durationMs, DateTimeOffset now) => new()
     {
         MessageId = email.Id, Status = status, Reason = answer, Actor = HistoryActors.Dispatcher, Attempt = email.Attempt,
-        Binding = Options.EmailBinding, Outcome = outcome.ToString().ToLowerInvariant(), DurationMs = durationMs, At = now,
+        Binding = binding, Outcome = outcome.ToString().ToLowerInvariant(), DurationMs = durationMs, At = now,
     };
 }

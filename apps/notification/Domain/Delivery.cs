@@ -25,6 +25,13 @@ public static partial class DeliveryRules
     public static SendOutcome ClassifySmtp(string error) =>
         PermanentSmtp().IsMatch(error) ? SendOutcome.Permanent : SendOutcome.Transient;
 
+    /// <summary>
+    /// How daprd's <c>bindings.http</c> failed (SMS, webhooks): a 4xx answer will not pass by repeating it, except 408
+    /// (timeout) and 429 (too many requests); a 5xx answer, a refused connection or a timeout may.
+    /// </summary>
+    public static SendOutcome ClassifyHttp(string error) =>
+        PermanentHttp().IsMatch(error) ? SendOutcome.Permanent : SendOutcome.Transient;
+
     /// <summary>A failure as the message's history keeps it: one line, at most <see cref="MaxReasonLength"/> characters.</summary>
     public static string Reason(string error)
     {
@@ -34,4 +41,7 @@ public static partial class DeliveryRules
 
     [GeneratedRegex(@"could not send email \d+: 5\d\d|gomail: invalid address", RegexOptions.CultureInvariant)]
     private static partial Regex PermanentSmtp();
+
+    [GeneratedRegex(@"received status code 4(?!08|29)\d\d", RegexOptions.CultureInvariant)]
+    private static partial Regex PermanentHttp();
 }

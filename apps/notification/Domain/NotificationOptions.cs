@@ -11,6 +11,15 @@ public sealed class NotificationOptions
     public string EmailBinding { get; set; } = "email";
 
     /// <summary>
+    /// The Dapr output binding SMS goes through (<c>bindings.http</c> posting JSON, or <c>bindings.twilio.sms</c>, as
+    /// <see cref="SmsProvider"/> says); empty: no SMS channel, and no SMS is written.
+    /// </summary>
+    public string SmsBinding { get; set; } = "";
+
+    /// <summary><c>http</c>: POST <c>{"to","body","id"}</c> (an Idempotency-Key header too); <c>twilio</c>: Twilio's <c>create</c> with <c>toNumber</c>.</summary>
+    public string SmsProvider { get; set; } = "http";
+
+    /// <summary>
     /// How often a replica looks for due messages on its own: a commit nudges it at once and a Dapr job wakes it for
     /// what falls due later, so this sweep only finds abandoned sends and wake-ups that could not be scheduled.
     /// </summary>
@@ -41,6 +50,7 @@ public sealed class NotificationOptions
 
     public static IEnumerable<string> Problems(NotificationOptions o) =>
         Settings.Check(o.EmailBinding.Length > 0, $"{Section}:EmailBinding", "must name the email output binding")
+            .Concat(Settings.Check(o.SmsProvider is "http" or "twilio", $"{Section}:SmsProvider", "must be http or twilio"))
             .Concat(Settings.Check(o.SweepInterval > TimeSpan.Zero && o.SweepInterval <= TimeSpan.FromMinutes(10), $"{Section}:SweepInterval", "must be more than 0 and at most 10 minutes"))
             .Concat(Settings.Check(o.WakeGranularity >= TimeSpan.FromSeconds(1) && o.WakeGranularity <= TimeSpan.FromMinutes(1), $"{Section}:WakeGranularity", "must be between 1 second and a minute"))
             .Concat(Settings.Check(o.Concurrency is > 0 and <= 64, $"{Section}:Concurrency", "must be between 1 and 64"))

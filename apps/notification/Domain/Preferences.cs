@@ -59,12 +59,13 @@ public sealed record PreferenceRule(string Category, string Channel, bool Enable
 public sealed record Preferences(bool GlobalMute, QuietHours? QuietHours, string? TimeZone, string? Locale, IReadOnlyList<PreferenceRule> Rules, long Version)
 {
     /// <summary>The channels a user has preferences for (those the service delivers on).</summary>
-    public static readonly IReadOnlyList<string> Channels = [Domain.Channels.Email, Domain.Channels.InApp];
+    public static readonly IReadOnlyList<string> Channels = [Domain.Channels.Email, Domain.Channels.Sms, Domain.Channels.InApp];
 
     /// <summary>A user who never set anything: everything on, no quiet hours, the profile's locale and zone.</summary>
     public static readonly Preferences None = new(false, null, null, null, [], 0);
 
-    public const string DefaultTimeZone = "UTC";
+    /// <summary>Where SMS goes (E.164); none: SMS is suppressed, reason <c>no_address</c>.</summary>
+    public string? SmsNumber { get; init; }
 
     /// <summary>Why a message of <paramref name="category"/> on <paramref name="channel"/> is not sent (a status reason), or null when it may be.</summary>
     public string? Suppression(Category category, string channel)
@@ -89,7 +90,7 @@ public sealed record Preferences(bool GlobalMute, QuietHours? QuietHours, string
         DateTimeZoneProviders.Tzdb.GetZoneOrNull(TimeZone ?? "") ?? DateTimeZoneProviders.Tzdb.GetZoneOrNull(profileZone ?? "") ?? DateTimeZone.Utc;
 
     /// <summary>
-    /// When a message due at <paramref name="due"/> may go: email that is not critical waits out the quiet hours;
+    /// When a message due at <paramref name="due"/> may go: email and SMS that are not critical wait out the quiet hours;
     /// in-app items make no sound and are never held.
     /// </summary>
     public DateTimeOffset Due(Category category, string channel, DateTimeOffset due, string? profileZone) =>
@@ -118,7 +119,10 @@ public sealed record Preferences(bool GlobalMute, QuietHours? QuietHours, string
             change.TimeZone is null ? TimeZone : change.TimeZone.Length == 0 ? null : change.TimeZone,
             change.Locale is null ? Locale : change.Locale.Length == 0 ? null : change.Locale,
             rules,
-            Version);
+            Version)
+        {
+            SmsNumber = change.SmsNumber is null ? SmsNumber : change.SmsNumber.Length == 0 ? null : change.SmsNumber,
+        };
     }
 }
 
@@ -126,12 +130,13 @@ public sealed record Preferences(bool GlobalMute, QuietHours? QuietHours, string
 /// A change to a user's preferences: null fields stay as they are; an empty time zone or locale clears it (back to the
 /// profile's); <see cref="SetsQuietHours"/> with null quiet hours removes them.
 /// </summary>
-public sealed record PreferenceChange(bool? GlobalMute, bool SetsQuietHours, QuietHours? QuietHours, string? TimeZone, string? Locale, IReadOnlyList<PreferenceRule>? Rules);
+public sealed record PreferenceChange(bool? GlobalMute, bool SetsQuietHours, QuietHours? QuietHours, string? TimeZone, string? Locale, IReadOnlyList<PreferenceRule>? Rules,
+    string? SmsNumber = null);
 
 /// <summary>The checks on what a user may store as preferences.</summary>
 public static class PreferenceRules
 {
-    public static readonly IReadOnlyList<string> UpdatablePaths = ["global_mute", "quiet_hours", "time_zone", "locale", "rules"];
+    public static readonly IReadOnlyList<string> UpdatablePaths = ["global_mute", "quiet_hours", "time_zone", "locale", "rules", "sms_number"];
 
     public const int MaxRules = 100;
 
@@ -166,6 +171,27 @@ public static class PreferenceRules
     {
         validator.Check(field, locale.Length == 0 || LanguageTags.IsWellFormed(locale), "must be a BCP 47 language tag such as en, fr or fr-CA");
         return locale;
+    }
+
+    /// <summary>A phone number in E.164 form (<c>+</c>, country code, number; no spaces) that is valid in its country's plan, or empty (none).</summary>
+    public static string SmsNumber(Validator validator, string field, string number)
+    {
+        var phones = PhoneNumbers.PhoneNumberUtil.GetInstance();
+        var valid = number.Length == 0;
+        if (!valid && number.Length <= 16 && number.StartsWith('+'))
+        {
+            try
+            {
+                var parsed = phones.Parse(number, null);
+                valid = phones.IsValidNumber(parsed) && phones.Format(parsed, PhoneNumbers.PhoneNumberFormat.E164) == number;
+            }
+            catch (PhoneNumbers.NumberParseException)
+            {
+                valid = false;
+            }
+        }
+        validator.Check(field, valid, "must be a phone number in E.164 form, e.g. +33612345678");
+        return number;
     }
 
     /// <summary>Rules naming a known category and a channel with preferences, each once.</summary>

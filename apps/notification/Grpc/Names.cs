@@ -29,6 +29,7 @@ public static class ChannelNames
     public static string? Preferable(Channel channel) => channel switch
     {
         Channel.Email => Channels.Email,
+        Channel.Sms => Channels.Sms,
         Channel.InApp => Channels.InApp,
         _ => null,
     };

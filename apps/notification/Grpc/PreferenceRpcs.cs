@@ -41,7 +41,8 @@ public sealed partial class NotificationGrpcService
             paths.Contains("locale") ? PreferenceRules.Locale(validator, "preferences.locale", sent.Locale) : null,
             paths.Contains("rules")
                 ? PreferenceRules.Rules(validator, "preferences.rules", [.. sent.Rules.Select(r => (r.Category, ChannelNames.Preferable(r.Channel), r.Enabled))])
-                : null);
+                : null,
+            paths.Contains("sms_number") ? PreferenceRules.SmsNumber(validator, "preferences.sms_number", sent.SmsNumber) : null);
         validator.ThrowIfInvalid();
         var person = await ExistingAsync(userId, context.CancellationToken);
         return Map(userId, await preferences.UpdateAsync(userId, request.ExpectedVersion, change, context.CancellationToken), person);
@@ -70,6 +71,7 @@ public sealed partial class NotificationGrpcService
             GlobalMute = stored.GlobalMute,
             TimeZone = stored.TimeZone ?? "",
             Locale = stored.Locale ?? "",
+            SmsNumber = stored.SmsNumber ?? "",
             Version = stored.Version,
             EffectiveTimeZone = stored.Zone(person.TimeZone).Id,
             EffectiveLocale = stored.Locale ?? person.Locale ?? TemplateCatalog.DefaultLocale,

@@ -316,6 +316,11 @@ namespace Ovasabi.Notification.Data.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("rules");
 
+                    b.Property<string>("SmsNumber")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("sms_number");
+
                     b.Property<string>("TimeZone")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
