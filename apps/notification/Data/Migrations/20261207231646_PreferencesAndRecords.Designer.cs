@@ -12,8 +12,8 @@ using Ovasabi.Notification.Data;
 namespace Ovasabi.Notification.Data.Migrations
 {
     [DbContext(typeof(NotificationDbContext))]
-    [Migration("20261207230347_SmsNumber")]
-    partial class SmsNumber
+    [Migration("20261207231646_PreferencesAndRecords")]
+    partial class PreferencesAndRecords
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)

@@ -7,7 +7,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Ovasabi.Notification.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class MessageHistory : Migration
+    public partial class PreferencesAndRecords : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -39,6 +39,42 @@ namespace Ovasabi.Notification.Data.Migrations
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "service_notification_preference",
+                columns: table => new
+                {
+                    user_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    global_mute = table.Column<bool>(type: "boolean", nullable: false),
+                    quiet_start = table.Column<TimeOnly>(type: "time without time zone", nullable: true),
+                    quiet_end = table.Column<TimeOnly>(type: "time without time zone", nullable: true),
+                    time_zone = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    locale = table.Column<string>(type: "character varying(35)", maxLength: 35, nullable: true),
+                    sms_number = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
+                    rules = table.Column<string>(type: "jsonb", nullable: false),
+                    version = table.Column<long>(type: "bigint", nullable: false),
+                    updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_service_notification_preference", x => x.user_id);
+                    table.CheckConstraint("ck_notification_preference_quiet", "(quiet_start IS NULL) = (quiet_end IS NULL)");
+                });
+
+            migrationBuilder.CreateTable(
+                name: "service_notification_unsubscribe_use",
+                columns: table => new
+                {
+                    token_hash = table.Column<byte[]>(type: "bytea", nullable: false),
+                    user_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    category = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    channel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    used_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_service_notification_unsubscribe_use", x => x.token_hash);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "ix_notification_message_failed",
                 table: "service_notification_message",
@@ -63,6 +99,12 @@ namespace Ovasabi.Notification.Data.Migrations
         {
             migrationBuilder.DropTable(
                 name: "service_notification_message_history");
+
+            migrationBuilder.DropTable(
+                name: "service_notification_preference");
+
+            migrationBuilder.DropTable(
+                name: "service_notification_unsubscribe_use");
 
             migrationBuilder.DropIndex(
                 name: "ix_notification_message_failed",
