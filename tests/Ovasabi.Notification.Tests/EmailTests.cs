@@ -95,7 +95,10 @@ public sealed class EmailTests(NotificationPlatform platform)
 
         await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => platform.PublishAsFinanceAsync(FinanceTopic.TransferCompleted, transfer, eventId)));
         await platform.PublishAsFinanceAsync(FinanceTopic.TransferCompleted, transfer, NewId());
-        // A later fact for the receiver: once its email is in, every copy of the first was handled and sent.
+        await platform.Mail.WaitForMailAsync($"You sent 25.00 EUR to {bob.User.Username}", Cancel);
+        await platform.Mail.WaitForMailAsync($"{alice.User.Username} sent you 25.00 EUR", Cancel);
+        // A later fact for the receiver: once its email is in, every copy of the first was handled (emails of one batch
+        // go out side by side, so the first two are awaited on their own above).
         await platform.PublishAsFinanceAsync(FinanceTopic.DepositCompleted, NotificationPlatform.Deposit(bob.Id, NewId(), "7.00"), NewId());
         await platform.Mail.WaitForMailAsync("7.00 EUR deposited", Cancel);
 

@@ -61,6 +61,11 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
                     _ when string.IsNullOrEmpty(destination) => (MessageStatuses.Suppressed, "no_address", null),
                     _ => (MessageStatuses.Scheduled, null, destination),
                 };
+                if (status == MessageStatuses.Scheduled && !notice.Category.Critical && options.Value.LimitOf(channel) is { } limit
+                    && await OverLimitAsync(notice, channel, limit, now, cancellationToken))
+                {
+                    (status, reason, address) = (MessageStatuses.Throttled, "rate_limit", null);
+                }
                 if (!await InsertAsync(notice, channel, item, rendered, status, reason, address, channelDue, now, cancellationToken))
                 {
                     continue;
@@ -93,6 +98,21 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
             });
         }
         return admitted;
+    }
+
+    /// <summary>
+    /// Whether the recipient already has the limit's count of messages of this category on this channel written in the
+    /// window (throttled and suppressed ones do not count). A transaction-scoped lock per recipient and channel makes
+    /// replicas and concurrent events count one after another, so the limit holds exactly.
+    /// </summary>
+    private async Task<bool> OverLimitAsync(Notice notice, string channel, RateLimit limit, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var recipient = notice.Recipient.ToString();
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"notification.limit:" + recipient + ":" + channel}, 0))", cancellationToken);
+        var since = now - limit.Window;
+        var recent = await db.Messages.CountAsync(m => m.RecipientKey == recipient && m.Channel == channel && m.Category == notice.Category.Name
+            && m.CreatedAt > since && m.Status != MessageStatuses.Throttled && m.Status != MessageStatuses.Suppressed, cancellationToken);
+        return recent >= limit.Count;
     }
 
     /// <summary>The link that turns this kind of email off (not for critical mail, nor for channels without links).</summary>

@@ -270,6 +270,7 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
             message.HasIndex(m => m.LeaseUntil).HasFilter("status = 'sending'").HasDatabaseName("ix_notification_message_lease");
             message.HasIndex(m => new { m.RecipientUserId, m.CreatedAt, m.Uuid }, "ix_notification_message_user").IsDescending(false, true, true)
                 .HasDatabaseName("ix_notification_message_user");
+            message.HasIndex(m => new { m.RecipientKey, m.Channel, m.Category, m.CreatedAt }).HasDatabaseName("ix_notification_message_recent");
             message.HasIndex(m => new { m.CreatedAt, m.Uuid }).IsDescending(true, true).HasFilter("status = 'failed'").HasDatabaseName("ix_notification_message_failed");
         });
     }

@@ -2,6 +2,18 @@ using Ovasabi.ServiceDefaults.Hosting;
 
 namespace Ovasabi.Notification.Domain;
 
+/// <summary>At most <see cref="Count"/> messages within <see cref="Window"/>; a count of 0 is no limit.</summary>
+public sealed class RateLimit
+{
+    public int Count { get; set; }
+
+    public TimeSpan Window { get; set; }
+
+    public IEnumerable<string> Problems(string setting) =>
+        Settings.Check(Count >= 0, $"{setting}:Count", "must not be negative")
+            .Concat(Settings.Check(Window >= TimeSpan.FromSeconds(1) && Window <= TimeSpan.FromDays(7), $"{setting}:Window", "must be between 1 second and 7 days"));
+}
+
 /// <summary>The notification service's settings (configuration section <c>Notification</c>), checked at start.</summary>
 public sealed class NotificationOptions
 {
@@ -43,6 +55,23 @@ public sealed class NotificationOptions
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
+    /// Non-critical emails per recipient and category within the window (10 an hour); beyond it a message is written
+    /// <c>throttled</c>, reason <c>rate_limit</c>: recorded, never sent. Critical messages are never limited.
+    /// </summary>
+    public RateLimit EmailLimit { get; set; } = new() { Count = 10, Window = TimeSpan.FromHours(1) };
+
+    /// <summary>The same for SMS (5 an hour).</summary>
+    public RateLimit SmsLimit { get; set; } = new() { Count = 5, Window = TimeSpan.FromHours(1) };
+
+    /// <summary>The limit of a channel, or null where there is none (in-app items, a count of 0).</summary>
+    public RateLimit? LimitOf(string channel) => channel switch
+    {
+        Channels.Email when EmailLimit.Count > 0 => EmailLimit,
+        Channels.Sms when SmsLimit.Count > 0 => SmsLimit,
+        _ => null,
+    };
+
+    /// <summary>
     /// The page an email's unsubscribe link opens, with <c>?token=</c> appended: a page of the platform's web front that
     /// passes the token to <c>Unsubscribe</c> (no sign-in needed).
     /// </summary>
@@ -51,6 +80,8 @@ public sealed class NotificationOptions
     public static IEnumerable<string> Problems(NotificationOptions o) =>
         Settings.Check(o.EmailBinding.Length > 0, $"{Section}:EmailBinding", "must name the email output binding")
             .Concat(Settings.Check(o.SmsProvider is "http" or "twilio", $"{Section}:SmsProvider", "must be http or twilio"))
+            .Concat(o.EmailLimit.Problems($"{Section}:EmailLimit"))
+            .Concat(o.SmsLimit.Problems($"{Section}:SmsLimit"))
             .Concat(Settings.Check(o.SweepInterval > TimeSpan.Zero && o.SweepInterval <= TimeSpan.FromMinutes(10), $"{Section}:SweepInterval", "must be more than 0 and at most 10 minutes"))
             .Concat(Settings.Check(o.WakeGranularity >= TimeSpan.FromSeconds(1) && o.WakeGranularity <= TimeSpan.FromMinutes(1), $"{Section}:WakeGranularity", "must be between 1 second and a minute"))
             .Concat(Settings.Check(o.Concurrency is > 0 and <= 64, $"{Section}:Concurrency", "must be between 1 and 64"))

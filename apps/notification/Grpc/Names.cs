@@ -46,6 +46,7 @@ public static class StatusNames
         [MessageStatuses.Failed] = MessageStatus.Failed,
         [MessageStatuses.Suppressed] = MessageStatus.Suppressed,
         [MessageStatuses.Read] = MessageStatus.Read,
+        [MessageStatuses.Throttled] = MessageStatus.Throttled,
     };
 
     public static MessageStatus ToProto(string status) => ToApi.GetValueOrDefault(status, MessageStatus.Unspecified);

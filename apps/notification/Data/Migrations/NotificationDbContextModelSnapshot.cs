@@ -270,6 +270,9 @@ namespace Ovasabi.Notification.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ux_notification_message_once");
 
+                    b.HasIndex("RecipientKey", "Channel", "Category", "CreatedAt")
+                        .HasDatabaseName("ix_notification_message_recent");
+
                     b.HasIndex(new[] { "RecipientUserId", "CreatedAt", "Uuid" }, "ix_notification_message_inbox")
                         .IsDescending(false, true, true)
                         .HasDatabaseName("ix_notification_message_inbox")

@@ -83,6 +83,11 @@ namespace Ovasabi.Notification.Data.Migrations
                 filter: "status = 'failed'");
 
             migrationBuilder.CreateIndex(
+                name: "ix_notification_message_recent",
+                table: "service_notification_message",
+                columns: new[] { "recipient_key", "channel", "category", "created_at" });
+
+            migrationBuilder.CreateIndex(
                 name: "ix_notification_message_user",
                 table: "service_notification_message",
                 columns: new[] { "recipient_user_id", "created_at", "uuid" },
@@ -108,6 +113,10 @@ namespace Ovasabi.Notification.Data.Migrations
 
             migrationBuilder.DropIndex(
                 name: "ix_notification_message_failed",
+                table: "service_notification_message");
+
+            migrationBuilder.DropIndex(
+                name: "ix_notification_message_recent",
                 table: "service_notification_message");
 
             migrationBuilder.DropIndex(

@@ -12,7 +12,7 @@ using Ovasabi.Notification.Data;
 namespace Ovasabi.Notification.Data.Migrations
 {
     [DbContext(typeof(NotificationDbContext))]
-    [Migration("20261207231646_PreferencesAndRecords")]
+    [Migration("20261207232906_PreferencesAndRecords")]
     partial class PreferencesAndRecords
     {
         /// <inheritdoc />
@@ -272,6 +272,9 @@ namespace Ovasabi.Notification.Data.Migrations
                     b.HasIndex("SourceKey", "RecipientKey", "Channel")
                         .IsUnique()
                         .HasDatabaseName("ux_notification_message_once");
+
+                    b.HasIndex("RecipientKey", "Channel", "Category", "CreatedAt")
+                        .HasDatabaseName("ix_notification_message_recent");
 
                     b.HasIndex(new[] { "RecipientUserId", "CreatedAt", "Uuid" }, "ix_notification_message_inbox")
                         .IsDescending(false, true, true)
