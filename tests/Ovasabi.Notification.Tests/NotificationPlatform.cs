@@ -25,8 +25,14 @@ public sealed class NotificationPlatform() : FinancePlatform(new PostgresServer(
     /// </summary>
     public const int MaxAttempts = 12;
 
+    /// <summary>How long a failing binding is skipped (Notification:BreakDuration).</summary>
+    public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(2);
+
     /// <summary>The SMTP server behind the <c>email</c> binding (components/email.yaml's, pointed at this platform's own).</summary>
     public MaildevServer Mail { get; } = new();
+
+    /// <summary>A second SMTP server behind the <c>email-fallback</c> binding, which email falls back to.</summary>
+    public MaildevServer MailFallback { get; } = new();
 
     /// <summary>The SMS provider behind the <c>sms</c> binding (bindings.http, as components/sms.yaml, posting here).</summary>
     public HttpSink Sms { get; private set; } = null!;
@@ -35,16 +41,19 @@ public sealed class NotificationPlatform() : FinancePlatform(new PostgresServer(
 
     protected override async Task PrepareAsync()
     {
-        Own(Mail);
-        await Mail.InitializeAsync();
-        Resources.Component("email", "bindings.smtp", new Dictionary<string, string>
+        foreach (var (name, server) in new[] { ("email", Mail), ("email-fallback", MailFallback) })
         {
-            ["host"] = Mail.Host,
-            ["port"] = $"{Mail.Port}",
-            ["user"] = Mail.User,
-            ["password"] = Mail.Password,
-            ["emailFrom"] = "Ovasabi <no-reply@ovasabi.test>",
-        });
+            Own(server);
+            await server.InitializeAsync();
+            Resources.Component(name, "bindings.smtp", new Dictionary<string, string>
+            {
+                ["host"] = server.Host,
+                ["port"] = $"{server.Port}",
+                ["user"] = server.User,
+                ["password"] = server.Password,
+                ["emailFrom"] = "Ovasabi <no-reply@ovasabi.test>",
+            });
+        }
         Sms = Own(await HttpSink.StartAsync());
         Resources.Component("sms", "bindings.http", new Dictionary<string, string> { ["url"] = $"{Sms.Url}/sms", ["responseTimeout"] = "10s" });
     }
@@ -60,6 +69,8 @@ public sealed class NotificationPlatform() : FinancePlatform(new PostgresServer(
             settings["Notification__MaxBackoff"] = "00:00:02";
             settings["Notification__MaxAttempts"] = $"{MaxAttempts}";
             settings["Notification__SmsBinding"] = "sms";
+            settings["Notification__EmailFallbacks__0"] = "email-fallback";
+            settings["Notification__BreakDuration"] = BreakDuration.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
         }
     }
 

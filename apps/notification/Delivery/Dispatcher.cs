@@ -7,6 +7,7 @@ using Dapr.Client;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
 using Ovasabi.Notification.Data;
 using Ovasabi.Notification.Domain;
 using Ovasabi.Notification.Events;
@@ -26,7 +27,7 @@ public sealed record LeasedMessage(long Id, Guid Uuid, Guid UserId, string Chann
 /// announced through the outbox. Every outcome write is fenced by the lease. It runs when a commit nudges it, when a
 /// wake-up job fires (<see cref="WakeScheduler"/>), and every <c>SweepInterval</c>.
 /// </summary>
-public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, DeliverySignal signal, WakeScheduler wakes, IOptions<NotificationOptions> options,
+public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, ProviderBreakers breakers, DeliverySignal signal, WakeScheduler wakes, IOptions<NotificationOptions> options,
     TimeProvider time, ILogger<Dispatcher> logger) : BackgroundService
 {
     /// <summary>JSON for a provider, not for a web page: "+33…" stays as it is rather than "\u002B33…".</summary>
@@ -122,31 +123,68 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
             m.Category, m.NotificationKey, m.AttemptCount, lease)).ToList();
     }
 
+    /// <summary>
+    /// Tries the channel's bindings in order: a transient failure or an open breaker moves on to the next, acceptance
+    /// or a permanent refusal ends the attempt. Each binding tried leaves its answer in the history.
+    /// </summary>
     private async Task SendAsync(LeasedMessage message, CancellationToken cancellationToken)
     {
-        var request = Request(message);
-        SendOutcome outcome;
-        string? error = null;
-        var started = Stopwatch.GetTimestamp();
-        try
+        var chain = message.Channel == Channels.Email ? Options.EmailChain : [Options.SmsBinding];
+        var tried = new List<MessageHistoryRecord>();
+        foreach (var binding in chain)
         {
-            await dapr.InvokeBindingAsync(request, cancellationToken);
-            outcome = SendOutcome.Accepted;
+            var request = Request(message, binding);
+            var started = Stopwatch.GetTimestamp();
+            SendOutcome outcome;
+            string? error = null;
+            try
+            {
+                await breakers.ExecuteAsync(binding, async ct =>
+                {
+                    try
+                    {
+                        await dapr.InvokeBindingAsync(request, ct);
+                    }
+                    catch (Exception e) when (e is DaprException or RpcException && !ct.IsCancellationRequested)
+                    {
+                        var detail = (e.InnerException as RpcException)?.Status.Detail ?? (e as RpcException)?.Status.Detail ?? e.Message;
+                        var kind = message.Channel == Channels.Email ? DeliveryRules.ClassifySmtp(detail) : DeliveryRules.ClassifyHttp(detail);
+                        throw kind == SendOutcome.Transient ? new TransientProviderException(detail, e) : new PermanentProviderException(detail, e);
+                    }
+                }, cancellationToken);
+                outcome = SendOutcome.Accepted;
+            }
+            catch (TransientProviderException e)
+            {
+                (outcome, error) = (SendOutcome.Transient, e.Message);
+            }
+            catch (PermanentProviderException e)
+            {
+                (outcome, error) = (SendOutcome.Permanent, e.Message);
+            }
+            catch (BrokenCircuitException)
+            {
+                (outcome, error) = (SendOutcome.Transient, $"skipped: binding {binding} keeps failing (circuit open)");
+            }
+            var last = outcome != SendOutcome.Transient || binding == chain[^1];
+            if (last)
+            {
+                await RecordAsync(message, binding, outcome, error, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds, tried, cancellationToken);
+                return;
+            }
+            tried.Add(Attempt(message, binding, MessageStatuses.Sending, outcome, DeliveryRules.Reason(error!), (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds, time.GetUtcNow()));
         }
-        catch (Exception e) when (e is DaprException or RpcException && !cancellationToken.IsCancellationRequested)
-        {
-            error = (e.InnerException as RpcException)?.Status.Detail ?? (e as RpcException)?.Status.Detail ?? e.Message;
-            outcome = message.Channel == Channels.Email ? DeliveryRules.ClassifySmtp(error) : DeliveryRules.ClassifyHttp(error);
-        }
-        await RecordAsync(message, request.BindingName, outcome, error, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds, cancellationToken);
     }
 
+    /// <summary>A refusal that will not pass by repeating it (a 5xx SMTP answer, an address that does not parse, an HTTP 4xx).</summary>
+    private sealed class PermanentProviderException(string message, Exception inner) : Exception(message, inner);
+
     /// <summary>The binding call that delivers <paramref name="message"/> on its channel.</summary>
-    private BindingRequest Request(LeasedMessage message)
+    private BindingRequest Request(LeasedMessage message, string binding)
     {
         if (message.Channel == Channels.Email)
         {
-            var email = new BindingRequest(Options.EmailBinding, "create") { Data = Encoding.UTF8.GetBytes(message.Html) };
+            var email = new BindingRequest(binding, "create") { Data = Encoding.UTF8.GetBytes(message.Html) };
             // daprd's bindings.smtp keeps a request's overrides for later calls: every call sets all of them.
             email.Metadata["emailTo"] = message.Address;
             email.Metadata["subject"] = message.Subject;
@@ -155,12 +193,12 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
         }
         if (Options.SmsProvider == "twilio")
         {
-            var twilio = new BindingRequest(Options.SmsBinding, "create") { Data = Encoding.UTF8.GetBytes(message.Text) };
+            var twilio = new BindingRequest(binding, "create") { Data = Encoding.UTF8.GetBytes(message.Text) };
             twilio.Metadata["toNumber"] = message.Address;
             return twilio;
         }
         // bindings.http sends metadata keys that start upper-case as headers: the provider can drop a repeated send.
-        var sms = new BindingRequest(Options.SmsBinding, "post")
+        var sms = new BindingRequest(binding, "post")
         {
             Data = JsonSerializer.SerializeToUtf8Bytes(new { to = message.Address, body = message.Text, id = message.Uuid }, PlainJson),
         };
@@ -168,13 +206,16 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Del
         return sms;
     }
 
-    private async Task RecordAsync(LeasedMessage email, string binding, SendOutcome outcome, string? error, int durationMs, CancellationToken cancellationToken)
+    private async Task RecordAsync(LeasedMessage email, string binding, SendOutcome outcome, string? error, int durationMs, List<MessageHistoryRecord> tried,
+        CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<NotificationDbContext>();
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var mine = db.Messages.Where(m => m.Id == email.Id && m.LeaseToken == email.Lease && m.Status == MessageStatuses.Sending);
+        // The bindings that failed before this one in the same attempt.
+        db.History.AddRange(tried);
         int changed;
         if (outcome == SendOutcome.Accepted)
         {

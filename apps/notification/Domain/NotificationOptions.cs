@@ -23,6 +23,18 @@ public sealed class NotificationOptions
     public string EmailBinding { get; set; } = "email";
 
     /// <summary>
+    /// Bindings tried in order when <see cref="EmailBinding"/> fails transiently or its breaker is open (provider
+    /// fallback), e.g. a second relay; none by default.
+    /// </summary>
+    public List<string> EmailFallbacks { get; set; } = [];
+
+    /// <summary>How long a binding that keeps failing is skipped before it is tried again (its circuit breaker).</summary>
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The email bindings in the order they are tried.</summary>
+    public IReadOnlyList<string> EmailChain => [EmailBinding, .. EmailFallbacks];
+
+    /// <summary>
     /// The Dapr output binding SMS goes through (<c>bindings.http</c> posting JSON, or <c>bindings.twilio.sms</c>, as
     /// <see cref="SmsProvider"/> says); empty: no SMS channel, and no SMS is written.
     /// </summary>
@@ -79,6 +91,8 @@ public sealed class NotificationOptions
 
     public static IEnumerable<string> Problems(NotificationOptions o) =>
         Settings.Check(o.EmailBinding.Length > 0, $"{Section}:EmailBinding", "must name the email output binding")
+            .Concat(Settings.Check(o.EmailChain.All(b => b.Length > 0) && o.EmailChain.Distinct().Count() == o.EmailChain.Count, $"{Section}:EmailFallbacks", "must name bindings, each once and other than EmailBinding"))
+            .Concat(Settings.Check(o.BreakDuration >= TimeSpan.FromSeconds(1) && o.BreakDuration <= TimeSpan.FromMinutes(10), $"{Section}:BreakDuration", "must be between 1 second and 10 minutes"))
             .Concat(Settings.Check(o.SmsProvider is "http" or "twilio", $"{Section}:SmsProvider", "must be http or twilio"))
             .Concat(o.EmailLimit.Problems($"{Section}:EmailLimit"))
             .Concat(o.SmsLimit.Problems($"{Section}:SmsLimit"))
