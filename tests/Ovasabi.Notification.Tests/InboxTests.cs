@@ -193,6 +193,7 @@ public sealed class InboxTests(NotificationPlatform platform)
         { "ListMessages with an unknown channel number", c => c.ListMessagesAsync(new ListMessagesRequest { Channels = { (Channel)99 } }).ResponseAsync, "channels[0]" },
         { "ListMessages with an altered page token", c => c.ListMessagesAsync(new ListMessagesRequest { Page = new PageRequest { PageToken = "AAAA" } }).ResponseAsync, "page.page_token" },
         { "ListFailedMessages with a page of 101", c => c.ListFailedMessagesAsync(new ListFailedMessagesRequest { Page = new PageRequest { PageSize = 101 } }).ResponseAsync, "page.page_size" },
+        { "CancelMessage without a message id", c => c.CancelMessageAsync(new CancelMessageRequest()).ResponseAsync, "message_id" },
         { "ResendMessage with a message id of 1 MB", c => c.ResendMessageAsync(new ResendMessageRequest { MessageId = new string('x', 1 << 20) }).ResponseAsync, "message_id" },
     };
 

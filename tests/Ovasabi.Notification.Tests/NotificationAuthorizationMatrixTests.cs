@@ -36,6 +36,7 @@ public sealed class NotificationAuthorizationMatrixTests(NotificationPlatform pl
         new("ovasabi.notification.v1.NotificationService/ListMessages", Notification((c, t) => c.ListMessagesAsync(new ListMessagesRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D, D]),
         new("ovasabi.notification.v1.NotificationService/ListFailedMessages", Notification((c, _) => c.ListFailedMessagesAsync(new ListFailedMessagesRequest()).ResponseAsync), [D, D, D, A, A, D, D, D, D]),
         new("ovasabi.notification.v1.NotificationService/ResendMessage", Notification((c, _) => c.ResendMessageAsync(new ResendMessageRequest { MessageId = Guid.NewGuid().ToString() }).ResponseAsync), [D, D, D, D, A, D, D, D, D]),
+        new("ovasabi.notification.v1.NotificationService/CancelMessage", Notification((c, _) => c.CancelMessageAsync(new CancelMessageRequest { MessageId = Guid.NewGuid().ToString() }).ResponseAsync), [D, D, D, D, A, D, D, D, D]),
         // The link's token is the credential: anyone may present one (this one is refused as invalid, past the door).
         new("ovasabi.notification.v1.NotificationService/Unsubscribe", Notification((c, _) => c.UnsubscribeAsync(new UnsubscribeRequest { Token = "u1.e30.AAAA" }).ResponseAsync), [A, A, A, A, A, D, D, D, D]),
     ];

@@ -58,7 +58,8 @@ public sealed class InboxStore(NotificationDbContext db, MessagePages pages, Tim
     }
 
     private IQueryable<MessageRecord> InApp(Guid userId) =>
-        db.Messages.AsNoTracking().Where(m => m.RecipientUserId == userId && m.Channel == Channels.InApp && m.Status != MessageStatuses.Scheduled && m.Status != MessageStatuses.Suppressed);
+        db.Messages.AsNoTracking().Where(m => m.RecipientUserId == userId && m.Channel == Channels.InApp
+            && m.Status != MessageStatuses.Scheduled && m.Status != MessageStatuses.Suppressed && m.Status != MessageStatuses.Canceled);
 
     private static InboxItemView View(MessageRecord m) =>
         new(m.Uuid, m.NotificationKey, m.Category, m.Critical, m.Subject, m.BodyText, m.Data, m.CreatedAt, m.ReadAt);

@@ -48,20 +48,37 @@ public sealed class MessageStore(NotificationDbContext db, MessagePages pages, D
     /// <summary>Schedules a failed email again, now, with its attempts counted afresh; returns it with its history.</summary>
     /// <exception cref="NotFoundException">no such message</exception>
     /// <exception cref="FailedPreconditionException">it is not a failed email (MESSAGE_NOT_RESENDABLE)</exception>
-    public async Task<(MessageRecord Message, List<MessageHistoryRecord> History)> ResendAsync(Guid messageId, string actor, CancellationToken cancellationToken)
+    public Task<(MessageRecord Message, List<MessageHistoryRecord> History)> ResendAsync(Guid messageId, string actor, CancellationToken cancellationToken) =>
+        ChangeAsync(messageId, actor, m => m.Channel == Domain.Channels.Email && m.Status == MessageStatuses.Failed, "only a failed email can be sent again", "MESSAGE_NOT_RESENDABLE",
+            (m, now) =>
+            {
+                (m.Status, m.StatusReason, m.DueAt, m.AttemptCount) = (MessageStatuses.Scheduled, "resent", now, 0);
+                db.AfterCommit(signal.Notify);
+            }, cancellationToken);
+
+    /// <summary>Cancels a message still waiting to go out; returns it with its history.</summary>
+    /// <exception cref="NotFoundException">no such message</exception>
+    /// <exception cref="FailedPreconditionException">it is not scheduled (MESSAGE_NOT_CANCELABLE)</exception>
+    public Task<(MessageRecord Message, List<MessageHistoryRecord> History)> CancelAsync(Guid messageId, string actor, CancellationToken cancellationToken) =>
+        ChangeAsync(messageId, actor, m => m.Status == MessageStatuses.Scheduled, "only a message still waiting to go out can be canceled", "MESSAGE_NOT_CANCELABLE",
+            (m, _) => (m.Status, m.StatusReason) = (MessageStatuses.Canceled, "canceled"), cancellationToken);
+
+    /// <summary>Locks the message, checks it may change, changes it and appends the change to its history, in one transaction.</summary>
+    private async Task<(MessageRecord Message, List<MessageHistoryRecord> History)> ChangeAsync(Guid messageId, string actor, Func<MessageRecord, bool> allowed,
+        string refusal, string reason, Action<MessageRecord, DateTimeOffset> change, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var message = await db.Messages.FromSql($"SELECT * FROM service_notification_message WHERE uuid = {messageId} FOR UPDATE").FirstOrDefaultAsync(cancellationToken)
                       ?? throw new NotFoundException("message", messageId.ToString());
-        if (message.Channel != Domain.Channels.Email || message.Status != MessageStatuses.Failed)
+        if (!allowed(message))
         {
-            throw new FailedPreconditionException($"only a failed email can be sent again; this {message.Channel} message is {message.Status}", "MESSAGE_NOT_RESENDABLE");
+            throw new FailedPreconditionException($"{refusal}; this {message.Channel} message is {message.Status}", reason);
         }
         var now = time.GetUtcNow();
-        (message.Status, message.StatusReason, message.DueAt, message.AttemptCount, message.UpdatedAt) = (MessageStatuses.Scheduled, "resent", now, 0, now);
+        change(message, now);
+        message.UpdatedAt = now;
         message.Version++;
-        db.History.Add(new MessageHistoryRecord { MessageId = message.Id, Status = MessageStatuses.Scheduled, Reason = "resent", Actor = actor, At = now });
-        db.AfterCommit(signal.Notify);
+        db.History.Add(new MessageHistoryRecord { MessageId = message.Id, Status = message.Status, Reason = message.StatusReason, Actor = actor, At = now });
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return (message, await HistoryAsync(message.Id, cancellationToken));

@@ -47,12 +47,21 @@ public sealed partial class NotificationGrpcService
     }
 
     [Permission("notification.messages.resend")]
-    public override async Task<Message> ResendMessage(ResendMessageRequest request, ServerCallContext context)
+    public override Task<Message> ResendMessage(ResendMessageRequest request, ServerCallContext context) =>
+        ChangeMessageAsync(request.MessageId, messages.ResendAsync, context);
+
+    [Permission("notification.messages.cancel")]
+    public override Task<Message> CancelMessage(CancelMessageRequest request, ServerCallContext context) =>
+        ChangeMessageAsync(request.MessageId, messages.CancelAsync, context);
+
+    /// <summary>An administrator's change to one message (resend, cancel), made as the caller.</summary>
+    private static async Task<Message> ChangeMessageAsync(string messageId,
+        Func<Guid, string, CancellationToken, Task<(MessageRecord Message, List<MessageHistoryRecord> History)>> change, ServerCallContext context)
     {
         var validator = new Validator();
-        var id = validator.Id("message_id", request.MessageId);
+        var id = validator.Id("message_id", messageId);
         validator.ThrowIfInvalid();
-        var (message, history) = await messages.ResendAsync(id, context.GetCaller().Actor, context.CancellationToken);
+        var (message, history) = await change(id, context.GetCaller().Actor, context.CancellationToken);
         return MapMessage(message, history);
     }
 

@@ -47,6 +47,7 @@ public static class StatusNames
         [MessageStatuses.Suppressed] = MessageStatus.Suppressed,
         [MessageStatuses.Read] = MessageStatus.Read,
         [MessageStatuses.Throttled] = MessageStatus.Throttled,
+        [MessageStatuses.Canceled] = MessageStatus.Canceled,
     };
 
     public static MessageStatus ToProto(string status) => ToApi.GetValueOrDefault(status, MessageStatus.Unspecified);
