@@ -23,7 +23,7 @@ public static class NotificationServiceRegistration
         services.AddSingleton(AddressKey.From(configuration));
         services.AddScoped<KnownAddresses>();
         services.AddScoped<PreferenceStore>();
-        services.AddSingleton(new UnsubscribeLinks(ServiceKeys.From(configuration, "UnsubscribeKey", "unsubscribe-key")));
+        services.AddSingleton(new UnsubscribeLinks(ServiceKeys.From(configuration, "Notification:UnsubscribeKey", "ovasabi.notification.unsubscribe-key")));
         services.AddSingleton(new MessagePages(PageToken.KeyFrom(configuration, "notification")));
         services.AddScoped<InboxStore>();
         services.AddScoped<MessageStore>();

@@ -112,12 +112,12 @@ public sealed class PreferenceDecisionTests
     [Fact]
     public void A_rule_turns_off_one_category_on_one_channel_and_says_who_turned_it_off()
     {
-        var prefs = Everything.With(new PreferenceChange(null, false, null, null, null, [new("transactions", Channels.Email, false, PreferenceSources.User)]), PreferenceSources.User);
+        var prefs = Everything.With(new PreferenceChange(null, false, null, null, null, [new("transactions", Channels.Email, false, PreferenceSources.User)]));
         Assert.Equal("preference", prefs.Suppression(Category.Transactions, Channels.Email));
         Assert.Null(prefs.Suppression(Category.Transactions, Channels.InApp));
         Assert.Null(prefs.Suppression(Category.Account, Channels.Email));
 
-        var unsubscribed = Everything.With(new PreferenceChange(null, false, null, null, null, [new("account", Channels.Email, false, PreferenceSources.User)]), PreferenceSources.Unsubscribe);
+        var unsubscribed = Everything.With(new PreferenceChange(null, false, null, null, null, [new("account", Channels.Email, false, PreferenceSources.Unsubscribe)]));
         Assert.Equal("unsubscribed", unsubscribed.Suppression(Category.Account, Channels.Email));
     }
 
@@ -125,9 +125,9 @@ public sealed class PreferenceDecisionTests
     public void Turning_off_a_critical_category_is_refused_and_turning_it_on_is_harmless()
     {
         var error = Assert.Throws<FailedPreconditionException>(() =>
-            Everything.With(new PreferenceChange(null, false, null, null, null, [new("security", Channels.Email, false, PreferenceSources.User)]), PreferenceSources.User));
+            Everything.With(new PreferenceChange(null, false, null, null, null, [new("security", Channels.Email, false, PreferenceSources.User)])));
         Assert.Equal("CATEGORY_CRITICAL", error.Reason);
-        Assert.Null(Everything.With(new PreferenceChange(null, false, null, null, null, [new("security", Channels.Email, true, PreferenceSources.User)]), PreferenceSources.User)
+        Assert.Null(Everything.With(new PreferenceChange(null, false, null, null, null, [new("security", Channels.Email, true, PreferenceSources.User)]))
             .Suppression(Category.Security, Channels.Email));
     }
 
@@ -135,8 +135,8 @@ public sealed class PreferenceDecisionTests
     public void A_change_keeps_what_it_does_not_name_and_a_later_rule_replaces_an_earlier_one()
     {
         var first = Everything.With(new PreferenceChange(true, true, new QuietHours(new LocalTime(22, 0), new LocalTime(7, 0)), "Europe/Paris", "fr",
-            [new("transactions", Channels.Email, false, ""), new("account", Channels.InApp, false, "")]), PreferenceSources.User);
-        var second = first.With(new PreferenceChange(null, false, null, null, "", [new("transactions", Channels.Email, true, "")]), PreferenceSources.User);
+            [new("transactions", Channels.Email, false, PreferenceSources.User), new("account", Channels.InApp, false, PreferenceSources.User)]));
+        var second = first.With(new PreferenceChange(null, false, null, null, "", [new("transactions", Channels.Email, true, PreferenceSources.User)]));
         Assert.True(second.GlobalMute);
         Assert.NotNull(second.QuietHours);
         Assert.Equal("Europe/Paris", second.TimeZone);
@@ -145,7 +145,7 @@ public sealed class PreferenceDecisionTests
         Assert.True(second.Rule("transactions", Channels.Email)!.Enabled);
         Assert.False(second.Rule("account", Channels.InApp)!.Enabled);
 
-        var cleared = second.With(new PreferenceChange(false, true, null, null, null, null), PreferenceSources.User);
+        var cleared = second.With(new PreferenceChange(false, true, null, null, null, null));
         Assert.Null(cleared.QuietHours);
         Assert.False(cleared.GlobalMute);
     }

@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Configuration;
+using Ovasabi.ServiceDefaults.Hosting;
 
 namespace Ovasabi.ServiceDefaults.Grpc;
 
@@ -45,13 +46,8 @@ public static class PageToken
     /// The token key of a service: configured (<c>Service:PageTokenKey</c>, base64), or derived from its database
     /// connection string so that every replica of the service accepts every other's tokens.
     /// </summary>
-    public static byte[] KeyFrom(IConfiguration configuration, string service)
-    {
-        var configured = configuration["Service:PageTokenKey"];
-        return configured is { Length: > 0 }
-            ? Convert.FromBase64String(configured)
-            : SHA256.HashData(Encoding.UTF8.GetBytes($"ovasabi.{service}.page-token:" + configuration.GetConnectionString("Database")));
-    }
+    public static byte[] KeyFrom(IConfiguration configuration, string service) =>
+        ServiceKeys.From(configuration, "Service:PageTokenKey", $"ovasabi.{service}.page-token");
 
     /// <summary>The token for the cursor, signed with the key.</summary>
     /// <exception cref="ArgumentException">The key is shorter than <see cref="MinKeyBytes"/>: a configuration error.</exception>

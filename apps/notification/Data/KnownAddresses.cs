@@ -2,32 +2,14 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Ovasabi.Notification.Domain;
+using Ovasabi.ServiceDefaults.Hosting;
 
 namespace Ovasabi.Notification.Data;
-
-/// <summary>
-/// The service's secret keys: <c>Notification:&lt;name&gt;</c> (base64, 32 bytes or more), else derived from the
-/// database's connection string and the key's purpose, so every replica derives the same one and a deployment
-/// without the setting still works (set it to rotate keys without touching the database password).
-/// </summary>
-public static class ServiceKeys
-{
-    public static byte[] From(IConfiguration configuration, string name, string purpose)
-    {
-        var setting = $"Notification:{name}";
-        if (configuration[setting] is { Length: > 0 } configured)
-        {
-            var key = Convert.FromBase64String(configured);
-            return key.Length >= 32 ? key : throw new InvalidOperationException($"{setting}: must be at least 32 bytes, base64");
-        }
-        return SHA256.HashData(Encoding.UTF8.GetBytes($"ovasabi.notification.{purpose}:" + configuration.GetConnectionString("Database")));
-    }
-}
 
 /// <summary>The key that hashes sign-in addresses (<c>Notification:AddressKey</c>).</summary>
 public sealed record AddressKey(byte[] Value)
 {
-    public static AddressKey From(IConfiguration configuration) => new(ServiceKeys.From(configuration, "AddressKey", "address-key"));
+    public static AddressKey From(IConfiguration configuration) => new(ServiceKeys.From(configuration, "Notification:AddressKey", "ovasabi.notification.address-key"));
 }
 
 /// <summary>The addresses each user signed in from, to tell a sign-in from a new one (inside the event's transaction).</summary>

@@ -25,7 +25,7 @@ public sealed class PreferenceStore(NotificationDbContext db, TimeProvider time)
         {
             throw new VersionConflictException("the preferences", expectedVersion, current.Version);
         }
-        var stored = Save(userId, record, current.With(change, PreferenceSources.User));
+        var stored = Save(userId, record, current.With(change));
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -56,8 +56,7 @@ public sealed class PreferenceStore(NotificationDbContext db, TimeProvider time)
             .FirstOrDefaultAsync(cancellationToken);
         var current = record is null ? Preferences.None : ToDomain(record);
         Save(grant.UserId, record, current.With(
-            new PreferenceChange(null, false, null, null, null, [new PreferenceRule(grant.Category, grant.Channel, false, PreferenceSources.Unsubscribe)]),
-            PreferenceSources.Unsubscribe));
+            new PreferenceChange(null, false, null, null, null, [new PreferenceRule(grant.Category, grant.Channel, false, PreferenceSources.Unsubscribe)])));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }

@@ -98,9 +98,9 @@ public sealed record Preferences(bool GlobalMute, QuietHours? QuietHours, string
             ? due
             : quiet.NextAllowed(Instant.FromDateTimeOffset(due), Zone(profileZone)).ToDateTimeOffset();
 
-    /// <summary>These preferences with <paramref name="change"/> applied (rules it lists are set, the others kept).</summary>
+    /// <summary>These preferences with <paramref name="change"/> applied (rules it lists are set with their source, the others kept).</summary>
     /// <exception cref="FailedPreconditionException">the change turns off a critical category</exception>
-    public Preferences With(PreferenceChange change, string source)
+    public Preferences With(PreferenceChange change)
     {
         foreach (var rule in change.Rules ?? [])
         {
@@ -110,7 +110,7 @@ public sealed record Preferences(bool GlobalMute, QuietHours? QuietHours, string
             }
         }
         var rules = Rules.Where(r => change.Rules is null || !change.Rules.Any(c => c.Category == r.Category && c.Channel == r.Channel))
-            .Concat((change.Rules ?? []).Select(r => r with { Source = source }))
+            .Concat(change.Rules ?? [])
             .OrderBy(r => r.Category, StringComparer.Ordinal).ThenBy(r => r.Channel, StringComparer.Ordinal)
             .ToList();
         return new Preferences(

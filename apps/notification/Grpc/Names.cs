@@ -6,33 +6,21 @@ namespace Ovasabi.Notification.Grpc;
 /// <summary>Channels as the API names them and as the service stores them.</summary>
 public static class ChannelNames
 {
-    public static Channel ToProto(string channel) => channel switch
+    private static readonly Dictionary<string, Channel> ToApi = new()
     {
-        Channels.Email => Channel.Email,
-        Channels.InApp => Channel.InApp,
-        Channels.Sms => Channel.Sms,
-        Channels.Webhook => Channel.Webhook,
-        _ => Channel.Unspecified,
+        [Channels.Email] = Channel.Email,
+        [Channels.InApp] = Channel.InApp,
+        [Channels.Sms] = Channel.Sms,
+        [Channels.Webhook] = Channel.Webhook,
     };
 
-    /// <summary>The stored name of a channel, else null (unspecified).</summary>
-    public static string? Stored(Channel channel) => channel switch
-    {
-        Channel.Email => Channels.Email,
-        Channel.InApp => Channels.InApp,
-        Channel.Sms => Channels.Sms,
-        Channel.Webhook => Channels.Webhook,
-        _ => null,
-    };
+    public static Channel ToProto(string channel) => ToApi.GetValueOrDefault(channel, Channel.Unspecified);
+
+    /// <summary>The stored name of a channel, else null (unspecified or unknown).</summary>
+    public static string? Stored(Channel channel) => ToApi.FirstOrDefault(pair => pair.Value == channel).Key;
 
     /// <summary>The stored name of a channel users have preferences for, else null.</summary>
-    public static string? Preferable(Channel channel) => channel switch
-    {
-        Channel.Email => Channels.Email,
-        Channel.Sms => Channels.Sms,
-        Channel.InApp => Channels.InApp,
-        _ => null,
-    };
+    public static string? Preferable(Channel channel) => Stored(channel) is { } name && Preferences.Channels.Contains(name) ? name : null;
 }
 
 /// <summary>Statuses as the API names them and as the service stores them.</summary>
