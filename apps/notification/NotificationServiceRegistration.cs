@@ -27,12 +27,15 @@ public static class NotificationServiceRegistration
         services.AddSingleton(new MessagePages(PageToken.KeyFrom(configuration, "notification")));
         services.AddScoped<InboxStore>();
         services.AddScoped<MessageStore>();
+        services.AddSingleton(new SecretBox(ServiceKeys.From(configuration, "Notification:WebhookSecretKey", "ovasabi.notification.webhook-secret-key")));
+        services.AddScoped<WebhookStore>();
         services.AddServiceClient<UserService.UserServiceClient>();
         services.AddSingleton<Recipients>();
         services.AddSingleton<DeliverySignal>();
         services.AddSingleton<WakeScheduler>();
         services.AddJobHandler<Google.Protobuf.WellKnownTypes.Timestamp, WakeHandler>(WakeScheduler.JobPrefix);
         services.AddSingleton<ProviderBreakers>();
+        services.AddSingleton<MimeMailer>();
         services.AddHostedService<Dispatcher>();
         services.AddEventHandler<Ovasabi.User.V1.Events.UserCreated, TriggerHandlers>(TriggerHandlers.UserCreatedTopic);
         services.AddEventHandler<Ovasabi.Finance.V1.Events.MovementCompleted, TriggerHandlers>(TriggerHandlers.DepositCompletedTopic);

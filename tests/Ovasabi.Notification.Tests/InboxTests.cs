@@ -194,6 +194,15 @@ public sealed class InboxTests(NotificationPlatform platform)
         { "ListMessages with an altered page token", c => c.ListMessagesAsync(new ListMessagesRequest { Page = new PageRequest { PageToken = "AAAA" } }).ResponseAsync, "page.page_token" },
         { "ListFailedMessages with a page of 101", c => c.ListFailedMessagesAsync(new ListFailedMessagesRequest { Page = new PageRequest { PageSize = 101 } }).ResponseAsync, "page.page_size" },
         { "CancelMessage without a message id", c => c.CancelMessageAsync(new CancelMessageRequest()).ResponseAsync, "message_id" },
+        { "a webhook through a binding the deployment does not allow", c => c.CreateWebhookEndpointAsync(new CreateWebhookEndpointRequest { UserId = NewId(), Binding = "email", Path = "/x" }).ResponseAsync, "binding" },
+        { "a webhook path climbing out with ..", c => c.CreateWebhookEndpointAsync(new CreateWebhookEndpointRequest { UserId = NewId(), Binding = "webhook", Path = "/a/../b" }).ResponseAsync, "path" },
+        { "a webhook path with a query", c => c.CreateWebhookEndpointAsync(new CreateWebhookEndpointRequest { UserId = NewId(), Binding = "webhook", Path = "/a?b=c" }).ResponseAsync, "path" },
+        { "a webhook path of 1 MB", c => c.CreateWebhookEndpointAsync(new CreateWebhookEndpointRequest { UserId = NewId(), Binding = "webhook", Path = "/" + new string('a', 1 << 20) }).ResponseAsync, "path" },
+        { "a webhook for an unknown category", c => c.CreateWebhookEndpointAsync(new CreateWebhookEndpointRequest { UserId = NewId(), Binding = "webhook", Path = "/x", Categories = { "gossip" } }).ResponseAsync, "categories[0]" },
+        { "a webhook listing a category twice", c => c.CreateWebhookEndpointAsync(new CreateWebhookEndpointRequest { UserId = NewId(), Binding = "webhook", Path = "/x", Categories = { "security", "security" } }).ResponseAsync, "categories[1]" },
+        { "a webhook without a path", c => c.CreateWebhookEndpointAsync(new CreateWebhookEndpointRequest { UserId = NewId(), Binding = "webhook" }).ResponseAsync, "path" },
+        { "RotateWebhookSecret with an endpoint id that is not a UUID", c => c.RotateWebhookSecretAsync(new RotateWebhookSecretRequest { UserId = NewId(), EndpointId = "1" }).ResponseAsync, "endpoint_id" },
+        { "DeleteWebhookEndpoint with a user id that is not a UUID", c => c.DeleteWebhookEndpointAsync(new DeleteWebhookEndpointRequest { UserId = "nobody", EndpointId = NewId() }).ResponseAsync, "user_id" },
         { "ResendMessage with a message id of 1 MB", c => c.ResendMessageAsync(new ResendMessageRequest { MessageId = new string('x', 1 << 20) }).ResponseAsync, "message_id" },
     };
 

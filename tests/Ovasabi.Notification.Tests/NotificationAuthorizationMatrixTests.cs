@@ -6,8 +6,8 @@ namespace Ovasabi.Notification.Tests;
 
 /// <summary>
 /// Every RPC of the notification service called by every kind of caller through the sidecars (see <see cref="AuthorizationMatrix"/>):
-/// users read and mark their own inbox and set their own preferences, support reads anyone's, administrators do
-/// everything (Send is theirs alone so far), anyone may follow an unsubscribe link, and no app may call
+/// users read and mark their own inbox, set their own preferences and see their webhook endpoints, support reads
+/// anyone's, administrators do everything (Send and webhook endpoints are theirs alone), anyone may follow an unsubscribe link, and no app may call
 /// notification (protos/ovasabi/access.yaml grants none: it learns of everything through events).
 /// </summary>
 public sealed class NotificationAuthorizationMatrixTests(NotificationPlatform platform)
@@ -37,6 +37,10 @@ public sealed class NotificationAuthorizationMatrixTests(NotificationPlatform pl
         new("ovasabi.notification.v1.NotificationService/ListFailedMessages", Notification((c, _) => c.ListFailedMessagesAsync(new ListFailedMessagesRequest()).ResponseAsync), [D, D, D, A, A, D, D, D, D]),
         new("ovasabi.notification.v1.NotificationService/ResendMessage", Notification((c, _) => c.ResendMessageAsync(new ResendMessageRequest { MessageId = Guid.NewGuid().ToString() }).ResponseAsync), [D, D, D, D, A, D, D, D, D]),
         new("ovasabi.notification.v1.NotificationService/CancelMessage", Notification((c, _) => c.CancelMessageAsync(new CancelMessageRequest { MessageId = Guid.NewGuid().ToString() }).ResponseAsync), [D, D, D, D, A, D, D, D, D]),
+        new("ovasabi.notification.v1.NotificationService/CreateWebhookEndpoint", Notification((c, t) => c.CreateWebhookEndpointAsync(new CreateWebhookEndpointRequest { UserId = t, Binding = "webhook", Path = "/matrix" }).ResponseAsync), [D, D, D, D, A, D, D, D, D]),
+        new("ovasabi.notification.v1.NotificationService/ListWebhookEndpoints", Notification((c, t) => c.ListWebhookEndpointsAsync(new ListWebhookEndpointsRequest { UserId = t }).ResponseAsync), [D, D, A, A, A, D, D, D, D]),
+        new("ovasabi.notification.v1.NotificationService/RotateWebhookSecret", Notification((c, t) => c.RotateWebhookSecretAsync(new RotateWebhookSecretRequest { UserId = t, EndpointId = Guid.NewGuid().ToString() }).ResponseAsync), [D, D, D, D, A, D, D, D, D]),
+        new("ovasabi.notification.v1.NotificationService/DeleteWebhookEndpoint", Notification((c, t) => c.DeleteWebhookEndpointAsync(new DeleteWebhookEndpointRequest { UserId = t, EndpointId = Guid.NewGuid().ToString() }).ResponseAsync), [D, D, D, D, A, D, D, D, D]),
         // The link's token is the credential: anyone may present one (this one is refused as invalid, past the door).
         new("ovasabi.notification.v1.NotificationService/Unsubscribe", Notification((c, _) => c.UnsubscribeAsync(new UnsubscribeRequest { Token = "u1.e30.AAAA" }).ResponseAsync), [A, A, A, A, A, D, D, D, D]),
     ];

@@ -37,6 +37,9 @@ public sealed class NotificationPlatform() : FinancePlatform(new PostgresServer(
     /// <summary>The SMS provider behind the <c>sms</c> binding (bindings.http, as components/sms.yaml, posting here).</summary>
     public HttpSink Sms { get; private set; } = null!;
 
+    /// <summary>A receiver of webhooks behind the <c>webhook</c> binding (bindings.http posting here; endpoints add their path).</summary>
+    public HttpSink Webhooks { get; private set; } = null!;
+
     public string NotificationDatabase => Database(NotificationAppId);
 
     protected override async Task PrepareAsync()
@@ -56,6 +59,8 @@ public sealed class NotificationPlatform() : FinancePlatform(new PostgresServer(
         }
         Sms = Own(await HttpSink.StartAsync());
         Resources.Component("sms", "bindings.http", new Dictionary<string, string> { ["url"] = $"{Sms.Url}/sms", ["responseTimeout"] = "10s" });
+        Webhooks = Own(await HttpSink.StartAsync());
+        Resources.Component("webhook", "bindings.http", new Dictionary<string, string> { ["url"] = $"{Webhooks.Url}/hooks", ["responseTimeout"] = "10s" });
     }
 
     protected override void Configure(string appId, Dictionary<string, string?> settings)
@@ -70,6 +75,15 @@ public sealed class NotificationPlatform() : FinancePlatform(new PostgresServer(
             settings["Notification__MaxAttempts"] = $"{MaxAttempts}";
             settings["Notification__SmsBinding"] = "sms";
             settings["Notification__EmailFallbacks__0"] = "email-fallback";
+            settings["Notification__WebhookBindings__0"] = "webhook";
+            // Announcements go out through MailKit to the same SMTP server (full MIME, one-click unsubscribe headers).
+            settings["Notification__SmtpRelays__relay__Host"] = Mail.Host;
+            settings["Notification__SmtpRelays__relay__Port"] = $"{Mail.Port}";
+            settings["Notification__SmtpRelays__relay__Username"] = Mail.User;
+            settings["Notification__SmtpRelays__relay__Password"] = Mail.Password;
+            settings["Notification__SmtpRelays__relay__From"] = "Ovasabi <no-reply@ovasabi.test>";
+            settings["Notification__EmailRoutes__announcements__0"] = "relay";
+            settings["Notification__EmailRoutes__announcements__1"] = "email-fallback";
             settings["Notification__BreakDuration"] = BreakDuration.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
         }
     }

@@ -96,6 +96,32 @@ public sealed partial class PreferenceTests(NotificationPlatform platform)
     }
 
     [Fact]
+    public async Task An_announcement_goes_out_through_the_MailKit_relay_as_text_and_html_with_one_click_unsubscribe_headers_naming_the_bodys_link()
+    {
+        var dora = await platform.SignUpAsync();
+        var title = "Bulk " + Guid.NewGuid().ToString("N")[..8];
+        var sent = await AnnounceAsync(dora.Id, title);
+
+        var mail = await platform.Mail.WaitForMailAsync(title, Cancel);
+        var source = await platform.Mail.SourceAsync(mail.GetProperty("id").GetString()!, Cancel);
+        // The header block as it arrived, folded lines joined.
+        var headers = source[..source.IndexOf("\r\n\r\n", StringComparison.Ordinal)].Replace("\r\n ", " ", StringComparison.Ordinal).Replace("\r\n\t", " ", StringComparison.Ordinal)
+            .Split("\r\n").Select(line => line.Split(':', 2)).ToLookup(h => h[0].ToLowerInvariant(), h => h[1].Trim());
+        var link = System.Net.WebUtility.HtmlDecode(UnsubscribeLink().Match(mail.GetProperty("html").GetString()!).Groups["url"].Value);
+        Assert.Equal([$"<{link}>"], headers["list-unsubscribe"]);
+        Assert.Equal(["List-Unsubscribe=One-Click"], headers["list-unsubscribe-post"]);
+        Assert.Equal(["auto-generated"], headers["auto-submitted"]);
+        Assert.Equal([$"<{On(sent, Channel.Email).MessageId}@ovasabi.test>"], headers["message-id"]);
+        Assert.StartsWith("multipart/alternative", Assert.Single(headers["content-type"]), StringComparison.Ordinal);
+        var text = mail.GetProperty("text").GetString()!;
+        Assert.Contains("Read this.", text, StringComparison.Ordinal);
+        Assert.Contains($"Unsubscribe: {link}", text, StringComparison.Ordinal);
+        var record = await Rpc.EventuallyAsync(() => platform.Notification(dora.AccessToken).GetMessageAsync(new GetMessageRequest { MessageId = On(sent, Channel.Email).MessageId }, cancellationToken: Cancel).ResponseAsync,
+            m => m.Status == MessageStatus.Sent, what: "the email to be recorded sent");
+        Assert.Equal("relay", record.History[^1].Binding);
+    }
+
+    [Fact]
     public async Task The_unsubscribe_link_of_an_email_works_once_without_signing_in_and_an_altered_one_is_refused()
     {
         var carol = await platform.SignUpAsync();
@@ -163,7 +189,7 @@ public sealed partial class PreferenceTests(NotificationPlatform platform)
                 Rules =
                 {
                     new CategoryChannelRule { Category = "gossip", Channel = Channel.Email, Enabled = false },
-                    new CategoryChannelRule { Category = "transactions", Channel = Channel.Webhook, Enabled = false },
+                    new CategoryChannelRule { Category = "transactions", Channel = Channel.Unspecified, Enabled = false },
                 },
             },
             UpdateMask = Mask("quiet_hours", "time_zone", "locale", "rules", "password"),

@@ -32,3 +32,36 @@ public sealed class NotificationOptionsTests
             NotificationOptions.Problems(options));
     }
 }
+
+public sealed class EmailRouteOptionsTests
+{
+    [Fact]
+    public void A_category_with_a_route_uses_it_and_the_others_the_default_chain()
+    {
+        var options = new NotificationOptions { EmailFallbacks = ["backup"], EmailRoutes = { ["announcements"] = ["relay", "email"] } };
+
+        Assert.Equal(["relay", "email"], options.EmailChainFor("announcements"));
+        Assert.Equal(["email", "backup"], options.EmailChainFor("transactions"));
+    }
+
+    [Fact]
+    public void A_route_for_an_unknown_category_an_empty_route_a_relay_without_host_or_sender_and_a_repeated_webhook_binding_are_named_at_start()
+    {
+        var options = new NotificationOptions
+        {
+            EmailRoutes = { ["gossip"] = ["email"], ["account"] = [] },
+            SmtpRelays = { ["relay"] = new SmtpRelay { Port = 0, Security = "ssl", From = "not an address" } },
+            WebhookBindings = ["hooks", "hooks"],
+        };
+
+        Assert.Equal([
+            "Notification:SmtpRelays:relay:Host: must name the SMTP server",
+            "Notification:SmtpRelays:relay:Port: must be a TCP port",
+            "Notification:SmtpRelays:relay:Security: must be auto, starttls, tls or none",
+            "Notification:SmtpRelays:relay:From: must be an email address, e.g. Ovasabi <no-reply@example.com>",
+            "Notification:EmailRoutes:gossip: must be a category: account, transactions, balance_alerts, security, announcements",
+            "Notification:EmailRoutes:account: must name bindings or relays, each once",
+            "Notification:WebhookBindings: must name bindings, each once",
+        ], NotificationOptions.Problems(options));
+    }
+}

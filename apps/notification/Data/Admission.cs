@@ -19,7 +19,7 @@ public sealed record Addressee(string? Locale, string? Email, string? TimeZone);
 /// delivered by being written, with their events in the outbox; emails, and items due later, wait <c>scheduled</c> for
 /// the <see cref="Delivery.Dispatcher"/>.
 /// </summary>
-public sealed class Admission(NotificationDbContext db, TemplateCatalog templates, PreferenceStore preferences, UnsubscribeLinks links,
+public sealed class Admission(NotificationDbContext db, TemplateCatalog templates, PreferenceStore preferences, WebhookStore webhooks, UnsubscribeLinks links,
     IOptions<NotificationOptions> options, DeliverySignal signal, WakeScheduler wakes, TimeProvider time, ILogger<Admission> logger)
 {
     /// <summary>
@@ -31,28 +31,40 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
         var now = time.GetUtcNow();
         var dueAt = due is { } later && later > now ? later : now;
         var admitted = new List<MessageView>();
-        var wanted = new Dictionary<Guid, Preferences>();
+        var wanted = new Dictionary<Guid, (Preferences Prefs, List<WebhookEndpointView> Endpoints)>();
         foreach (var (notice, to) in notices)
         {
             var channels = templates.Channels(notice.NotificationKey).Where(c => c != Channels.Sms || options.Value.SmsBinding.Length > 0).ToList();
             if (channels.Count == 0)
             {
                 logger.LogError("Notification {Key} has no template; nothing was written for {SourceKey}", notice.NotificationKey, notice.SourceKey);
+                continue;
             }
-            if (!wanted.TryGetValue(notice.Recipient, out var prefs))
+            if (!wanted.TryGetValue(notice.Recipient, out var recipient))
             {
-                wanted[notice.Recipient] = prefs = await preferences.GetAsync(notice.Recipient, cancellationToken);
+                wanted[notice.Recipient] = recipient = (await preferences.GetAsync(notice.Recipient, cancellationToken), await webhooks.ListAsync(notice.Recipient, cancellationToken));
             }
-            foreach (var channel in channels)
+            var prefs = recipient.Prefs;
+            // A webhook carries what the in-app item shows (or the email, for a notification without one), once per endpoint.
+            var textChannel = channels.Contains(Channels.InApp) ? Channels.InApp : channels[0];
+            var targets = channels.Select(c => (Channel: c, Template: c, RecipientKey: notice.Recipient.ToString(), Destination: c switch
+                {
+                    Channels.Email => to.Email,
+                    Channels.Sms => prefs.SmsNumber,
+                    _ => null,
+                }))
+                .Concat(recipient.Endpoints.Where(e => e.Receives(notice.Category))
+                    .Select(e => (Channel: Channels.Webhook, Template: textChannel, RecipientKey: $"endpoint:{e.Id}", Destination: (string?)e.Id.ToString())));
+            foreach (var (channel, template, recipientKey, destination) in targets)
             {
                 var id = Guid.CreateVersion7(now);
-                var rendered = templates.Render(notice.NotificationKey, channel, prefs.Locale ?? to.Locale, notice.Data, UnsubscribeUrl(notice, channel, id, now))!;
+                var unsubscribeUrl = UnsubscribeUrl(notice, channel, id, now);
+                var rendered = templates.Render(notice.NotificationKey, template, prefs.Locale ?? to.Locale, notice.Data, unsubscribeUrl)!;
                 var suppressed = prefs.Suppression(notice.Category, channel);
                 var channelDue = prefs.Due(notice.Category, channel, dueAt, to.TimeZone);
                 // An inbox is ordered by when its items appear: a later one is dated when it is due.
                 var item = new InboxItemView(id, notice.NotificationKey, notice.Category.Name, notice.Category.Critical,
                     rendered.Title, rendered.Text, JsonSerializer.Serialize(notice.Data), channel == Channels.InApp ? channelDue : now, null);
-                var destination = channel switch { Channels.Email => to.Email, Channels.Sms => prefs.SmsNumber, _ => null };
                 var (status, reason, address) = channel switch
                 {
                     _ when suppressed is not null => (MessageStatuses.Suppressed, suppressed, (string?)null),
@@ -66,7 +78,8 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
                 {
                     (status, reason, address) = (MessageStatuses.Throttled, "rate_limit", null);
                 }
-                if (!await InsertAsync(notice, channel, item, rendered, status, reason, address, channelDue, now, cancellationToken))
+                if (!await InsertAsync(notice, recipientKey, channel, item, rendered with { Html = channel == Channels.Email ? rendered.Html : null }, status, reason, address,
+                        channel == Channels.Email ? unsubscribeUrl : null, channelDue, now, cancellationToken))
                 {
                     continue;
                 }
@@ -122,19 +135,18 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
             : $"{options.Value.UnsubscribeUrl}?token={links.Token(new UnsubscribeGrant(notice.Recipient, notice.Category.Name, channel, messageId, now + UnsubscribeLinks.Lifetime))}";
 
     /// <summary>Inserts the message unless the fact already gave this recipient one on this channel; true when inserted.</summary>
-    private async Task<bool> InsertAsync(Notice notice, string channel, InboxItemView item, RenderedMessage rendered, string status, string? reason, string? address,
-        DateTimeOffset due, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<bool> InsertAsync(Notice notice, string recipient, string channel, InboxItemView item, RenderedMessage rendered, string status, string? reason,
+        string? address, string? unsubscribeUrl, DateTimeOffset due, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var recipient = notice.Recipient.ToString();
         DateTimeOffset? sentAt = status == MessageStatuses.Sent ? now : null;
         // One statement: the message, and the first entry of its history when it was new.
         var inserted = await db.Database.SqlQuery<Guid>($"""
             WITH message AS (
                 INSERT INTO service_notification_message (uuid, source_key, recipient_key, recipient_user_id, channel, category, critical,
-                    notification_key, locale, subject, body_text, body_html, address, data, status, status_reason, due_at, sent_at,
+                    notification_key, locale, subject, body_text, body_html, address, unsubscribe_url, data, status, status_reason, due_at, sent_at,
                     attempt_count, created_at, updated_at, version)
                 VALUES ({item.Id}, {notice.SourceKey}, {recipient}, {notice.Recipient}, {channel}, {item.Category}, {item.Critical},
-                    {item.NotificationKey}, {rendered.Locale}, {item.Title}, {item.Text}, {rendered.Html}, {address}, {item.DataJson}::jsonb,
+                    {item.NotificationKey}, {rendered.Locale}, {item.Title}, {item.Text}, {rendered.Html}, {address}, {unsubscribeUrl}, {item.DataJson}::jsonb,
                     {status}, {reason}, {due}, {sentAt}, 0, {item.CreatedAt}, {now}, 1)
                 ON CONFLICT (source_key, recipient_key, channel) DO NOTHING
                 RETURNING id, uuid),

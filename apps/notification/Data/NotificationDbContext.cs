@@ -45,6 +45,9 @@ public sealed class MessageRecord
     /// <summary>Where the channel delivers it (an email address); null for in-app.</summary>
     public string? Address { get; set; }
 
+    /// <summary>An email's one-click unsubscribe link (RFC 8058), for providers that can send it as a header; null for critical mail.</summary>
+    public string? UnsubscribeUrl { get; set; }
+
     /// <summary>The facts the message was rendered from, as JSON.</summary>
     public string Data { get; set; } = "{}";
 
@@ -176,6 +179,35 @@ public sealed class UnsubscribeUseRecord
     public DateTimeOffset UsedAt { get; set; }
 }
 
+/// <summary>A user's webhook endpoint: where their notifications are posted, and the secret (sealed) they are signed with.</summary>
+public sealed class WebhookEndpointRecord
+{
+    public long Id { get; set; }
+
+    public Guid Uuid { get; set; }
+
+    public Guid UserId { get; set; }
+
+    public required string Binding { get; set; }
+
+    public required string Path { get; set; }
+
+    /// <summary>The categories it receives; empty: every one but security.</summary>
+    public List<string> Categories { get; set; } = [];
+
+    /// <summary>The signing key, sealed with the service's key (<see cref="Domain.SecretBox"/>).</summary>
+    public required byte[] Secret { get; set; }
+
+    /// <summary>The key a rotation replaced, still signing until <see cref="PreviousSecretValidUntil"/>.</summary>
+    public byte[]? PreviousSecret { get; set; }
+
+    public DateTimeOffset? PreviousSecretValidUntil { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public long Version { get; set; } = 1;
+}
+
 /// <summary>The notification service's database: the shared tables (master, service_event, processed_message), its messages, Send calls, known sign-in addresses and preferences.</summary>
 public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext> options) : ServiceDbContext(options)
 {
@@ -190,6 +222,8 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
     public DbSet<PreferenceRecord> Preferences => Set<PreferenceRecord>();
 
     public DbSet<UnsubscribeUseRecord> UnsubscribeUses => Set<UnsubscribeUseRecord>();
+
+    public DbSet<WebhookEndpointRecord> WebhookEndpoints => Set<WebhookEndpointRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -229,6 +263,16 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
             use.Property(u => u.Category).HasMaxLength(40);
             use.Property(u => u.Channel).HasMaxLength(8);
         });
+        modelBuilder.Entity<WebhookEndpointRecord>(endpoint =>
+        {
+            endpoint.ToTable("service_notification_webhook_endpoint");
+            endpoint.Property(e => e.Id).UseIdentityAlwaysColumn();
+            endpoint.HasIndex(e => e.Uuid).IsUnique();
+            endpoint.HasIndex(e => new { e.UserId, e.CreatedAt });
+            endpoint.Property(e => e.Binding).HasMaxLength(64);
+            endpoint.Property(e => e.Path).HasMaxLength(201);
+            endpoint.Property(e => e.Version).IsConcurrencyToken();
+        });
         modelBuilder.Entity<SendRequestRecord>(request =>
         {
             request.ToTable("service_notification_send_request");
@@ -258,6 +302,7 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
             message.Property(m => m.Status).HasMaxLength(12);
             message.Property(m => m.StatusReason).HasMaxLength(200);
             message.Property(m => m.Address).HasMaxLength(320);
+            message.Property(m => m.UnsubscribeUrl).HasMaxLength(1024);
             message.Property(m => m.ProviderBinding).HasMaxLength(64);
             message.Property(m => m.Data).HasColumnType("jsonb");
             message.Property(m => m.Version).IsConcurrencyToken();

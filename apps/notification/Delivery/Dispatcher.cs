@@ -14,9 +14,9 @@ using Ovasabi.Notification.Events;
 
 namespace Ovasabi.Notification.Delivery;
 
-/// <summary>A scheduled email or SMS this replica leased for one attempt.</summary>
+/// <summary>A scheduled email, SMS or webhook this replica leased for one attempt.</summary>
 public sealed record LeasedMessage(long Id, Guid Uuid, Guid UserId, string Channel, string Address, string Subject, string Text, string Html, bool Critical,
-    string Category, string NotificationKey, int Attempt, Guid Lease);
+    string Category, string NotificationKey, int Attempt, Guid Lease, string? UnsubscribeUrl, string Data, DateTimeOffset CreatedAt);
 
 /// <summary>
 /// Delivers what is due: in-app items scheduled for later become visible; emails and SMS go through their Dapr output
@@ -27,7 +27,7 @@ public sealed record LeasedMessage(long Id, Guid Uuid, Guid UserId, string Chann
 /// announced through the outbox. Every outcome write is fenced by the lease. It runs when a commit nudges it, when a
 /// wake-up job fires (<see cref="WakeScheduler"/>), and every <c>SweepInterval</c>.
 /// </summary>
-public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, ProviderBreakers breakers, DeliverySignal signal, WakeScheduler wakes, IOptions<NotificationOptions> options,
+public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, ProviderBreakers breakers, MimeMailer mailer, DeliverySignal signal, WakeScheduler wakes, IOptions<NotificationOptions> options,
     TimeProvider time, ILogger<Dispatcher> logger) : BackgroundService
 {
     /// <summary>JSON for a provider, not for a web page: "+33…" stays as it is rather than "\u002B33…".</summary>
@@ -120,38 +120,49 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Pro
             SELECT * FROM leased
             """).AsNoTracking().ToListAsync(cancellationToken);
         return rows.Select(m => new LeasedMessage(m.Id, m.Uuid, m.RecipientUserId ?? Guid.Empty, m.Channel, m.Address ?? "", m.Subject, m.BodyText, m.BodyHtml ?? "", m.Critical,
-            m.Category, m.NotificationKey, m.AttemptCount, lease)).ToList();
+            m.Category, m.NotificationKey, m.AttemptCount, lease, m.UnsubscribeUrl, m.Data, m.CreatedAt)).ToList();
     }
 
     /// <summary>
-    /// Tries the channel's bindings in order: a transient failure or an open breaker moves on to the next, acceptance
-    /// or a permanent refusal ends the attempt. Each binding tried leaves its answer in the history.
+    /// Tries the channel's bindings (and, for email, relays) in order: a transient failure or an open breaker moves on to
+    /// the next, acceptance or a permanent refusal ends the attempt. Each one tried leaves its answer in the history. A
+    /// webhook has one binding, its endpoint's, and no breaker: one receiver that fails must not hold back the others.
     /// </summary>
     private async Task SendAsync(LeasedMessage message, CancellationToken cancellationToken)
     {
-        var chain = message.Channel == Channels.Email ? Options.EmailChain : [Options.SmsBinding];
+        WebhookTarget? target = null;
+        if (message.Channel == Channels.Webhook)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            target = await scope.ServiceProvider.GetRequiredService<WebhookStore>().TargetAsync(Guid.Parse(message.Address), cancellationToken);
+            if (target is null)
+            {
+                await RecordAsync(message, null, SendOutcome.Permanent, "endpoint_deleted", 0, [], cancellationToken);
+                return;
+            }
+        }
+        IReadOnlyList<string> chain = message.Channel switch
+        {
+            Channels.Email => Options.EmailChainFor(message.Category),
+            Channels.Webhook => [target!.Binding],
+            _ => [Options.SmsBinding],
+        };
         var tried = new List<MessageHistoryRecord>();
         foreach (var binding in chain)
         {
-            var request = Request(message, binding);
             var started = Stopwatch.GetTimestamp();
             SendOutcome outcome;
             string? error = null;
             try
             {
-                await breakers.ExecuteAsync(binding, async ct =>
+                if (target is not null)
                 {
-                    try
-                    {
-                        await dapr.InvokeBindingAsync(request, ct);
-                    }
-                    catch (Exception e) when (e is DaprException or RpcException && !ct.IsCancellationRequested)
-                    {
-                        var detail = (e.InnerException as RpcException)?.Status.Detail ?? (e as RpcException)?.Status.Detail ?? e.Message;
-                        var kind = message.Channel == Channels.Email ? DeliveryRules.ClassifySmtp(detail) : DeliveryRules.ClassifyHttp(detail);
-                        throw kind == SendOutcome.Transient ? new TransientProviderException(detail, e) : new PermanentProviderException(detail, e);
-                    }
-                }, cancellationToken);
+                    await CallAsync(message, binding, target, cancellationToken);
+                }
+                else
+                {
+                    await breakers.ExecuteAsync(binding, async ct => await CallAsync(message, binding, null, ct), cancellationToken);
+                }
                 outcome = SendOutcome.Accepted;
             }
             catch (TransientProviderException e)
@@ -176,11 +187,28 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Pro
         }
     }
 
-    /// <summary>A refusal that will not pass by repeating it (a 5xx SMTP answer, an address that does not parse, an HTTP 4xx).</summary>
-    private sealed class PermanentProviderException(string message, Exception inner) : Exception(message, inner);
+    /// <summary>One try through one binding or relay, its failure sorted into transient or permanent.</summary>
+    private async ValueTask CallAsync(LeasedMessage message, string binding, WebhookTarget? target, CancellationToken ct)
+    {
+        if (message.Channel == Channels.Email && Options.SmtpRelays.TryGetValue(binding, out var relay))
+        {
+            await mailer.SendAsync(relay, message, ct);
+            return;
+        }
+        try
+        {
+            await dapr.InvokeBindingAsync(Request(message, binding, target), ct);
+        }
+        catch (Exception e) when (e is DaprException or RpcException && !ct.IsCancellationRequested)
+        {
+            var detail = (e.InnerException as RpcException)?.Status.Detail ?? (e as RpcException)?.Status.Detail ?? e.Message;
+            var kind = message.Channel == Channels.Email ? DeliveryRules.ClassifySmtp(detail) : DeliveryRules.ClassifyHttp(detail);
+            throw kind == SendOutcome.Transient ? new TransientProviderException(detail, e) : new PermanentProviderException(detail, e);
+        }
+    }
 
     /// <summary>The binding call that delivers <paramref name="message"/> on its channel.</summary>
-    private BindingRequest Request(LeasedMessage message, string binding)
+    private BindingRequest Request(LeasedMessage message, string binding, WebhookTarget? target)
     {
         if (message.Channel == Channels.Email)
         {
@@ -190,6 +218,10 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Pro
             email.Metadata["subject"] = message.Subject;
             email.Metadata["priority"] = message.Critical ? "1" : "3";
             return email;
+        }
+        if (target is not null)
+        {
+            return Webhook(message, binding, target);
         }
         if (Options.SmsProvider == "twilio")
         {
@@ -206,7 +238,26 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Pro
         return sms;
     }
 
-    private async Task RecordAsync(LeasedMessage email, string binding, SendOutcome outcome, string? error, int durationMs, List<MessageHistoryRecord> tried,
+    /// <summary>
+    /// A webhook POST: the same JSON on every attempt, signed anew with this attempt's timestamp (receivers refuse old
+    /// ones); the id stays the message's, so a receiver drops a repeat.
+    /// </summary>
+    private BindingRequest Webhook(LeasedMessage message, string binding, WebhookTarget target)
+    {
+        using var data = JsonDocument.Parse(message.Data);
+        var body = new WebhookBody(message.Uuid, message.NotificationKey, message.Category, message.Critical, message.CreatedAt, message.UserId,
+            message.Subject, message.Text, data.RootElement).ToUtf8();
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+        var request = new BindingRequest(binding, "post") { Data = body };
+        request.Metadata["path"] = target.Path;
+        request.Metadata["Content-Type"] = "application/json";
+        request.Metadata["Webhook-Id"] = message.Uuid.ToString();
+        request.Metadata["Webhook-Timestamp"] = timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        request.Metadata["Webhook-Signature"] = WebhookSignatures.Sign(message.Uuid.ToString(), timestamp, body, target.Keys);
+        return request;
+    }
+
+    private async Task RecordAsync(LeasedMessage email, string? binding, SendOutcome outcome, string? error, int durationMs, List<MessageHistoryRecord> tried,
         CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -259,7 +310,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Pro
     }
 
     /// <summary>The history entry of an attempt's outcome: the status it led to and what the provider answered.</summary>
-    private static MessageHistoryRecord Attempt(LeasedMessage email, string binding, string status, SendOutcome outcome, string? answer, int durationMs, DateTimeOffset now) => new()
+    private static MessageHistoryRecord Attempt(LeasedMessage email, string? binding, string status, SendOutcome outcome, string? answer, int durationMs, DateTimeOffset now) => new()
     {
         MessageId = email.Id, Status = status, Reason = answer, Actor = HistoryActors.Dispatcher, Attempt = email.Attempt,
         Binding = binding, Outcome = outcome.ToString().ToLowerInvariant(), DurationMs = durationMs, At = now,

@@ -9,6 +9,9 @@ namespace Ovasabi.Notification.Delivery;
 /// <summary>A provider's failure that may pass on a later try (a refused connection, a 4xx SMTP answer, a timeout).</summary>
 public sealed class TransientProviderException(string message, Exception inner) : Exception(message, inner);
 
+/// <summary>A refusal that will not pass by repeating it (a 5xx SMTP answer, an address that does not parse, an HTTP 4xx).</summary>
+public sealed class PermanentProviderException(string message, Exception inner) : Exception(message, inner);
+
 /// <summary>
 /// One circuit breaker per output binding in this replica: after enough transient failures a binding is skipped for
 /// <c>Notification:BreakDuration</c>, so a dead SMTP server costs each email one fast skip to the next provider instead

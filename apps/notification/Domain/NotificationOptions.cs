@@ -14,6 +14,38 @@ public sealed class RateLimit
             .Concat(Settings.Check(Window >= TimeSpan.FromSeconds(1) && Window <= TimeSpan.FromDays(7), $"{setting}:Window", "must be between 1 second and 7 days"));
 }
 
+/// <summary>
+/// An SMTP server the service sends to itself with MailKit, for mail daprd's <c>bindings.smtp</c> cannot build: a plain
+/// text part next to the HTML and the one-click unsubscribe headers (RFC 8058) that large mailbox providers require of
+/// bulk senders. Named in an email chain like a binding.
+/// </summary>
+public sealed class SmtpRelay
+{
+    public string Host { get; set; } = "";
+
+    public int Port { get; set; } = 587;
+
+    /// <summary><c>auto</c> (TLS on 465, STARTTLS when offered), <c>starttls</c> (required), <c>tls</c> (on connect), <c>none</c>.</summary>
+    public string Security { get; set; } = "auto";
+
+    /// <summary>Empty: no authentication.</summary>
+    public string Username { get; set; } = "";
+
+    public string Password { get; set; } = "";
+
+    /// <summary>The sender, e.g. <c>Ovasabi &lt;no-reply@example.com&gt;</c>; its domain also names the Message-ID.</summary>
+    public string From { get; set; } = "";
+
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public IEnumerable<string> Problems(string setting) =>
+        Settings.Check(Host.Length > 0, $"{setting}:Host", "must name the SMTP server")
+            .Concat(Settings.Check(Port is > 0 and < 65536, $"{setting}:Port", "must be a TCP port"))
+            .Concat(Settings.Check(Security is "auto" or "starttls" or "tls" or "none", $"{setting}:Security", "must be auto, starttls, tls or none"))
+            .Concat(Settings.Check(MimeKit.MailboxAddress.TryParse(From, out _), $"{setting}:From", "must be an email address, e.g. Ovasabi <no-reply@example.com>"))
+            .Concat(Settings.Check(Timeout >= TimeSpan.FromSeconds(1) && Timeout <= TimeSpan.FromMinutes(5), $"{setting}:Timeout", "must be between 1 second and 5 minutes"));
+}
+
 /// <summary>The notification service's settings (configuration section <c>Notification</c>), checked at start.</summary>
 public sealed class NotificationOptions
 {
@@ -34,6 +66,18 @@ public sealed class NotificationOptions
     /// <summary>The email bindings in the order they are tried.</summary>
     public IReadOnlyList<string> EmailChain => [EmailBinding, .. EmailFallbacks];
 
+    /// <summary>SMTP servers the service sends to itself (MailKit), by the name an email chain gives them; none by default.</summary>
+    public Dictionary<string, SmtpRelay> SmtpRelays { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Email chains of their own for some categories, e.g. announcements through an <see cref="SmtpRelay"/> (bulk mail
+    /// needs one-click unsubscribe headers) with a binding as fallback; other categories use <see cref="EmailChain"/>.
+    /// </summary>
+    public Dictionary<string, List<string>> EmailRoutes { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The bindings and relays email of <paramref name="category"/> tries, in order.</summary>
+    public IReadOnlyList<string> EmailChainFor(string category) => EmailRoutes.TryGetValue(category, out var route) ? route : EmailChain;
+
     /// <summary>
     /// The Dapr output binding SMS goes through (<c>bindings.http</c> posting JSON, or <c>bindings.twilio.sms</c>, as
     /// <see cref="SmsProvider"/> says); empty: no SMS channel, and no SMS is written.
@@ -42,6 +86,12 @@ public sealed class NotificationOptions
 
     /// <summary><c>http</c>: POST <c>{"to","body","id"}</c> (an Idempotency-Key header too); <c>twilio</c>: Twilio's <c>create</c> with <c>toNumber</c>.</summary>
     public string SmsProvider { get; set; } = "http";
+
+    /// <summary>
+    /// The bindings.http components webhook endpoints may post through (each an operator-chosen base URL; an endpoint
+    /// adds its path); none: no endpoint can be registered.
+    /// </summary>
+    public List<string> WebhookBindings { get; set; } = [];
 
     /// <summary>
     /// How often a replica looks for due messages on its own: a commit nudges it at once and a Dapr job wakes it for
@@ -93,6 +143,12 @@ public sealed class NotificationOptions
         Settings.Check(o.EmailBinding.Length > 0, $"{Section}:EmailBinding", "must name the email output binding")
             .Concat(Settings.Check(o.EmailChain.All(b => b.Length > 0) && o.EmailChain.Distinct().Count() == o.EmailChain.Count, $"{Section}:EmailFallbacks", "must name bindings, each once and other than EmailBinding"))
             .Concat(Settings.Check(o.BreakDuration >= TimeSpan.FromSeconds(1) && o.BreakDuration <= TimeSpan.FromMinutes(10), $"{Section}:BreakDuration", "must be between 1 second and 10 minutes"))
+            .Concat(o.SmtpRelays.SelectMany(r => r.Value.Problems($"{Section}:SmtpRelays:{r.Key}")))
+            .Concat(o.EmailRoutes.SelectMany(r =>
+                Settings.Check(Category.Named(r.Key) is not null, $"{Section}:EmailRoutes:{r.Key}", $"must be a category: {string.Join(", ", Category.All.Select(c => c.Name))}")
+                    .Concat(Settings.Check(r.Value.Count > 0 && r.Value.All(b => b.Length > 0) && r.Value.Distinct().Count() == r.Value.Count,
+                        $"{Section}:EmailRoutes:{r.Key}", "must name bindings or relays, each once"))))
+            .Concat(Settings.Check(o.WebhookBindings.All(b => b.Length > 0) && o.WebhookBindings.Distinct().Count() == o.WebhookBindings.Count, $"{Section}:WebhookBindings", "must name bindings, each once"))
             .Concat(Settings.Check(o.SmsProvider is "http" or "twilio", $"{Section}:SmsProvider", "must be http or twilio"))
             .Concat(o.EmailLimit.Problems($"{Section}:EmailLimit"))
             .Concat(o.SmsLimit.Problems($"{Section}:SmsLimit"))

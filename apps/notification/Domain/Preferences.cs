@@ -59,7 +59,7 @@ public sealed record PreferenceRule(string Category, string Channel, bool Enable
 public sealed record Preferences(bool GlobalMute, QuietHours? QuietHours, string? TimeZone, string? Locale, IReadOnlyList<PreferenceRule> Rules, long Version)
 {
     /// <summary>The channels a user has preferences for (those the service delivers on).</summary>
-    public static readonly IReadOnlyList<string> Channels = [Domain.Channels.Email, Domain.Channels.Sms, Domain.Channels.InApp];
+    public static readonly IReadOnlyList<string> Channels = [Domain.Channels.Email, Domain.Channels.Sms, Domain.Channels.Webhook, Domain.Channels.InApp];
 
     /// <summary>A user who never set anything: everything on, no quiet hours, the profile's locale and zone.</summary>
     public static readonly Preferences None = new(false, null, null, null, [], 0);
@@ -91,10 +91,10 @@ public sealed record Preferences(bool GlobalMute, QuietHours? QuietHours, string
 
     /// <summary>
     /// When a message due at <paramref name="due"/> may go: email and SMS that are not critical wait out the quiet hours;
-    /// in-app items make no sound and are never held.
+    /// in-app items make no sound and webhooks reach machines, so neither is held.
     /// </summary>
     public DateTimeOffset Due(Category category, string channel, DateTimeOffset due, string? profileZone) =>
-        category.Critical || channel == Domain.Channels.InApp || QuietHours is not { } quiet
+        category.Critical || channel is not (Domain.Channels.Email or Domain.Channels.Sms) || QuietHours is not { } quiet
             ? due
             : quiet.NextAllowed(Instant.FromDateTimeOffset(due), Zone(profileZone)).ToDateTimeOffset();
 

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Microsoft.Extensions.Options;
 using Ovasabi.Notification.Data;
 using Ovasabi.Notification.Domain;
 using Ovasabi.Notification.V1;
@@ -11,7 +12,7 @@ namespace Ovasabi.Notification.Grpc;
 
 /// <summary>The notification API: checks each request's fields, calls the store, maps the answer.</summary>
 public sealed partial class NotificationGrpcService(InboxStore inbox, SendStore sender, PreferenceStore preferences, UnsubscribeLinks links,
-    MessageStore messages, TemplateCatalog templates, Recipients recipients, TimeProvider time)
+    MessageStore messages, WebhookStore webhooks, TemplateCatalog templates, Recipients recipients, IOptions<NotificationOptions> options, TimeProvider time)
     : NotificationService.NotificationServiceBase
 {
     [Permission("notification.messages.send")]
