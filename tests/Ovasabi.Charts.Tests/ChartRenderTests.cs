@@ -124,6 +124,7 @@ public sealed partial class ChartRenderTests
             expected["blobstore"] = ["asset"];
             expected["analytics"] = ["campaign", "quotes", "referral"];
             expected["sms"] = ["notification"];
+            expected["webhook"] = ["notification"];
         }
         var components = chart.OfKind("Component").ToDictionary(c => c.Name, c => c.Json["scopes"]!.AsArray().Select(s => (string)s!).Order(StringComparer.Ordinal).ToArray());
         Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), components.Keys.Order(StringComparer.Ordinal));

@@ -21,6 +21,13 @@ public sealed class ChartSchemaTests
             ("apps.notification.uses={email,sms}", ["sms.fromNumber", "required"]),
             ("sms.fromNumber=0612345678", ["fromNumber"]),
             ("sms.type=pigeon", ["type"]),
+            ("apps.notification.uses={email,webhooks}", ["webhooks.bindings", "at least one"]),
+            ("apps.notification.uses={email,webhooks},webhooks.bindings[0].name=sms,webhooks.bindings[0].url=https://h.example", ["webhooks.bindings", "sms", "platform's components"]),
+            ("apps.notification.uses={email,webhooks},webhooks.bindings[0].name=h,webhooks.bindings[0].url=https://h.example,webhooks.bindings[1].name=h,webhooks.bindings[1].url=https://i.example",
+                ["webhooks.bindings", "listed twice"]),
+            ("webhooks.bindings[0].name=Hooks,webhooks.bindings[0].url=https://h.example", ["name"]),
+            ("webhooks.bindings[0].name=h,webhooks.bindings[0].url=ftp://h.example", ["url"]),
+            ("email.mimeCategories={gossip}", ["mimeCategories"]),
         };
         var data = new TheoryData<int, string, string[]>();
         foreach (var major in new[] { 3, 4 })

@@ -28,6 +28,10 @@ public sealed class ChartValueSetTests
         // SMS needs a provider account: no component and no SMS channel until an app lists sms in its uses.
         Assert.DoesNotContain(chart.OfKind("Component"), c => c.Name == "sms");
         Assert.DoesNotContain(chart.Deployments.Single(d => d.Name() == "notification").Spec.Template.Spec.Containers[0].Env, e => e.Name == "Notification__SmsBinding");
+        // No webhooks and no MailKit relay until asked for: every email through bindings.smtp.
+        Assert.DoesNotContain(chart.Deployments.Single(d => d.Name() == "notification").Spec.Template.Spec.Containers[0].Env,
+            e => e.Name.StartsWith("Notification__WebhookBindings", StringComparison.Ordinal) || e.Name.StartsWith("Notification__SmtpRelays", StringComparison.Ordinal)
+                 || e.Name.StartsWith("Notification__EmailRoutes", StringComparison.Ordinal));
         Assert.Empty(chart.OfKind("HorizontalPodAutoscaler"));
         Assert.Empty(chart.OfKind("PodDisruptionBudget"));
         Assert.Empty(chart.OfKind("NetworkPolicy"));
@@ -156,6 +160,38 @@ public sealed class ChartValueSetTests
             (string?)Metadata(chart, "sms", "accountSid")["secretKeyRef"]!["key"], (string?)Metadata(chart, "sms", "authToken")["secretKeyRef"]!["key"]));
         var notification = chart.Deployments.Single(d => d.Name() == "notification");
         Assert.Equal(("sms", "twilio"), (Env(notification, "Notification__SmsBinding").Value, Env(notification, "Notification__SmsProvider").Value));
+    }
+
+    [Theory]
+    [MemberData(nameof(Helm.Majors), MemberType = typeof(Helm))]
+    public async Task Webhook_bindings_render_one_bindings_http_component_each_scoped_to_notification_and_the_app_is_told_their_names(int helm)
+    {
+        var result = await Helm.Of(helm).TemplateAsync(null, "apps.notification.uses={email,webhooks}",
+            "webhooks.bindings[0].name=partner-hooks", "webhooks.bindings[0].url=https://hooks.partner.example",
+            "webhooks.bindings[1].name=ops-hooks", "webhooks.bindings[1].url=https://ops.example/in");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var chart = RenderedChart.Parse(result.Stdout);
+
+        Assert.Equal(("bindings.http", "bindings.http"), (Type(chart, "partner-hooks"), Type(chart, "ops-hooks")));
+        Assert.Equal("https://ops.example/in", (string?)Metadata(chart, "ops-hooks", "url")["value"]);
+        Assert.Equal(["notification"], chart.OfKind("Component").Single(c => c.Name == "partner-hooks").Json["scopes"]!.AsArray().Select(n => (string?)n));
+        var notification = chart.Deployments.Single(d => d.Name() == "notification");
+        Assert.Equal(("partner-hooks", "ops-hooks"), (Env(notification, "Notification__WebhookBindings__0").Value, Env(notification, "Notification__WebhookBindings__1").Value));
+    }
+
+    [Theory]
+    [MemberData(nameof(Helm.Majors), MemberType = typeof(Helm))]
+    public async Task Mime_categories_go_to_the_smtp_relay_through_MailKit_with_the_credentials_from_the_Secret_and_bindings_smtp_as_fallback(int helm)
+    {
+        var result = await Helm.Of(helm).TemplateAsync(null, "email.mimeCategories={announcements}");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var notification = RenderedChart.Parse(result.Stdout).Deployments.Single(d => d.Name() == "notification");
+
+        Assert.Equal(("smtp", "587", "Ovasabi <no-reply@example.com>"), (Env(notification, "Notification__SmtpRelays__relay__Host").Value,
+            Env(notification, "Notification__SmtpRelays__relay__Port").Value, Env(notification, "Notification__SmtpRelays__relay__From").Value));
+        Assert.Equal(("ovasabi-smtp", "password"), (Env(notification, "Notification__SmtpRelays__relay__Password").ValueFrom.SecretKeyRef.Name,
+            Env(notification, "Notification__SmtpRelays__relay__Password").ValueFrom.SecretKeyRef.Key));
+        Assert.Equal(("relay", "email"), (Env(notification, "Notification__EmailRoutes__announcements__0").Value, Env(notification, "Notification__EmailRoutes__announcements__1").Value));
     }
 
     [Theory]

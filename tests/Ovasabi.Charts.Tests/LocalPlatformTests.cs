@@ -112,6 +112,7 @@ public sealed class LocalPlatformTests
         {
             // The intended differences: the secret store (a local JSON file on a laptop, Kubernetes Secrets in a cluster)
             // and SMS (an HTTP sink on a laptop, Twilio by default in a cluster; the chart sets Notification__SmsProvider).
+            // The webhook binding is bindings.http on both, to a local sink or the receiver the operator names.
             if (name is not ("secretstore" or "sms"))
             {
                 Assert.Equal((string?)component["spec"]!["type"], (string?)local[name]["spec"]!["type"]);

@@ -15,8 +15,8 @@ S3RVER=$ROOT/.tools/node_modules/.bin/s3rver
 SMTP_PORT=1025
 MAIL_WEB_PORT=1080
 MAILDEV=$ROOT/.tools/node_modules/.bin/maildev
-# The SMS provider stand-in of components/sms.yaml.
-SMS_PORT=1090
+# The stand-in for the HTTP providers of components/sms.yaml and components/webhook.yaml.
+SINK_PORT=1090
 SIDECAR=$ROOT/tools/Ovasabi.DevSidecar/bin/Release/net10.0/dev-sidecar.dll
 RUNNER_PID=$STATE/runner.pid
 
@@ -84,10 +84,10 @@ start_maildev() {
   echo "maildev     127.0.0.1:$SMTP_PORT  web inbox http://127.0.0.1:$MAIL_WEB_PORT  (SMTP user ovasabi / maildev)"
 }
 
-start_sms_sink() {
-  mkdir -p "$STATE/sms" "$STATE/logs"
-  answers "$SMS_PORT" || launch sms-sink "$SMS_PORT" "$ROOT/tools/local/sms-sink.js" "$SMS_PORT" "$STATE/sms"
-  echo "SMS sink    127.0.0.1:$SMS_PORT  messages http://127.0.0.1:$SMS_PORT/messages"
+start_http_sink() {
+  mkdir -p "$STATE/http-sink" "$STATE/logs"
+  answers "$SINK_PORT" || launch http-sink "$SINK_PORT" "$ROOT/tools/local/http-sink.js" "$SINK_PORT" "$STATE/http-sink"
+  echo "HTTP sink   127.0.0.1:$SINK_PORT  SMS and webhooks received http://127.0.0.1:$SINK_PORT/messages"
 }
 
 create_databases() {
@@ -121,7 +121,7 @@ stop_runner() {
 stop_backing() {
   local bin; bin=$(pg_bin)
   redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
-  for server in s3rver maildev sms-sink; do
+  for server in s3rver maildev http-sink; do
     if [ -f "$STATE/$server.pid" ]; then
       kill -TERM "$(cat "$STATE/$server.pid")" 2>/dev/null || true
       rm -f "$STATE/$server.pid"
@@ -138,7 +138,7 @@ case "${1:-run}" in
     start_redis
     start_s3
     start_maildev
-    start_sms_sink
+    start_http_sink
     create_databases
     signing_key
     # A script's background jobs ignore SIGINT, so Ctrl-C reaches the runner only through these traps.

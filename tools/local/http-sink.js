@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The local stand-in for an SMS provider behind components/sms.yaml (bindings.http): keeps every POSTed message in
-// memory and in <dir>/messages.jsonl, and lists them at GET /messages, newest last. Usage: sms-sink.js <port> <dir>
+// The local stand-in for the HTTP providers bindings.http posts to: the SMS gateway of components/sms.yaml (/sms) and
+// the webhook receivers of components/webhook.yaml (/webhooks/...). Keeps every POSTed JSON body with its path and the
+// headers that identify it in memory and in <dir>/messages.jsonl, and lists them at GET /messages, newest last.
+// Usage: http-sink.js <port> <dir>
 'use strict';
 const http = require('http');
 const fs = require('fs');
@@ -19,11 +21,12 @@ http.createServer((req, res) => {
   req.on('end', () => {
     let message;
     try { message = JSON.parse(body); } catch { res.writeHead(400); return res.end('not JSON'); }
-    const entry = { received: new Date().toISOString(), path: req.url, idempotencyKey: req.headers['idempotency-key'] || '', ...message };
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => name === 'idempotency-key' || name.startsWith('webhook-')));
+    const entry = { received: new Date().toISOString(), path: req.url, headers, body: message };
     messages.push(entry);
     fs.appendFileSync(log, JSON.stringify(entry) + '\n');
-    console.log(`SMS to ${entry.to}: ${entry.body}`);
+    console.log(req.url === '/sms' ? `SMS to ${message.to}: ${message.body}` : `Webhook ${req.url}: ${message.type} ${message.id}`);
     res.writeHead(202, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ id: entry.id }));
+    res.end(JSON.stringify({ id: message.id }));
   });
 }).listen(port, '127.0.0.1');
