@@ -27,6 +27,8 @@ public sealed class DemoTests(NotificationPlatform platform)
         ["--auth-db"] = platform.AuthDatabase,
         ["--finance-db"] = platform.FinanceDatabase,
         ["--mail-api"] = platform.Mail.ApiUrl,
+        ["--webhook-binding"] = "webhook",
+        ["--http-sink"] = platform.Webhooks.Url,
         ["--event-timeout"] = $"{EventTimeout.TotalSeconds}",
     };
 
@@ -59,6 +61,8 @@ public sealed class DemoTests(NotificationPlatform platform)
         HasLine(lines, "✓ balance of B (as B)", "25.00 EUR available");
         HasLine(lines, "✓ in-app item of A about the transfer (as A)", "\"You sent 25.00 EUR to demo-bob-");
         HasLine(lines, "✓ in-app item of B about the transfer (as B)", " sent you 25.00 EUR\"");
+        HasLine(lines, "✓ register a webhook endpoint for B (as admin)", "webhook /demo/");
+        HasLine(lines, "✓ signed webhook to B (read back from the HTTP sink)", "signature verified");
         HasLine(lines, "✓ emails to A and B (read back from the SMTP server)", "both arrived");
         HasLine(lines, "✓ B marks it read (as B)", "1 unread left");
         HasLine(lines, "✓ events published", "7,");
@@ -68,7 +72,7 @@ public sealed class DemoTests(NotificationPlatform platform)
         Assert.Contains(lines, l => l.Contains(" finance.transfer.completed ", StringComparison.Ordinal) && l.Contains("\"counterpartyUserId\": \"B\"", StringComparison.Ordinal));
         HasLine(lines, "    deposit   by user:admin", "A 0.00 EUR → 100.00 EUR");
         HasLine(lines, "    transfer  by user:A", "A 100.00 EUR → 75.00 EUR, B 0.00 EUR → 25.00 EUR");
-        Assert.Equal("✓ demo passed: 17 steps", lines.Last(l => l.Length > 0));
+        Assert.Equal("✓ demo passed: 19 steps", lines.Last(l => l.Length > 0));
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public sealed record SinkRequest(string Method, string Path, IReadOnlyDictionary
 /// <summary>
 /// A real HTTP server on a loopback port standing in for a provider that bindings.http posts to (an SMS gateway, a
 /// webhook receiver): it keeps every request and answers <see cref="StatusCode"/>, which a test may change to act out a
-/// provider that refuses or fails.
+/// provider that refuses or fails. <c>GET /messages</c> lists what it kept (path, headers, raw body) for other processes.
 /// </summary>
 public sealed class HttpSink : IAsyncDisposable
 {
@@ -38,6 +38,12 @@ public sealed class HttpSink : IAsyncDisposable
         var sink = new HttpSink(app, port);
         app.Run(async context =>
         {
+            if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/messages")
+            {
+                // What was received, as tools/local/http-sink.js lists it, for processes that read it (make demo).
+                await context.Response.WriteAsJsonAsync(sink.Received.Select(r => new { path = r.Path, headers = r.Headers, raw = r.Body }), context.RequestAborted);
+                return;
+            }
             using var reader = new StreamReader(context.Request.Body);
             var body = await reader.ReadToEndAsync(context.RequestAborted);
             sink._received.Enqueue(new SinkRequest(context.Request.Method, context.Request.Path + context.Request.QueryString,

@@ -15,6 +15,8 @@ internal sealed record DemoOptions(
     string AuthDatabase,
     string FinanceDatabase,
     Uri MailApi,
+    string WebhookBinding,
+    Uri HttpSink,
     TimeSpan EventTimeout);
 
 /// <summary>The command line; every option can also come from an environment variable (OVASABI_DEMO_*), the option winning.</summary>
@@ -34,15 +36,17 @@ internal sealed class DemoCommand
     private readonly Option<string> authDatabase = Setting("--auth-db", LocalPostgres + "auth", "Npgsql connection string of the auth service's database");
     private readonly Option<string> financeDatabase = Setting("--finance-db", LocalPostgres + "finance", "Npgsql connection string of the finance service's database");
     private readonly Option<string> mailApi = Setting("--mail-api", "http://127.0.0.1:1080", "The web inbox of the SMTP server the email binding sends to (maildev's REST API, `make run` starts it)");
+    private readonly Option<string> webhookBinding = Setting("--webhook-binding", "webhook", "The bindings.http component webhooks go through (Notification__WebhookBindings in dapr.yaml)");
+    private readonly Option<string> httpSink = Setting("--http-sink", "http://127.0.0.1:1090", "The HTTP server behind the webhook binding, listing what it received at /messages (`make run` starts it)");
     private readonly Option<string> eventTimeout = Setting("--event-timeout", "30", "Seconds to wait for the scenario's events to be published and its notifications to arrive");
 
     public RootCommand Root { get; }
 
     public DemoCommand()
     {
-        Root = new RootCommand("A short scenario against the running platform (`make run`): users, sign-in, a deposit, a transfer, balances, history, the emails and in-app notifications of the transfer, then the events and the finance audit trail it left.")
+        Root = new RootCommand("A short scenario against the running platform (`make run`): users, sign-in, a deposit, a transfer, balances, history, the emails, in-app items and a signed webhook of the transfer, then the events and the finance audit trail it left.")
         {
-            sidecar, userAppId, authAppId, financeAppId, notificationAppId, adminLogin, adminPassword, userDatabase, authDatabase, financeDatabase, mailApi, eventTimeout,
+            sidecar, userAppId, authAppId, financeAppId, notificationAppId, adminLogin, adminPassword, userDatabase, authDatabase, financeDatabase, mailApi, webhookBinding, httpSink, eventTimeout,
         };
     }
 
@@ -60,12 +64,16 @@ internal sealed class DemoCommand
         {
             throw new ArgumentException($"--mail-api must be an http:// or https:// URL, not '{parse.GetValue(mailApi)}'");
         }
+        if (!Uri.TryCreate(Value(httpSink), UriKind.Absolute, out var sink) || sink.Scheme is not ("http" or "https"))
+        {
+            throw new ArgumentException($"--http-sink must be an http:// or https:// URL, not '{parse.GetValue(httpSink)}'");
+        }
         if (!int.TryParse(Value(eventTimeout), out var seconds) || seconds < 1)
         {
             throw new ArgumentException("--event-timeout must be a positive number of seconds");
         }
         return new DemoOptions(endpoint, Value(userAppId), Value(authAppId), Value(financeAppId), Value(notificationAppId), Value(adminLogin), Value(adminPassword),
-            Value(userDatabase), Value(authDatabase), Value(financeDatabase), mail, TimeSpan.FromSeconds(seconds));
+            Value(userDatabase), Value(authDatabase), Value(financeDatabase), mail, Value(webhookBinding), sink, TimeSpan.FromSeconds(seconds));
     }
 
     /// <summary>An option whose default is OVASABI_DEMO_&lt;NAME&gt; when set (e.g. OVASABI_DEMO_ADMIN_PASSWORD), else <paramref name="fallback"/>.</summary>

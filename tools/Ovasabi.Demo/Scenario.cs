@@ -12,7 +12,7 @@ namespace Ovasabi.Demo;
 /// <summary>
 /// The demo: two users sign up and in, the administrator deposits for the first, who sends part of it to the second
 /// (and retries with the same idempotency key); both read their balances, the first its history, both the emails (read
-/// back from the SMTP server) and in-app items the transfer gave them; then what the scenario left behind: the published events and the finance audit rows.
+/// back from the SMTP server) and in-app items the transfer gave them, and the second's signed webhook; then what the scenario left behind: the published events and the finance audit rows.
 /// </summary>
 internal static class Scenario
 {
@@ -51,6 +51,13 @@ internal static class Scenario
             var adminTokens = await steps.RunAsync($"log in as the administrator {options.AdminLogin}",
                 () => auth.LoginAsync(new LoginRequest { Login = options.AdminLogin, Password = options.AdminPassword }, calls.Options), Session);
             steps.Name(AccessToken.Subject(adminTokens.AccessToken), "admin");
+            var hookPath = $"/demo/{bob.UserId}";
+            var hook = await steps.RunAsync("register a webhook endpoint for B (as admin)",
+                () => NotificationAs(adminTokens).CreateWebhookEndpointAsync(new CreateWebhookEndpointRequest
+                {
+                    UserId = bob.UserId, Binding = options.WebhookBinding, Path = hookPath, Categories = { "transactions" },
+                }, calls.Options),
+                e => $"{e.Endpoint.Binding} {e.Endpoint.Path}, secret shown once");
 
             var deposit = await steps.RunAsync($"deposit {Eur(DepositMinor)} to A (as admin)",
                 () => FinanceAs(adminTokens).DepositAsync(new DepositRequest
@@ -97,6 +104,9 @@ internal static class Scenario
                 () => mailbox.WaitForAsync([(alice.Email, $"You sent {Eur(TransferMinor)} to {bob.Username}"), (bob.Email, $"{alice.Username} sent you {Eur(TransferMinor)}")],
                     options.EventTimeout, cancellationToken),
                 _ => $"both arrived, web inbox {options.MailApi.GetLeftPart(UriPartial.Authority)}");
+            await steps.RunAsync("signed webhook to B (read back from the HTTP sink)",
+                () => new WebhookSink(options.HttpSink).WaitForSignedAsync(hookPath, "finance.transfer_received", hook.Secret, options.EventTimeout, cancellationToken),
+                id => $"webhook-id {id}, signature verified with the secret");
             await steps.RunAsync("B marks it read (as B)",
                 () => NotificationAs(bobTokens).MarkReadAsync(new MarkReadRequest { MessageIds = { received.MessageId }, Read = true }, calls.Options),
                 r => r.Updated == 1 ? $"{r.UnreadCount} unread left (the welcome)" : throw new DemoCheckException($"{r.Updated} items changed, not 1"));

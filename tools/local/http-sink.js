@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The local stand-in for the HTTP providers bindings.http posts to: the SMS gateway of components/sms.yaml (/sms) and
 // the webhook receivers of components/webhook.yaml (/webhooks/...). Keeps every POSTed JSON body with its path and the
-// headers that identify it in memory and in <dir>/messages.jsonl, and lists them at GET /messages, newest last.
+// headers that identify it (and the raw text) in memory and in <dir>/messages.jsonl, and lists them at GET /messages, newest last.
 // Usage: http-sink.js <port> <dir>
 'use strict';
 const http = require('http');
@@ -22,7 +22,8 @@ http.createServer((req, res) => {
     let message;
     try { message = JSON.parse(body); } catch { res.writeHead(400); return res.end('not JSON'); }
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => name === 'idempotency-key' || name.startsWith('webhook-')));
-    const entry = { received: new Date().toISOString(), path: req.url, headers, body: message };
+    // raw: the bytes as they came, which is what a webhook signature covers.
+    const entry = { received: new Date().toISOString(), path: req.url, headers, body: message, raw: body };
     messages.push(entry);
     fs.appendFileSync(log, JSON.stringify(entry) + '\n');
     console.log(req.url === '/sms' ? `SMS to ${message.to}: ${message.body}` : `Webhook ${req.url}: ${message.type} ${message.id}`);
