@@ -18,6 +18,8 @@ public static class NotificationServiceRegistration
     {
         services.AddSettings<NotificationOptions>(NotificationOptions.Section, NotificationOptions.Problems);
         services.AddSingleton(TemplateCatalog.LoadEmbedded());
+        services.AddSingleton<ParsedTemplates>();
+        services.AddScoped<TemplateStore>();
         services.AddScoped<Admission>();
         services.AddScoped<SendStore>();
         services.AddSingleton(AddressKey.From(configuration));

@@ -87,9 +87,69 @@ public sealed class TemplateCatalogTests
         var noHtml = Assert.Throws<InvalidOperationException>(() => TemplateCatalog.Load([("k.x", "email:\n  en:\n    title: t\n    text: t\n")], Layout));
         var noContent = Assert.Throws<InvalidOperationException>(() => TemplateCatalog.Load([], "<html></html>"));
 
-        Assert.StartsWith("template k.x (in_app, en) title: ", broken.Message, StringComparison.Ordinal);
+        Assert.StartsWith("template k.x (in_app, en): title: line 1, column ", broken.Message, StringComparison.Ordinal);
         Assert.Equal("template k.x has no en version for in_app", noEnglish.Message);
         Assert.Equal("template k.x (email, en) has no html", noHtml.Message);
         Assert.Equal("the email layout has no {{ content }}", noContent.Message);
+    }
+}
+
+public sealed class TemplateCompileTests
+{
+    private static readonly TemplateCatalog Catalog = TemplateCatalog.LoadEmbedded();
+
+    [Fact]
+    public void A_syntax_error_names_the_part_line_and_column()
+    {
+        var (parts, problems) = Catalog.Compile("platform.announcement", new TemplateSource("{{ title }}", "Hello\n{{ body ", null));
+
+        Assert.Null(parts);
+        var problem = Assert.Single(problems);
+        Assert.Equal(("text", 2), (problem.Part, problem.Line));
+        Assert.StartsWith("text: line 2, column ", problem.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_variable_names_its_line_and_column_and_the_variables_there_are()
+    {
+        var (parts, problems) = Catalog.Compile("platform.announcement", new TemplateSource("{{ title }}", "{{ body }}", "<p>{{ body }}</p>\n<p>Hi {{ usr.name }}</p>"));
+
+        Assert.Null(parts);
+        Assert.Equal("html: line 2, column 10: unknown variable 'usr'; the data has body, subject, title, unsubscribe_url", Assert.Single(problems).ToString());
+    }
+
+    [Fact]
+    public void Loops_assigns_and_the_layouts_variables_are_no_unknown_variables()
+    {
+        var (parts, problems) = Catalog.Compile("platform.announcement",
+            new TemplateSource("{{ title | upcase }}", "{% assign t = title %}{{ t }} {% for w in body %}{{ w }}{% endfor %}", "<a href=\"{{ unsubscribe_url }}\">{{ subject }}</a>"));
+
+        Assert.Empty(problems);
+        Assert.NotNull(parts);
+    }
+
+    [Fact]
+    public void An_unknown_filter_and_a_runaway_loop_are_problems_not_crashes()
+    {
+        var (_, filter) = Catalog.Compile("platform.announcement", new TemplateSource("{{ title | shout }}", "{{ body }}", null));
+        var (_, loop) = Catalog.Compile("platform.announcement", new TemplateSource("{{ title }}", "{% for i in (1..1000000) %}x{% endfor %}", null));
+
+        Assert.Equal("title: line 1, column 12: Undefined filter 'shout'", Assert.Single(filter).ToString());
+        Assert.Equal("text", Assert.Single(loop).Part);
+    }
+
+    [Fact]
+    public void A_stored_version_wins_over_the_shipped_template_of_its_locale_and_other_locales_keep_falling_back()
+    {
+        var (parts, _) = Catalog.Compile("platform.announcement", new TemplateSource("Annonce : {{ title }}", "{{ body }}", "<p>{{ body }}</p>"));
+        var stored = new Dictionary<(string, string), StoredTemplate> { [("email", "fr")] = new StoredTemplate(3, parts!) };
+        var data = new Dictionary<string, object?> { ["title"] = "<Soldes>", ["body"] = "<b>-50 %</b>" };
+
+        var french = Catalog.Render("platform.announcement", "email", "fr-CA", data, stored: stored)!;
+        var english = Catalog.Render("platform.announcement", "email", "en-GB", data, stored: stored)!;
+
+        Assert.Equal(("Annonce : <Soldes>", "fr", 3), (french.Title, french.Locale, french.Version));
+        Assert.Contains("<p>&lt;b&gt;-50 %&lt;/b&gt;</p>", french.Html, StringComparison.Ordinal);
+        Assert.Equal(("en", 0), (english.Locale, english.Version));
     }
 }

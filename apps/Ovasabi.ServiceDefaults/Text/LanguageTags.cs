@@ -14,6 +14,25 @@ public static partial class LanguageTags
 
     public static bool IsWellFormed(string value) => value.Length <= MaxLength && Shape().IsMatch(value);
 
+    /// <summary>
+    /// A well-formed tag in the case RFC 5646 §2.1.1 recommends, so equal tags compare equal: language and the rest
+    /// lower-case, a four-letter script title-case, a two-letter region upper-case (<c>zh-hant-tw</c> → <c>zh-Hant-TW</c>).
+    /// </summary>
+    public static string Canonical(string tag)
+    {
+        var parts = tag.ToLowerInvariant().Split('-');
+        for (var i = 1; i < parts.Length && parts[i - 1].Length > 1; i++)
+        {
+            parts[i] = parts[i].Length switch
+            {
+                4 when char.IsAsciiLetter(parts[i][0]) => char.ToUpperInvariant(parts[i][0]) + parts[i][1..],
+                2 => parts[i].ToUpperInvariant(),
+                _ => parts[i],
+            };
+        }
+        return string.Join('-', parts);
+    }
+
     // Explicit A-Za-z rather than IgnoreCase (which lets the Kelvin sign match 'k'), and \z rather than $ (which allows
     // a trailing newline).
     [GeneratedRegex("""

@@ -19,7 +19,7 @@ public sealed record Addressee(string? Locale, string? Email, string? TimeZone);
 /// delivered by being written, with their events in the outbox; emails, and items due later, wait <c>scheduled</c> for
 /// the <see cref="Delivery.Dispatcher"/>.
 /// </summary>
-public sealed class Admission(NotificationDbContext db, TemplateCatalog templates, PreferenceStore preferences, WebhookStore webhooks, UnsubscribeLinks links,
+public sealed class Admission(NotificationDbContext db, TemplateCatalog templates, TemplateStore stored, PreferenceStore preferences, WebhookStore webhooks, UnsubscribeLinks links,
     IOptions<NotificationOptions> options, DeliverySignal signal, WakeScheduler wakes, TimeProvider time, ILogger<Admission> logger)
 {
     /// <summary>
@@ -32,6 +32,7 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
         var dueAt = due is { } later && later > now ? later : now;
         var admitted = new List<MessageView>();
         var wanted = new Dictionary<Guid, (Preferences Prefs, List<WebhookEndpointView> Endpoints)>();
+        var versions = new Dictionary<string, Dictionary<(string Channel, string Locale), StoredTemplate>>(StringComparer.Ordinal);
         foreach (var (notice, to) in notices)
         {
             var channels = templates.Channels(notice.NotificationKey).Where(c => c != Channels.Sms || options.Value.SmsBinding.Length > 0).ToList();
@@ -45,6 +46,10 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
                 wanted[notice.Recipient] = recipient = (await preferences.GetAsync(notice.Recipient, cancellationToken), await webhooks.ListAsync(notice.Recipient, cancellationToken));
             }
             var prefs = recipient.Prefs;
+            if (!versions.TryGetValue(notice.NotificationKey, out var current))
+            {
+                versions[notice.NotificationKey] = current = await stored.CurrentAsync(notice.NotificationKey, cancellationToken);
+            }
             // A webhook carries what the in-app item shows (or the email, for a notification without one), once per endpoint.
             var textChannel = channels.Contains(Channels.InApp) ? Channels.InApp : channels[0];
             var targets = channels.Select(c => (Channel: c, Template: c, RecipientKey: notice.Recipient.ToString(), Destination: c switch
@@ -59,7 +64,7 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
             {
                 var id = Guid.CreateVersion7(now);
                 var unsubscribeUrl = UnsubscribeUrl(notice, channel, id, now);
-                var rendered = templates.Render(notice.NotificationKey, template, prefs.Locale ?? to.Locale, notice.Data, unsubscribeUrl)!;
+                var rendered = templates.Render(notice.NotificationKey, template, prefs.Locale ?? to.Locale, notice.Data, unsubscribeUrl, current)!;
                 var suppressed = prefs.Suppression(notice.Category, channel);
                 var channelDue = prefs.Due(notice.Category, channel, dueAt, to.TimeZone);
                 // An inbox is ordered by when its items appear: a later one is dated when it is due.
@@ -143,10 +148,10 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
         var inserted = await db.Database.SqlQuery<Guid>($"""
             WITH message AS (
                 INSERT INTO service_notification_message (uuid, source_key, recipient_key, recipient_user_id, channel, category, critical,
-                    notification_key, locale, subject, body_text, body_html, address, unsubscribe_url, data, status, status_reason, due_at, sent_at,
+                    notification_key, locale, template_version, subject, body_text, body_html, address, unsubscribe_url, data, status, status_reason, due_at, sent_at,
                     attempt_count, created_at, updated_at, version)
                 VALUES ({item.Id}, {notice.SourceKey}, {recipient}, {notice.Recipient}, {channel}, {item.Category}, {item.Critical},
-                    {item.NotificationKey}, {rendered.Locale}, {item.Title}, {item.Text}, {rendered.Html}, {address}, {unsubscribeUrl}, {item.DataJson}::jsonb,
+                    {item.NotificationKey}, {rendered.Locale}, {rendered.Version}, {item.Title}, {item.Text}, {rendered.Html}, {address}, {unsubscribeUrl}, {item.DataJson}::jsonb,
                     {status}, {reason}, {due}, {sentAt}, 0, {item.CreatedAt}, {now}, 1)
                 ON CONFLICT (source_key, recipient_key, channel) DO NOTHING
                 RETURNING id, uuid),

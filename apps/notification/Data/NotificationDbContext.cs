@@ -45,6 +45,9 @@ public sealed class MessageRecord
     /// <summary>Where the channel delivers it (an email address); null for in-app.</summary>
     public string? Address { get; set; }
 
+    /// <summary>The template version it was rendered with; 0: the shipped one.</summary>
+    public int TemplateVersion { get; set; }
+
     /// <summary>An email's one-click unsubscribe link (RFC 8058), for providers that can send it as a header; null for critical mail.</summary>
     public string? UnsubscribeUrl { get; set; }
 
@@ -179,6 +182,42 @@ public sealed class UnsubscribeUseRecord
     public DateTimeOffset UsedAt { get; set; }
 }
 
+/// <summary>A template an administrator stored for a notification on a channel in a locale; its versions hold the text.</summary>
+public sealed class TemplateRecord
+{
+    public long Id { get; set; }
+
+    public required string Key { get; set; }
+
+    public required string Channel { get; set; }
+
+    public required string Locale { get; set; }
+
+    public int CurrentVersion { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>One version of a stored template, never changed once written.</summary>
+public sealed class TemplateVersionRecord
+{
+    public long Id { get; set; }
+
+    public long TemplateId { get; set; }
+
+    public int Version { get; set; }
+
+    public required string Title { get; set; }
+
+    public required string Text { get; set; }
+
+    public string? Html { get; set; }
+
+    public required string CreatedBy { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
 /// <summary>A user's webhook endpoint: where their notifications are posted, and the secret (sealed) they are signed with.</summary>
 public sealed class WebhookEndpointRecord
 {
@@ -225,6 +264,10 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
 
     public DbSet<WebhookEndpointRecord> WebhookEndpoints => Set<WebhookEndpointRecord>();
 
+    public DbSet<TemplateRecord> Templates => Set<TemplateRecord>();
+
+    public DbSet<TemplateVersionRecord> TemplateVersions => Set<TemplateVersionRecord>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -262,6 +305,24 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
             use.HasKey(u => u.TokenHash);
             use.Property(u => u.Category).HasMaxLength(40);
             use.Property(u => u.Channel).HasMaxLength(8);
+        });
+        modelBuilder.Entity<TemplateRecord>(template =>
+        {
+            template.ToTable("service_notification_template");
+            template.Property(t => t.Id).UseIdentityAlwaysColumn();
+            template.Property(t => t.Key).HasMaxLength(64);
+            template.Property(t => t.Channel).HasMaxLength(8);
+            template.Property(t => t.Locale).HasMaxLength(35);
+            template.HasIndex(t => new { t.Key, t.Channel, t.Locale }).IsUnique();
+        });
+        modelBuilder.Entity<TemplateVersionRecord>(version =>
+        {
+            version.ToTable("service_notification_template_version");
+            version.Property(v => v.Id).UseIdentityAlwaysColumn();
+            version.Property(v => v.Title).HasMaxLength(512);
+            version.Property(v => v.CreatedBy).HasMaxLength(80);
+            version.HasOne<TemplateRecord>().WithMany().HasForeignKey(v => v.TemplateId).OnDelete(DeleteBehavior.Cascade);
+            version.HasIndex(v => new { v.TemplateId, v.Version }).IsUnique();
         });
         modelBuilder.Entity<WebhookEndpointRecord>(endpoint =>
         {

@@ -1,6 +1,10 @@
 using System.Reflection;
 using System.Text.Encodings.Web;
 using Fluid;
+using System.Text.RegularExpressions;
+using Fluid.Values;
+using Ovasabi.ServiceDefaults.Grpc;
+using Ovasabi.ServiceDefaults.Text;
 using YamlDotNet.Serialization;
 
 namespace Ovasabi.Notification.Domain;
@@ -9,7 +13,22 @@ namespace Ovasabi.Notification.Domain;
 /// A message as its channel shows it, in <see cref="Locale"/>: a title (an email's subject), plain text, and for email
 /// an HTML body (the template's HTML inside the email layout).
 /// </summary>
-public sealed record RenderedMessage(string Title, string Text, string? Html, string Locale);
+public sealed record RenderedMessage(string Title, string Text, string? Html, string Locale, int Version = 0);
+
+/// <summary>The Liquid text of a template's parts; <see cref="Html"/> only for email.</summary>
+public sealed record TemplateSource(string Title, string Text, string? Html);
+
+/// <summary>A template parsed once: its source and the parts ready to render.</summary>
+public sealed record TemplateParts(TemplateSource Source, IFluidTemplate Title, IFluidTemplate Text, IFluidTemplate? Html);
+
+/// <summary>A version an administrator stored (version 0 is the one the service ships), parsed.</summary>
+public sealed record StoredTemplate(int Version, TemplateParts Parts);
+
+/// <summary>What is wrong with a part of a template, where: <c>html: line 3, column 15: unknown variable 'usr'</c>.</summary>
+public sealed record TemplateProblem(string Part, int Line, int Column, string Message)
+{
+    public override string ToString() => $"{Part}: line {Line}, column {Column}: {Message}";
+}
 
 /// <summary>
 /// The shipped Liquid templates (<c>Templates/&lt;notification key&gt;.yaml</c>, embedded): per channel and locale a
@@ -24,18 +43,22 @@ public sealed partial class TemplateCatalog
     private const string LayoutResource = "templates/email-layout.html";
     private static readonly FluidParser Parser = new();
 
+    /// <summary>Bounds on what a template may cost to render (an administrator's loop must not stall delivery).</summary>
+    private static readonly TemplateOptions RenderOptions = new TemplateOptionsBuilder()
+        .WithMaxSteps(10_000).WithMaxRecursion(20).WithMaxOutputSize(262_144).WithStrictFilters(true).Build();
+
+    private const string SubjectVariable = "subject", UnsubscribeVariable = "unsubscribe_url";
+
     private const string ContentMarker = "{{ content }}";
 
-    private readonly Dictionary<(string Key, string Channel, string Locale), Parts> _templates;
+    private readonly Dictionary<(string Key, string Channel, string Locale), TemplateParts> _templates;
     private readonly (IFluidTemplate Before, IFluidTemplate After) _layout;
 
-    private TemplateCatalog(Dictionary<(string, string, string), Parts> templates, (IFluidTemplate, IFluidTemplate) layout)
+    private TemplateCatalog(Dictionary<(string, string, string), TemplateParts> templates, (IFluidTemplate, IFluidTemplate) layout)
     {
         _templates = templates;
         _layout = layout;
     }
-
-    private sealed record Parts(IFluidTemplate Title, IFluidTemplate Text, IFluidTemplate? Html);
 
     private readonly Dictionary<string, SortedSet<string>> _variables = new(StringComparer.Ordinal);
 
@@ -64,7 +87,7 @@ public sealed partial class TemplateCatalog
     public static TemplateCatalog Load(IEnumerable<(string Key, string Yaml)> sources, string emailLayout)
     {
         var deserializer = new DeserializerBuilder().Build();
-        var templates = new Dictionary<(string, string, string), Parts>();
+        var templates = new Dictionary<(string, string, string), TemplateParts>();
         var variables = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         foreach (var (key, yaml) in sources)
         {
@@ -79,8 +102,8 @@ public sealed partial class TemplateCatalog
                 foreach (var (locale, parts) in locales)
                 {
                     var where = $"template {key} ({channel}, {locale})";
-                    templates[(key, channel, locale)] = new Parts(Parse(where, parts, "title"), Parse(where, parts, "text"),
-                        channel == EmailChannel ? Parse(where, parts, "html") : null);
+                    var source = new TemplateSource(Part(where, parts, "title"), Part(where, parts, "text"), channel == EmailChannel ? Part(where, parts, "html") : null);
+                    templates[(key, channel, locale)] = Compile(source) is ({ } compiled, _) ? compiled : throw new InvalidOperationException($"{where}: {Compile(source).Problems[0]}");
                 }
             }
         }
@@ -91,7 +114,7 @@ public sealed partial class TemplateCatalog
             throw new InvalidOperationException($"the email layout has no {ContentMarker}");
         }
         var layout = new Dictionary<string, string> { ["before"] = emailLayout[..marker], ["after"] = emailLayout[(marker + ContentMarker.Length)..] };
-        var catalog = new TemplateCatalog(templates, (Parse("the email layout", layout, "before"), Parse("the email layout", layout, "after")));
+        var catalog = new TemplateCatalog(templates, (Parser.Parse(layout["before"]), Parser.Parse(layout["after"])));
         foreach (var (key, names) in variables)
         {
             catalog._variables[key] = names;
@@ -104,41 +127,148 @@ public sealed partial class TemplateCatalog
     /// has); null when the key has no template for the channel.
     /// </summary>
     /// <remarks>An email's layout shows <paramref name="unsubscribeUrl"/> when there is one (critical mail has none).</remarks>
-    public RenderedMessage? Render(string key, string channel, string? locale, IReadOnlyDictionary<string, object?> data, string? unsubscribeUrl = null)
+    /// <remarks>A version in <paramref name="stored"/> (by channel and locale) wins over the shipped template of its locale.</remarks>
+    public RenderedMessage? Render(string key, string channel, string? locale, IReadOnlyDictionary<string, object?> data, string? unsubscribeUrl = null,
+        IReadOnlyDictionary<(string Channel, string Locale), StoredTemplate>? stored = null)
     {
         foreach (var candidate in Fallbacks(locale))
         {
-            if (!_templates.TryGetValue((key, channel, candidate), out var template))
+            var version = 0;
+            if (stored is not null && stored.TryGetValue((channel, candidate), out var newer))
             {
-                continue;
+                (version, var template) = (newer.Version, newer.Parts);
+                return Render(template, candidate, version, data, unsubscribeUrl);
             }
-            var context = new TemplateContext();
-            foreach (var (name, value) in data)
+            if (_templates.TryGetValue((key, channel, candidate), out var shipped))
             {
-                context.SetValue(name, value ?? "");
+                return Render(shipped, candidate, version, data, unsubscribeUrl);
             }
-            var title = OneLine(template.Title.Render(context, NullEncoder.Default));
-            var text = template.Text.Render(context, NullEncoder.Default).Trim();
-            string? html = null;
-            if (template.Html is { } body)
-            {
-                context.SetValue("subject", title);
-                if (unsubscribeUrl is not null)
-                {
-                    context.SetValue("unsubscribe_url", unsubscribeUrl);
-                }
-                html = _layout.Before.Render(context, HtmlEncoder.Default) + body.Render(context, HtmlEncoder.Default).Trim() + _layout.After.Render(context, HtmlEncoder.Default);
-            }
-            return new RenderedMessage(title, text, html, candidate);
         }
         return null;
+    }
+
+    private RenderedMessage Render(TemplateParts template, string locale, int version, IReadOnlyDictionary<string, object?> data, string? unsubscribeUrl)
+    {
+        var context = new TemplateContext(RenderOptions);
+        foreach (var (name, value) in data)
+        {
+            context.SetValue(name, value ?? "");
+        }
+        var title = OneLine(template.Title.Render(context, NullEncoder.Default));
+        var text = template.Text.Render(context, NullEncoder.Default).Trim();
+        string? html = null;
+        if (template.Html is { } body)
+        {
+            context.SetValue(SubjectVariable, title);
+            if (unsubscribeUrl is not null)
+            {
+                context.SetValue(UnsubscribeVariable, unsubscribeUrl);
+            }
+            html = _layout.Before.Render(context, HtmlEncoder.Default) + body.Render(context, HtmlEncoder.Default).Trim() + _layout.After.Render(context, HtmlEncoder.Default);
+        }
+        return new RenderedMessage(title, text, html, locale, version);
+    }
+
+    /// <summary>The locales <paramref name="key"/> ships a template in for <paramref name="channel"/>.</summary>
+    public IEnumerable<string> Locales(string key, string channel) => _templates.Keys.Where(k => k.Key == key && k.Channel == channel).Select(k => k.Locale);
+
+    /// <summary>The shipped template (version 0) of <paramref name="key"/> for the channel in exactly this locale, or null.</summary>
+    public TemplateSource? Shipped(string key, string channel, string locale) => _templates.TryGetValue((key, channel, locale), out var parts) ? parts.Source : null;
+
+    /// <summary>
+    /// Parses an administrator's template for <paramref name="key"/>: each part must parse, and may name only the
+    /// variables the notification's data has (the shipped templates' ones; in HTML also <c>subject</c> and
+    /// <c>unsubscribe_url</c>). Problems come with the part, line and column they are at.
+    /// </summary>
+    public (TemplateParts? Parts, List<TemplateProblem> Problems) Compile(string key, TemplateSource source) => Compile(source, Variables(key));
+
+    /// <summary>Parses a template that was checked when it was stored.</summary>
+    /// <exception cref="InvalidOperationException">it does not parse (it was never checked)</exception>
+    public static TemplateParts Parse(TemplateSource source) =>
+        Compile(source) is ({ } parts, _) ? parts : throw new InvalidOperationException($"a stored template does not parse: {Compile(source).Problems[0]}");
+
+    private static (TemplateParts? Parts, List<TemplateProblem> Problems) Compile(TemplateSource source, IReadOnlySet<string>? allowed = null)
+    {
+        var problems = new List<TemplateProblem>();
+        var title = Check("title", source.Title, allowed, problems);
+        var text = Check("text", source.Text, allowed, problems);
+        var html = source.Html is null ? null : Check("html", source.Html, allowed is null ? null : new HashSet<string>(allowed) { SubjectVariable, UnsubscribeVariable }, problems);
+        return problems.Count == 0 ? (new TemplateParts(source, title!, text!, html), problems) : (null, problems);
+    }
+
+    /// <summary>Parses one part; with <paramref name="allowed"/>, also renders it once to find the variables it names that the data will not have.</summary>
+    private static IFluidTemplate? Check(string part, string source, IReadOnlySet<string>? allowed, List<TemplateProblem> problems)
+    {
+        IFluidTemplate template;
+        try
+        {
+            template = Parser.Parse(source);
+        }
+        catch (ParseException e)
+        {
+            var message = e.Message.Split(" at (", 2)[0];
+            problems.Add(new TemplateProblem(part, e.Position?.Line ?? 1, e.Position?.Column ?? 1, message.Length <= 120 ? message : message[..119] + "…"));
+            return null;
+        }
+        if (allowed is null)
+        {
+            return template;
+        }
+        var unknown = new List<string>();
+        var context = new TemplateContext(RenderOptions);
+        foreach (var name in allowed)
+        {
+            // Anything for the model's names: only names outside it are the question here.
+            context.SetValue(name, new Dictionary<string, object?>());
+        }
+        context.Undefined = (name, parent) =>
+        {
+            if (parent is null && !unknown.Contains(name))
+            {
+                unknown.Add(name);
+            }
+            return ValueTask.FromResult<FluidValue>(NilValue.Instance);
+        };
+        try
+        {
+            template.Render(context, NullEncoder.Default);
+        }
+        catch (Exception e) when (e is FluidException or InvalidOperationException)
+        {
+            // An unknown filter, a loop past the step limit: pointed at where the name it quotes stands, if it quotes one.
+            var (line, column) = Regex.Match(e.Message, @"'(\w+)'", RegexOptions.CultureInvariant) is { Success: true } quoted ? PositionOf(source, quoted.Groups[1].Value) : (1, 1);
+            problems.Add(new TemplateProblem(part, line, column, e.Message.Length <= 120 ? e.Message : e.Message[..119] + "…"));
+        }
+        foreach (var name in unknown.Take(5))
+        {
+            var (line, column) = PositionOf(source, name);
+            problems.Add(new TemplateProblem(part, line, column, $"unknown variable '{ErrorText.Quote(name)}'; the data has {string.Join(", ", allowed.Order(StringComparer.Ordinal))}"));
+        }
+        return template;
+    }
+
+    /// <summary>Where <paramref name="name"/> first stands as a variable inside a tag (1-based line and column).</summary>
+    private static (int Line, int Column) PositionOf(string source, string name)
+    {
+        foreach (Match tag in Tag().Matches(source))
+        {
+            var at = Regex.Match(tag.Value, $@"(?<![\w.]){Regex.Escape(name)}\b", RegexOptions.CultureInvariant);
+            if (at.Success)
+            {
+                var offset = tag.Index + at.Index;
+                var line = source.AsSpan(0, offset).Count('\n') + 1;
+                return (line, offset - (source.LastIndexOf('\n', Math.Max(offset - 1, 0)) is var nl && nl >= 0 && nl < offset ? nl + 1 : 0) + 1);
+            }
+        }
+        return (1, 1);
     }
 
     /// <summary><c>fr-CA</c>, then <c>fr</c>, then the default locale.</summary>
     private static IEnumerable<string> Fallbacks(string? locale)
     {
-        if (!string.IsNullOrEmpty(locale))
+        if (!string.IsNullOrEmpty(locale) && LanguageTags.IsWellFormed(locale))
         {
+            locale = LanguageTags.Canonical(locale);
             yield return locale;
             var dash = locale.IndexOf('-', StringComparison.Ordinal);
             if (dash > 0)
@@ -150,26 +280,32 @@ public sealed partial class TemplateCatalog
     }
 
     // The start of an output tag: its first name is a variable of the model (the shipped templates use no tags that bind names).
-    [System.Text.RegularExpressions.GeneratedRegex(@"\{\{-?\s*([A-Za-z_][A-Za-z0-9_]*)", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
-    private static partial System.Text.RegularExpressions.Regex VariableReference();
+    [GeneratedRegex(@"\{\{-?\s*([A-Za-z_][A-Za-z0-9_]*)", RegexOptions.CultureInvariant)]
+    private static partial Regex VariableReference();
 
     private static string OneLine(string text) => string.Join(' ', text.Split((char[])['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
-    private static IFluidTemplate Parse(string where, Dictionary<string, string> parts, string part)
-    {
-        if (!parts.TryGetValue(part, out var source))
-        {
-            throw new InvalidOperationException($"{where} has no {part}");
-        }
-        return Parser.TryParse(source, out var template, out var error)
-            ? template
-            : throw new InvalidOperationException($"{where} {part}: {error}");
-    }
+    private static string Part(string where, Dictionary<string, string> parts, string part) =>
+        parts.TryGetValue(part, out var source) ? source : throw new InvalidOperationException($"{where} has no {part}");
+
+    [GeneratedRegex(@"\{\{.*?\}\}|\{%.*?%\}", RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex Tag();
 
     private static string Read(Assembly assembly, string name)
     {
         using var stream = assembly.GetManifestResourceStream(name) ?? throw new InvalidOperationException($"{name} is not embedded");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
+    }
+}
+
+/// <summary>The rules of template administration.</summary>
+public static class TemplateRules
+{
+    /// <summary>A well-formed BCP 47 tag, returned in its usual case (<c>fr-ca</c> → <c>fr-CA</c>).</summary>
+    public static string Locale(Validator validator, string field, string locale)
+    {
+        validator.Required(field, locale).Check(field, locale.Length == 0 || LanguageTags.IsWellFormed(locale), "must be a BCP 47 language tag, e.g. en or fr-CA");
+        return LanguageTags.IsWellFormed(locale) ? LanguageTags.Canonical(locale) : locale;
     }
 }

@@ -104,6 +104,7 @@ public sealed partial class NotificationGrpcService
             Status = StatusNames.ToProto(m.Status),
             StatusReason = m.StatusReason ?? "",
             Locale = m.Locale,
+            TemplateVersion = m.TemplateVersion,
             CreateTime = Timestamp.FromDateTimeOffset(m.CreatedAt),
             DueTime = Timestamp.FromDateTimeOffset(m.DueAt),
             SentTime = m.SentAt is { } sent ? Timestamp.FromDateTimeOffset(sent) : null,

@@ -12,7 +12,7 @@ namespace Ovasabi.Notification.Grpc;
 
 /// <summary>The notification API: checks each request's fields, calls the store, maps the answer.</summary>
 public sealed partial class NotificationGrpcService(InboxStore inbox, SendStore sender, PreferenceStore preferences, UnsubscribeLinks links,
-    MessageStore messages, WebhookStore webhooks, TemplateCatalog templates, Recipients recipients, IOptions<NotificationOptions> options, TimeProvider time)
+    MessageStore messages, WebhookStore webhooks, TemplateCatalog templates, TemplateStore templateVersions, Recipients recipients, IOptions<NotificationOptions> options, TimeProvider time)
     : NotificationService.NotificationServiceBase
 {
     [Permission("notification.messages.send")]

@@ -13,8 +13,8 @@ using Ovasabi.Notification.Data;
 namespace Ovasabi.Notification.Data.Migrations
 {
     [DbContext(typeof(NotificationDbContext))]
-    [Migration("20261208005453_WebhooksAndRelays")]
-    partial class WebhooksAndRelays
+    [Migration("20261208011628_WebhooksRelaysTemplates")]
+    partial class WebhooksRelaysTemplates
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -233,6 +233,10 @@ namespace Ovasabi.Notification.Data.Migrations
                         .HasColumnType("character varying(512)")
                         .HasColumnName("subject");
 
+                    b.Property<int>("TemplateVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("template_version");
+
                     b.Property<string>("UnsubscribeUrl")
                         .HasMaxLength(1024)
                         .HasColumnType("character varying(1024)")
@@ -399,6 +403,103 @@ namespace Ovasabi.Notification.Data.Migrations
                         .HasDatabaseName("ix_service_notification_send_request_caller_idempotency_key");
 
                     b.ToTable("service_notification_send_request", (string)null);
+                });
+
+            modelBuilder.Entity("Ovasabi.Notification.Data.TemplateRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("channel");
+
+                    b.Property<int>("CurrentVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("current_version");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("key");
+
+                    b.Property<string>("Locale")
+                        .IsRequired()
+                        .HasMaxLength(35)
+                        .HasColumnType("character varying(35)")
+                        .HasColumnName("locale");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_service_notification_template");
+
+                    b.HasIndex("Key", "Channel", "Locale")
+                        .IsUnique()
+                        .HasDatabaseName("ix_service_notification_template_key_channel_locale");
+
+                    b.ToTable("service_notification_template", (string)null);
+                });
+
+            modelBuilder.Entity("Ovasabi.Notification.Data.TemplateVersionRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Html")
+                        .HasColumnType("text")
+                        .HasColumnName("html");
+
+                    b.Property<long>("TemplateId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("template_id");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("text");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .HasColumnName("title");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_service_notification_template_version");
+
+                    b.HasIndex("TemplateId", "Version")
+                        .IsUnique()
+                        .HasDatabaseName("ix_service_notification_template_version_template_id_version");
+
+                    b.ToTable("service_notification_template_version", (string)null);
                 });
 
             modelBuilder.Entity("Ovasabi.Notification.Data.UnsubscribeUseRecord", b =>
@@ -649,6 +750,16 @@ namespace Ovasabi.Notification.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_service_notification_message_history_messages_message_id");
+                });
+
+            modelBuilder.Entity("Ovasabi.Notification.Data.TemplateVersionRecord", b =>
+                {
+                    b.HasOne("Ovasabi.Notification.Data.TemplateRecord", null)
+                        .WithMany()
+                        .HasForeignKey("TemplateId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_service_notification_template_version_service_notification_");
                 });
 
             modelBuilder.Entity("Ovasabi.ServiceDefaults.Data.ServiceEvent", b =>
