@@ -21,6 +21,7 @@ public static class NotificationServiceRegistration
         services.AddSingleton<ParsedTemplates>();
         services.AddScoped<TemplateStore>();
         services.AddScoped<Admission>();
+        services.AddScoped<DigestFlusher>();
         services.AddScoped<SendStore>();
         services.AddSingleton(AddressKey.From(configuration));
         services.AddScoped<KnownAddresses>();

@@ -15,9 +15,9 @@ public sealed class TemplateCatalogTests
     };
 
     [Fact]
-    public void Every_notification_the_triggers_make_and_the_announcement_has_a_shipped_template()
+    public void Every_notification_the_triggers_make_the_announcement_and_the_digest_have_a_shipped_template()
     {
-        Assert.Equal(["account.welcome", "finance.balance_low", "finance.deposit_completed", "finance.transfer_received", "finance.transfer_sent", "platform.announcement", "security.new_sign_in", "security.password_changed"],
+        Assert.Equal(["account.welcome", "digest.default", "finance.balance_low", "finance.deposit_completed", "finance.transfer_received", "finance.transfer_sent", "platform.announcement", "security.new_sign_in", "security.password_changed"],
             Shipped.Keys.Order(StringComparer.Ordinal));
     }
 
@@ -55,10 +55,13 @@ public sealed class TemplateCatalogTests
     }
 
     [Fact]
-    public void Every_notification_has_an_email_and_an_in_app_template_and_the_critical_ones_an_sms_too()
+    public void Every_notification_has_an_email_and_an_in_app_template_the_critical_ones_an_sms_too_and_the_digest_email_alone()
     {
         string[] critical = ["finance.balance_low", "security.new_sign_in", "security.password_changed"];
-        Assert.All(Shipped.Keys, key => Assert.Equal(critical.Contains(key) ? ["email", "in_app", "sms"] : ["email", "in_app"], Shipped.Channels(key).Order(StringComparer.Ordinal)));
+        Assert.All(Shipped.Keys.Where(key => key != "digest.default"),
+            key => Assert.Equal(critical.Contains(key) ? ["email", "in_app", "sms"] : ["email", "in_app"], Shipped.Channels(key).Order(StringComparer.Ordinal)));
+        // A digest gathers emails only.
+        Assert.Equal(["email"], Shipped.Channels("digest.default"));
     }
 
     [Fact]
@@ -151,5 +154,24 @@ public sealed class TemplateCompileTests
         Assert.Equal(("Annonce : <Soldes>", "fr", 3), (french.Title, french.Locale, french.Version));
         Assert.Contains("<p>&lt;b&gt;-50 %&lt;/b&gt;</p>", french.Html, StringComparison.Ordinal);
         Assert.Equal(("en", 0), (english.Locale, english.Version));
+    }
+}
+
+public sealed class DigestRulesTests
+{
+    [Fact]
+    public void The_digest_templates_data_is_its_count_items_and_more_count_not_the_loops_own_name()
+    {
+        Assert.Equal(["count", "items", "more_count"], TemplateCatalog.LoadEmbedded().Variables("digest.default"));
+    }
+
+    [Fact]
+    public void A_digest_key_alone_gets_ten_minutes_and_no_key_no_digest()
+    {
+        var validator = new Ovasabi.ServiceDefaults.Grpc.Validator();
+
+        Assert.Equal(new DigestGroup("weekly", TimeSpan.FromMinutes(10)), SendRules.Digest(validator, "digest_key", "weekly", "digest_window", null));
+        Assert.Null(SendRules.Digest(validator, "digest_key", "", "digest_window", null));
+        validator.ThrowIfInvalid();
     }
 }

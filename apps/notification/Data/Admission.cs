@@ -78,13 +78,20 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
                     _ when string.IsNullOrEmpty(destination) => (MessageStatuses.Suppressed, "no_address", null),
                     _ => (MessageStatuses.Scheduled, null, destination),
                 };
-                if (status == MessageStatuses.Scheduled && !notice.Category.Critical && options.Value.LimitOf(channel) is { } limit
+                long? digest = null;
+                if (status == MessageStatuses.Scheduled && channel == Channels.Email && !notice.Category.Critical && notice.Digest is { } group)
+                {
+                    // It goes out with its digest (whose message the limits then count), when the digest closes.
+                    (digest, var closes) = await JoinDigestAsync(recipientKey, channel, group, now, cancellationToken);
+                    channelDue = closes > channelDue ? closes : channelDue;
+                }
+                else if (status == MessageStatuses.Scheduled && !notice.Category.Critical && options.Value.LimitOf(channel) is { } limit
                     && await OverLimitAsync(notice, channel, limit, now, cancellationToken))
                 {
                     (status, reason, address) = (MessageStatuses.Throttled, "rate_limit", null);
                 }
                 if (!await InsertAsync(notice, recipientKey, channel, item, rendered with { Html = channel == Channels.Email ? rendered.Html : null }, status, reason, address,
-                        channel == Channels.Email ? unsubscribeUrl : null, channelDue, now, cancellationToken))
+                        channel == Channels.Email ? unsubscribeUrl : null, digest, channelDue, now, cancellationToken))
                 {
                     continue;
                 }
@@ -120,7 +127,7 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
 
     /// <summary>
     /// Whether the recipient already has the limit's count of messages of this category on this channel written in the
-    /// window (throttled and suppressed ones do not count). A transaction-scoped lock per recipient and channel makes
+    /// window (throttled and suppressed ones do not count, nor those that wait in a digest: its own message does). A transaction-scoped lock per recipient and channel makes
     /// replicas and concurrent events count one after another, so the limit holds exactly.
     /// </summary>
     private async Task<bool> OverLimitAsync(Notice notice, string channel, RateLimit limit, DateTimeOffset now, CancellationToken cancellationToken)
@@ -129,8 +136,32 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"notification.limit:" + recipient + ":" + channel}, 0))", cancellationToken);
         var since = now - limit.Window;
         var recent = await db.Messages.CountAsync(m => m.RecipientKey == recipient && m.Channel == channel && m.Category == notice.Category.Name
-            && m.CreatedAt > since && m.Status != MessageStatuses.Throttled && m.Status != MessageStatuses.Suppressed, cancellationToken);
+            && m.CreatedAt > since && m.Status != MessageStatuses.Throttled && m.Status != MessageStatuses.Suppressed && m.DigestId == null, cancellationToken);
         return recent >= limit.Count;
+    }
+
+    /// <summary>
+    /// The user's open digest of this key, opened now (closing a window from now) if there is none; its row stays locked
+    /// to the end of the transaction, so it cannot be flushed before this message is in it. A digest flushed while this
+    /// waited for the lock no longer matches, and a new one is opened.
+    /// </summary>
+    private async Task<(long Id, DateTimeOffset ClosesAt)> JoinDigestAsync(string recipient, string channel, DigestGroup group, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO service_notification_digest (uuid, recipient_key, channel, key, status, opened_at, closes_at)
+                VALUES ({Guid.CreateVersion7(now)}, {recipient}, {channel}, {group.Key}, 'open', {now}, {now + group.Window})
+                ON CONFLICT (recipient_key, channel, key) WHERE status = 'open' DO NOTHING
+                """, cancellationToken);
+            var open = await db.Digests.FromSql($"""
+                SELECT * FROM service_notification_digest WHERE recipient_key = {recipient} AND channel = {channel} AND key = {group.Key} AND status = 'open' FOR UPDATE
+                """).AsNoTracking().ToListAsync(cancellationToken);
+            if (open.Count == 1)
+            {
+                return (open[0].Id, open[0].ClosesAt);
+            }
+        }
     }
 
     /// <summary>The link that turns this kind of email off (not for critical mail, nor for channels without links).</summary>
@@ -141,17 +172,17 @@ public sealed class Admission(NotificationDbContext db, TemplateCatalog template
 
     /// <summary>Inserts the message unless the fact already gave this recipient one on this channel; true when inserted.</summary>
     private async Task<bool> InsertAsync(Notice notice, string recipient, string channel, InboxItemView item, RenderedMessage rendered, string status, string? reason,
-        string? address, string? unsubscribeUrl, DateTimeOffset due, DateTimeOffset now, CancellationToken cancellationToken)
+        string? address, string? unsubscribeUrl, long? digest, DateTimeOffset due, DateTimeOffset now, CancellationToken cancellationToken)
     {
         DateTimeOffset? sentAt = status == MessageStatuses.Sent ? now : null;
         // One statement: the message, and the first entry of its history when it was new.
         var inserted = await db.Database.SqlQuery<Guid>($"""
             WITH message AS (
                 INSERT INTO service_notification_message (uuid, source_key, recipient_key, recipient_user_id, channel, category, critical,
-                    notification_key, locale, template_version, subject, body_text, body_html, address, unsubscribe_url, data, status, status_reason, due_at, sent_at,
+                    notification_key, locale, template_version, subject, body_text, body_html, address, unsubscribe_url, digest_id, data, status, status_reason, due_at, sent_at,
                     attempt_count, created_at, updated_at, version)
                 VALUES ({item.Id}, {notice.SourceKey}, {recipient}, {notice.Recipient}, {channel}, {item.Category}, {item.Critical},
-                    {item.NotificationKey}, {rendered.Locale}, {rendered.Version}, {item.Title}, {item.Text}, {rendered.Html}, {address}, {unsubscribeUrl}, {item.DataJson}::jsonb,
+                    {item.NotificationKey}, {rendered.Locale}, {rendered.Version}, {item.Title}, {item.Text}, {rendered.Html}, {address}, {unsubscribeUrl}, {digest}, {item.DataJson}::jsonb,
                     {status}, {reason}, {due}, {sentAt}, 0, {item.CreatedAt}, {now}, 1)
                 ON CONFLICT (source_key, recipient_key, channel) DO NOTHING
                 RETURNING id, uuid),

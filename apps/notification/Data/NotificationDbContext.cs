@@ -45,6 +45,9 @@ public sealed class MessageRecord
     /// <summary>Where the channel delivers it (an email address); null for in-app.</summary>
     public string? Address { get; set; }
 
+    /// <summary>The digest an email waits in (then it is sent as part of one message, or alone if it stays alone).</summary>
+    public long? DigestId { get; set; }
+
     /// <summary>The template version it was rendered with; 0: the shipped one.</summary>
     public int TemplateVersion { get; set; }
 
@@ -182,6 +185,30 @@ public sealed class UnsubscribeUseRecord
     public DateTimeOffset UsedAt { get; set; }
 }
 
+/// <summary>Emails of one digest key for one user, gathered until <see cref="ClosesAt"/>, then flushed as one message.</summary>
+public sealed class DigestRecord
+{
+    public long Id { get; set; }
+
+    public Guid Uuid { get; set; }
+
+    public required string RecipientKey { get; set; }
+
+    public required string Channel { get; set; }
+
+    public required string Key { get; set; }
+
+    /// <summary><c>open</c> while emails join it; <c>flushed</c> once sent.</summary>
+    public required string Status { get; set; }
+
+    public DateTimeOffset OpenedAt { get; set; }
+
+    public DateTimeOffset ClosesAt { get; set; }
+
+    /// <summary>The message that carried its emails, when there were two or more.</summary>
+    public long? ResultMessageId { get; set; }
+}
+
 /// <summary>A template an administrator stored for a notification on a channel in a locale; its versions hold the text.</summary>
 public sealed class TemplateRecord
 {
@@ -266,6 +293,8 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
 
     public DbSet<TemplateRecord> Templates => Set<TemplateRecord>();
 
+    public DbSet<DigestRecord> Digests => Set<DigestRecord>();
+
     public DbSet<TemplateVersionRecord> TemplateVersions => Set<TemplateVersionRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -305,6 +334,19 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
             use.HasKey(u => u.TokenHash);
             use.Property(u => u.Category).HasMaxLength(40);
             use.Property(u => u.Channel).HasMaxLength(8);
+        });
+        modelBuilder.Entity<DigestRecord>(digest =>
+        {
+            digest.ToTable("service_notification_digest", table => table.HasCheckConstraint("ck_notification_digest_status", "status IN ('open','flushed')"));
+            digest.Property(d => d.Id).UseIdentityAlwaysColumn();
+            digest.HasIndex(d => d.Uuid).IsUnique();
+            digest.Property(d => d.RecipientKey).HasMaxLength(80);
+            digest.Property(d => d.Channel).HasMaxLength(8);
+            digest.Property(d => d.Key).HasMaxLength(64);
+            digest.Property(d => d.Status).HasMaxLength(8);
+            // One open digest per user, channel and key: concurrent sends join the same one.
+            digest.HasIndex(d => new { d.RecipientKey, d.Channel, d.Key }).IsUnique().HasFilter("status = 'open'").HasDatabaseName("ux_notification_digest_open");
+            digest.HasIndex(d => d.ClosesAt).HasFilter("status = 'open'").HasDatabaseName("ix_notification_digest_closes");
         });
         modelBuilder.Entity<TemplateRecord>(template =>
         {
@@ -367,6 +409,7 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
             message.Property(m => m.ProviderBinding).HasMaxLength(64);
             message.Property(m => m.Data).HasColumnType("jsonb");
             message.Property(m => m.Version).IsConcurrencyToken();
+            message.HasOne<DigestRecord>().WithMany().HasForeignKey(m => m.DigestId);
             message.HasIndex(m => new { m.SourceKey, m.RecipientKey, m.Channel }).IsUnique().HasDatabaseName("ux_notification_message_once");
             // Named: the user index below has the same columns without the filter.
             message.HasIndex(m => new { m.RecipientUserId, m.CreatedAt, m.Uuid }, "ix_notification_message_inbox").IsDescending(false, true, true)

@@ -43,6 +43,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Pro
             try
             {
                 sent += await ShowDueItemsAsync(stoppingToken);
+                sent += await FlushDigestsAsync(stoppingToken);
                 var leased = await LeaseAsync(stoppingToken);
                 await Parallel.ForEachAsync(leased, new ParallelOptions { MaxDegreeOfParallelism = Options.Concurrency, CancellationToken = stoppingToken },
                     async (email, ct) => await SendAsync(email, ct));
@@ -93,6 +94,12 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Pro
         return shown.Count;
     }
 
+    private async Task<int> FlushDigestsAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<DigestFlusher>().FlushDueAsync(cancellationToken);
+    }
+
     /// <summary>Leases due emails (and ones whose sender's lease ran out), counting the attempt.</summary>
     private async Task<List<LeasedMessage>> LeaseAsync(CancellationToken cancellationToken)
     {
@@ -109,7 +116,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Pro
                 SET status = {MessageStatuses.Sending}, lease_token = {lease}, lease_until = {until}, attempt_count = attempt_count + 1,
                     updated_at = {now}, version = version + 1
                 FROM (SELECT id, status AS was FROM service_notification_message
-                      WHERE channel <> {Channels.InApp} AND ((status = {MessageStatuses.Scheduled} AND due_at <= {now}) OR (status = {MessageStatuses.Sending} AND lease_until < {now}))
+                      WHERE channel <> {Channels.InApp} AND ((status = {MessageStatuses.Scheduled} AND due_at <= {now} AND digest_id IS NULL)
+                                                             OR (status = {MessageStatuses.Sending} AND lease_until < {now}))
                       ORDER BY due_at LIMIT {batch} FOR UPDATE SKIP LOCKED) due
                 WHERE m.id = due.id
                 RETURNING m.*, due.was),

@@ -57,6 +57,21 @@ public static class SendRules
         return at < now ? now : at;
     }
 
+    public static readonly TimeSpan DefaultDigestWindow = TimeSpan.FromMinutes(10);
+
+    /// <summary>A digest when a key is given: printable ASCII up to 64, a window of 1 s to 24 h (10 min when unset).</summary>
+    public static DigestGroup? Digest(Validator validator, string keyField, string key, string windowField, TimeSpan? window)
+    {
+        validator.Check(windowField, window is null || key.Length > 0, "needs a digest_key")
+            .Check(windowField, window is null || (window >= TimeSpan.FromSeconds(1) && window <= TimeSpan.FromHours(24)), "must be between 1 second and 24 hours");
+        if (key.Length == 0)
+        {
+            return null;
+        }
+        validator.Check(keyField, key.Length <= 64 && key.All(c => c is >= '!' and <= '~'), "must be at most 64 printable ASCII characters without spaces");
+        return new DigestGroup(key, window ?? DefaultDigestWindow);
+    }
+
     /// <summary>Every variable the template names must be given.</summary>
     public static void Data(Validator validator, string field, IReadOnlySet<string> given, IEnumerable<string> required)
     {

@@ -91,7 +91,9 @@ public sealed partial class TemplateCatalog
         var variables = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         foreach (var (key, yaml) in sources)
         {
-            variables[key] = [.. VariableReference().Matches(yaml).Select(m => m.Groups[1].Value)];
+            // The data's names: those output tags and loops read, less the names loops and assigns bind.
+            var bound = BoundName().Matches(yaml).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+            variables[key] = [.. VariableReference().Matches(yaml).Concat(LoopSource().Matches(yaml)).Select(m => m.Groups[1].Value).Where(name => !bound.Contains(name))];
             var channels = deserializer.Deserialize<Dictionary<string, Dictionary<string, Dictionary<string, string>>>>(yaml);
             foreach (var (channel, locales) in channels)
             {
@@ -279,9 +281,15 @@ public sealed partial class TemplateCatalog
         yield return DefaultLocale;
     }
 
-    // The start of an output tag: its first name is a variable of the model (the shipped templates use no tags that bind names).
+    // The start of an output tag: its first name is a variable of the model, or of a loop.
     [GeneratedRegex(@"\{\{-?\s*([A-Za-z_][A-Za-z0-9_]*)", RegexOptions.CultureInvariant)]
     private static partial Regex VariableReference();
+
+    [GeneratedRegex(@"\{%-?\s*for\s+[A-Za-z_][A-Za-z0-9_]*\s+in\s+([A-Za-z_][A-Za-z0-9_]*)", RegexOptions.CultureInvariant)]
+    private static partial Regex LoopSource();
+
+    [GeneratedRegex(@"\{%-?\s*(?:for|assign|capture)\s+([A-Za-z_][A-Za-z0-9_]*)", RegexOptions.CultureInvariant)]
+    private static partial Regex BoundName();
 
     private static string OneLine(string text) => string.Join(' ', text.Split((char[])['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 

@@ -31,7 +31,14 @@ public sealed record Movement(string TransactionId, Guid UserId, Guid? Counterpa
 /// <see cref="SourceKey"/> names the fact it reports (<c>&lt;topic&gt;:&lt;natural id&gt;</c>): one fact makes at most
 /// one message per recipient and channel, however often its event arrives.
 /// </summary>
-public sealed record Notice(string NotificationKey, Category Category, Guid Recipient, string SourceKey, IReadOnlyDictionary<string, object?> Data);
+public sealed record Notice(string NotificationKey, Category Category, Guid Recipient, string SourceKey, IReadOnlyDictionary<string, object?> Data)
+{
+    /// <summary>The digest its email waits in, if any.</summary>
+    public DigestGroup? Digest { get; init; }
+}
+
+/// <summary>Emails of one key for one user gathered within <see cref="Window"/> from the first, then sent as one.</summary>
+public sealed record DigestGroup(string Key, TimeSpan Window);
 
 /// <summary>Which platform events notify whom, with what (issue 14's trigger table).</summary>
 public static class TriggerMap

@@ -36,6 +36,7 @@ public static class StatusNames
         [MessageStatuses.Read] = MessageStatus.Read,
         [MessageStatuses.Throttled] = MessageStatus.Throttled,
         [MessageStatuses.Canceled] = MessageStatus.Canceled,
+        [MessageStatuses.Digested] = MessageStatus.Digested,
     };
 
     public static MessageStatus ToProto(string status) => ToApi.GetValueOrDefault(status, MessageStatus.Unspecified);

@@ -22,6 +22,7 @@ public sealed partial class NotificationGrpcService(InboxStore inbox, SendStore 
         var key = SendRules.IdempotencyKey(validator, "idempotency_key", request.IdempotencyKey);
         var users = SendRules.Recipients(validator, "user_ids", request.UserIds);
         var due = SendRules.Due(validator, "send_at", request.SendAt?.ToDateTimeOffset(), time.GetUtcNow());
+        var digest = SendRules.Digest(validator, "digest_key", request.DigestKey, "digest_window", request.DigestWindow?.ToTimeSpan());
         validator.Required("notification_key", request.NotificationKey);
         validator.ThrowIfInvalid();
         if (!templates.Keys.Contains(request.NotificationKey))
@@ -41,7 +42,7 @@ public sealed partial class NotificationGrpcService(InboxStore inbox, SendStore 
         foreach (var user in users)
         {
             var person = await recipients.FindAsync(user, context.CancellationToken) ?? throw new NotFoundException("user", user.ToString());
-            to.Add((new Notice(request.NotificationKey, category, user, $"send:{context.GetCaller().Actor}:{key}", TemplateData(data)), person.To));
+            to.Add((new Notice(request.NotificationKey, category, user, $"send:{context.GetCaller().Actor}:{key}", TemplateData(data)) { Digest = digest }, person.To));
         }
         var envelope = new RequestEnvelope(context.GetCaller().Actor, key, Idempotency.Fingerprint(context.Method, request.ToByteArray()), null);
         var (messages, replayed) = await sender.SendAsync(envelope, to, due, context.CancellationToken);
