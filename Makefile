@@ -42,7 +42,7 @@ help:
 	@echo "make test   install, build and run every test"
 	@echo "make test-fast  the in-process tests only: domain rules and settings, no database, sidecar or app process"
 	@echo "make new-service NAME=<name>  a new app in the canonical shape, wired into the solution, dapr.yaml, the access table and the chart"
-	@echo "make bench  the finance benchmark against pgbench and redis-benchmark (BENCH_FLAGS='--quick', '--help')"
+	@echo "make bench  the finance benchmark against pgbench and redis-benchmark; BENCH_FLAGS=notification for the notification one ('--quick', '--help')"
 	@echo "make run    the platform locally: PostgreSQL, Redis, every app of dapr.yaml with its dev sidecar (Ctrl-C stops)"
 	@echo "make stop   stop what make run started"
 	@echo "make demo   users, sign-in, deposit, transfer, balances, events and audit against a running make run (another terminal)"

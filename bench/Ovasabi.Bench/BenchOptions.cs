@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Ovasabi.Bench.Notification;
 using Ovasabi.Testing;
 
 namespace Ovasabi.Bench;
@@ -40,7 +41,16 @@ internal sealed class BenchCommand
     };
     private readonly Option<string?> output = new("--output", "-o") { Description = "Markdown file for the results (default bench/results.md in the repository)" };
 
+    private readonly Option<bool> notificationQuick = new("--quick") { Description = "A smoke run: 200 events per phase" };
+    private readonly Option<int?> users = new("--users") { Description = "Users the events notify (default 50)" };
+    private readonly Option<int?> messages = new("--messages", "-m") { Description = "Events (and direct messages) per phase (default 2000; quick 200)" };
+    private readonly Option<string> producers = new("--producers", "-p") { Description = "The producer counts, one phase each", DefaultValueFactory = _ => "8,32" };
+    private readonly Option<string?> notificationOutput = new("--output", "-o") { Description = "Markdown file for the results (default bench/notification-results.md)" };
+
     public RootCommand Root { get; }
+
+    /// <summary>The notification benchmark: <c>Ovasabi.Bench notification</c>.</summary>
+    public Command Notification { get; }
 
     public BenchCommand()
     {
@@ -48,6 +58,12 @@ internal sealed class BenchCommand
         {
             quick, accounts, concurrency, warmup, duration, pgbenchScale, redisRequests, output, profile,
         };
+        Notification = new Command("notification",
+            "Deposit events through the platform into in-app items and emails (bindings.smtp to maildev), next to maildev taking the same messages directly.")
+        {
+            notificationQuick, users, messages, producers, notificationOutput,
+        };
+        Root.Subcommands.Add(Notification);
     }
 
     public BenchOptions Bind(ParseResult parse)
@@ -64,6 +80,20 @@ internal sealed class BenchCommand
             Quick: isQuick,
             Profile: parse.GetValue(profile));
         return Validate(options);
+    }
+
+    public NotificationBenchOptions BindNotification(ParseResult parse)
+    {
+        var counts = parse.GetValue(producers)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(c => int.TryParse(c, out var n) && n is > 0 and <= 256 ? n : throw new ArgumentException("--producers must list counts of 1 to 256, e.g. 8,32")).ToList();
+        var options = new NotificationBenchOptions(
+            Users: parse.GetValue(users) ?? 50,
+            Messages: parse.GetValue(messages) ?? (parse.GetValue(notificationQuick) ? 200 : 2000),
+            Producers: counts.Count > 0 ? counts : throw new ArgumentException("--producers must list at least one count"),
+            Output: Path.GetFullPath(parse.GetValue(notificationOutput) ?? Path.Combine(RepositoryRoot.Find() ?? ".", "bench", "notification-results.md")));
+        return options.Users is < 1 or > 10_000 || options.Messages is < 1 or > 1_000_000
+            ? throw new ArgumentException("--users must be 1 to 10,000 and --messages 1 to 1,000,000")
+            : options;
     }
 
     private static BenchOptions Validate(BenchOptions options)

@@ -252,7 +252,7 @@ internal static class Benchmark
     private static async Task<double> CompiledMethodsAsync(BenchPlatform platform, CancellationToken cancellationToken) =>
         (await AppMetrics.ScrapeAsync(platform, cancellationToken)).Sum("dotnet_jit_compiled_methods_total");
 
-    private static string LoadAverage()
+    internal static string LoadAverage()
     {
         try
         {
@@ -264,5 +264,5 @@ internal static class Benchmark
         }
     }
 
-    private static void Log(string message) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
+    internal static void Log(string message) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Ovasabi.Bench;
+using Ovasabi.Bench.Notification;
 
 var command = new BenchCommand();
 command.Root.SetAction(async (parse, cancellationToken) =>
@@ -15,6 +16,20 @@ command.Root.SetAction(async (parse, cancellationToken) =>
         return 2;
     }
     return await Benchmark.RunAsync(options, cancellationToken);
+});
+command.Notification.SetAction(async (parse, cancellationToken) =>
+{
+    NotificationBenchOptions options;
+    try
+    {
+        options = command.BindNotification(parse);
+    }
+    catch (ArgumentException e)
+    {
+        await Console.Error.WriteLineAsync($"invalid option: {e.Message}");
+        return 2;
+    }
+    return await NotificationBenchmark.RunAsync(options, cancellationToken);
 });
 
 // Ctrl-C and SIGTERM cancel the run; the platform is then disposed (every server, sidecar and app stopped) before the

@@ -48,14 +48,7 @@ public sealed class NotificationPlatform() : FinancePlatform(new PostgresServer(
         {
             Own(server);
             await server.InitializeAsync();
-            Resources.Component(name, "bindings.smtp", new Dictionary<string, string>
-            {
-                ["host"] = server.Host,
-                ["port"] = $"{server.Port}",
-                ["user"] = server.User,
-                ["password"] = server.Password,
-                ["emailFrom"] = "Ovasabi <no-reply@ovasabi.test>",
-            });
+            Resources.Component(name, "bindings.smtp", server.SmtpBindingMetadata("Ovasabi <no-reply@ovasabi.test>"));
         }
         Sms = Own(await HttpSink.StartAsync());
         Resources.Component("sms", "bindings.http", new Dictionary<string, string> { ["url"] = $"{Sms.Url}/sms", ["responseTimeout"] = "10s" });

