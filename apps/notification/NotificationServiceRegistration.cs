@@ -39,6 +39,7 @@ public static class NotificationServiceRegistration
         services.AddJobHandler<Google.Protobuf.WellKnownTypes.Timestamp, WakeHandler>(WakeScheduler.JobPrefix);
         services.AddSingleton<ProviderBreakers>();
         services.AddSingleton<MimeMailer>();
+        services.AddSingleton<BindingRates>();
         services.AddHostedService<Dispatcher>();
         services.AddEventHandler<Ovasabi.User.V1.Events.UserCreated, TriggerHandlers>(TriggerHandlers.UserCreatedTopic);
         services.AddEventHandler<Ovasabi.Finance.V1.Events.MovementCompleted, TriggerHandlers>(TriggerHandlers.DepositCompletedTopic);

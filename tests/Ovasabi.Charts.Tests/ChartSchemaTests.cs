@@ -28,6 +28,7 @@ public sealed class ChartSchemaTests
             ("webhooks.bindings[0].name=Hooks,webhooks.bindings[0].url=https://h.example", ["name"]),
             ("webhooks.bindings[0].name=h,webhooks.bindings[0].url=ftp://h.example", ["url"]),
             ("email.mimeCategories={gossip}", ["mimeCategories"]),
+            ("sms.ratePerSecond=-1", ["ratePerSecond"]),
         };
         var data = new TheoryData<int, string, string[]>();
         foreach (var major in new[] { 3, 4 })

@@ -25,6 +25,9 @@ public sealed class NotificationPlatform() : FinancePlatform(new PostgresServer(
     /// </summary>
     public const int MaxAttempts = 12;
 
+    /// <summary>The SMS binding's rate limit (Notification:BindingRates:sms).</summary>
+    public const int SmsPerSecond = 4;
+
     /// <summary>How long a failing binding is skipped (Notification:BreakDuration).</summary>
     public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(2);
 
@@ -67,6 +70,7 @@ public sealed class NotificationPlatform() : FinancePlatform(new PostgresServer(
             settings["Notification__MaxBackoff"] = "00:00:02";
             settings["Notification__MaxAttempts"] = $"{MaxAttempts}";
             settings["Notification__SmsBinding"] = "sms";
+            settings["Notification__BindingRates__sms__PerSecond"] = $"{SmsPerSecond}";
             settings["Notification__EmailFallbacks__0"] = "email-fallback";
             settings["Notification__WebhookBindings__0"] = "webhook";
             // Announcements go out through MailKit to the same SMTP server (full MIME, one-click unsubscribe headers).

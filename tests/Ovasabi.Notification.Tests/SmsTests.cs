@@ -54,6 +54,20 @@ public sealed class SmsTests(NotificationPlatform platform)
     }
 
     [Fact]
+    public async Task Nine_low_balances_at_once_leave_the_sms_binding_no_faster_than_its_rate_of_four_a_second()
+    {
+        var numbers = Enumerable.Range(0, 9).Select(i => $"+336123{Random.Shared.Next(1000, 9999)}{i}").ToList();
+        var users = await Task.WhenAll(numbers.Select(WithNumberAsync));
+
+        await Task.WhenAll(users.Select(u => platform.PublishAsFinanceAsync(FinanceTopic.BalanceLow, Low(u.Id), NewId())));
+
+        var received = await Task.WhenAll(numbers.Select(n => platform.Sms.WaitForAsync(r => r.Body.Contains(n, StringComparison.Ordinal), Cancel)));
+        var span = received.Max(r => r.ReceivedAt) - received.Min(r => r.ReceivedAt);
+        // Eight intervals of a quarter second at least, however fast the rest of the platform is.
+        Assert.True(span >= TimeSpan.FromSeconds(8.0 / NotificationPlatform.SmsPerSecond) - TimeSpan.FromMilliseconds(100), $"nine SMS within {span.TotalMilliseconds:0} ms");
+    }
+
+    [Fact]
     public async Task A_user_without_a_number_gets_no_sms_and_the_record_says_why()
     {
         var user = await platform.SignUpAsync();

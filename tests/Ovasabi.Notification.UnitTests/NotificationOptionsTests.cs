@@ -65,3 +65,15 @@ public sealed class EmailRouteOptionsTests
         ], NotificationOptions.Problems(options));
     }
 }
+
+public sealed class BindingRateOptionsTests
+{
+    [Fact]
+    public void A_rate_of_zero_or_a_burst_of_zero_is_named_at_start()
+    {
+        var options = new NotificationOptions { BindingRates = { ["email"] = new BindingRate { PerSecond = 0 }, ["sms"] = new BindingRate { PerSecond = 5, Burst = 0 } } };
+
+        Assert.Equal(["Notification:BindingRates:email:PerSecond: must be more than 0 and at most 10000", "Notification:BindingRates:sms:Burst: must be between 1 and 10000"],
+            NotificationOptions.Problems(options));
+    }
+}

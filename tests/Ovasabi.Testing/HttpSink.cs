@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Ovasabi.Testing;
 
 /// <summary>One request an <see cref="HttpSink"/> received.</summary>
-public sealed record SinkRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body);
+public sealed record SinkRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body, DateTimeOffset ReceivedAt);
 
 /// <summary>
 /// A real HTTP server on a loopback port standing in for a provider that bindings.http posts to (an SMS gateway, a
@@ -47,7 +47,7 @@ public sealed class HttpSink : IAsyncDisposable
             using var reader = new StreamReader(context.Request.Body);
             var body = await reader.ReadToEndAsync(context.RequestAborted);
             sink._received.Enqueue(new SinkRequest(context.Request.Method, context.Request.Path + context.Request.QueryString,
-                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body));
+                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body, DateTimeOffset.UtcNow));
             context.Response.StatusCode = sink.StatusCode;
         });
         await app.StartAsync();

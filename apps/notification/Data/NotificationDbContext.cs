@@ -209,6 +209,14 @@ public sealed class DigestRecord
     public long? ResultMessageId { get; set; }
 }
 
+/// <summary>A binding's rate limit state: the theoretical arrival time of its next message (GCRA).</summary>
+public sealed class BindingRateRecord
+{
+    public required string Binding { get; set; }
+
+    public DateTimeOffset Tat { get; set; }
+}
+
 /// <summary>A template an administrator stored for a notification on a channel in a locale; its versions hold the text.</summary>
 public sealed class TemplateRecord
 {
@@ -295,6 +303,8 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
 
     public DbSet<DigestRecord> Digests => Set<DigestRecord>();
 
+    public DbSet<BindingRateRecord> BindingRates => Set<BindingRateRecord>();
+
     public DbSet<TemplateVersionRecord> TemplateVersions => Set<TemplateVersionRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -334,6 +344,12 @@ public sealed class NotificationDbContext(DbContextOptions<NotificationDbContext
             use.HasKey(u => u.TokenHash);
             use.Property(u => u.Category).HasMaxLength(40);
             use.Property(u => u.Channel).HasMaxLength(8);
+        });
+        modelBuilder.Entity<BindingRateRecord>(rate =>
+        {
+            rate.ToTable("service_notification_binding_rate");
+            rate.HasKey(r => r.Binding);
+            rate.Property(r => r.Binding).HasMaxLength(64);
         });
         modelBuilder.Entity<DigestRecord>(digest =>
         {

@@ -27,7 +27,7 @@ public sealed record LeasedMessage(long Id, Guid Uuid, Guid UserId, string Chann
 /// announced through the outbox. Every outcome write is fenced by the lease. It runs when a commit nudges it, when a
 /// wake-up job fires (<see cref="WakeScheduler"/>), and every <c>SweepInterval</c>.
 /// </summary>
-public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, ProviderBreakers breakers, MimeMailer mailer, DeliverySignal signal, WakeScheduler wakes, IOptions<NotificationOptions> options,
+public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, ProviderBreakers breakers, BindingRates rates, MimeMailer mailer, DeliverySignal signal, WakeScheduler wakes, IOptions<NotificationOptions> options,
     TimeProvider time, ILogger<Dispatcher> logger) : BackgroundService
 {
     /// <summary>JSON for a provider, not for a web page: "+33…" stays as it is rather than "\u002B33…".</summary>
@@ -185,6 +185,11 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Pro
             {
                 (outcome, error) = (SendOutcome.Transient, $"skipped: binding {binding} keeps failing (circuit open)");
             }
+            catch (RateDeferredException e)
+            {
+                await DeferAsync(message, binding, e.Until, tried, cancellationToken);
+                return;
+            }
             var last = outcome != SendOutcome.Transient || binding == chain[^1];
             if (last)
             {
@@ -198,6 +203,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Pro
     /// <summary>One try through one binding or relay, its failure sorted into transient or permanent.</summary>
     private async ValueTask CallAsync(LeasedMessage message, string binding, WebhookTarget? target, CancellationToken ct)
     {
+        await rates.AcquireAsync(binding, ct);
         if (message.Channel == Channels.Email && Options.SmtpRelays.TryGetValue(binding, out var relay))
         {
             await mailer.SendAsync(relay, message, ct);
@@ -314,6 +320,34 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Pro
                 email.Channel, email.Uuid, email.Attempt, final ? "; it is failed" : "; trying again later", reason);
         }
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Puts a message the binding's rate had no room for back to <c>scheduled</c> until there is, without spending the
+    /// attempt; fenced by the lease like every outcome.
+    /// </summary>
+    private async Task DeferAsync(LeasedMessage message, string binding, DateTimeOffset until, List<MessageHistoryRecord> tried, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<NotificationDbContext>();
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var changed = await db.Messages.Where(m => m.Id == message.Id && m.LeaseToken == message.Lease && m.Status == MessageStatuses.Sending)
+            .ExecuteUpdateAsync(m => m.SetProperty(x => x.Status, MessageStatuses.Scheduled).SetProperty(x => x.DueAt, until)
+                .SetProperty(x => x.AttemptCount, x => x.AttemptCount - 1)
+                .SetProperty(x => x.LeaseToken, (Guid?)null).SetProperty(x => x.LeaseUntil, (DateTimeOffset?)null)
+                .SetProperty(x => x.UpdatedAt, now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+        if (changed > 0)
+        {
+            db.History.AddRange(tried);
+            db.History.Add(new MessageHistoryRecord
+            {
+                MessageId = message.Id, Status = MessageStatuses.Scheduled, Reason = "binding_rate", Actor = HistoryActors.Dispatcher, Binding = binding, At = now,
+            });
+            db.AfterCommit(() => wakes.Request(until));
+            await db.SaveChangesAsync(cancellationToken);
+        }
         await transaction.CommitAsync(cancellationToken);
     }
 

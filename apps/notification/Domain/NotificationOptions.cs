@@ -14,6 +14,18 @@ public sealed class RateLimit
             .Concat(Settings.Check(Window >= TimeSpan.FromSeconds(1) && Window <= TimeSpan.FromDays(7), $"{setting}:Window", "must be between 1 second and 7 days"));
 }
 
+/// <summary>At most <see cref="PerSecond"/> messages a second through one binding, across every replica, <see cref="Burst"/> at once.</summary>
+public sealed class BindingRate
+{
+    public double PerSecond { get; set; }
+
+    public int Burst { get; set; } = 1;
+
+    public IEnumerable<string> Problems(string setting) =>
+        Settings.Check(PerSecond is > 0 and <= 10_000, $"{setting}:PerSecond", "must be more than 0 and at most 10000")
+            .Concat(Settings.Check(Burst is >= 1 and <= 10_000, $"{setting}:Burst", "must be between 1 and 10000"));
+}
+
 /// <summary>
 /// An SMTP server the service sends to itself with MailKit, for mail daprd's <c>bindings.smtp</c> cannot build: a plain
 /// text part next to the HTML and the one-click unsubscribe headers (RFC 8058) that large mailbox providers require of
@@ -74,6 +86,12 @@ public sealed class NotificationOptions
     /// needs one-click unsubscribe headers) with a binding as fallback; other categories use <see cref="EmailChain"/>.
     /// </summary>
     public Dictionary<string, List<string>> EmailRoutes { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Messages per second each binding (or relay) may take, shared by every replica, e.g. a provider's sending quota;
+    /// a binding not listed has no limit. A message over it waits (up to 2 s, then it is rescheduled, no attempt spent).
+    /// </summary>
+    public Dictionary<string, BindingRate> BindingRates { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>The bindings and relays email of <paramref name="category"/> tries, in order.</summary>
     public IReadOnlyList<string> EmailChainFor(string category) => EmailRoutes.TryGetValue(category, out var route) ? route : EmailChain;
@@ -147,6 +165,7 @@ public sealed class NotificationOptions
             .Concat(Settings.Check(o.EmailChain.All(b => b.Length > 0) && o.EmailChain.Distinct().Count() == o.EmailChain.Count, $"{Section}:EmailFallbacks", "must name bindings, each once and other than EmailBinding"))
             .Concat(Settings.Check(o.BreakDuration >= TimeSpan.FromSeconds(1) && o.BreakDuration <= TimeSpan.FromMinutes(10), $"{Section}:BreakDuration", "must be between 1 second and 10 minutes"))
             .Concat(o.SmtpRelays.SelectMany(r => r.Value.Problems($"{Section}:SmtpRelays:{r.Key}")))
+            .Concat(o.BindingRates.SelectMany(r => r.Value.Problems($"{Section}:BindingRates:{r.Key}")))
             .Concat(o.EmailRoutes.SelectMany(r =>
                 Settings.Check(Category.Named(r.Key) is not null, $"{Section}:EmailRoutes:{r.Key}", $"must be a category: {string.Join(", ", Category.All.Select(c => c.Name))}")
                     .Concat(Settings.Check(r.Value.Count > 0 && r.Value.All(b => b.Length > 0) && r.Value.Distinct().Count() == r.Value.Count,

@@ -23,6 +23,23 @@ namespace Ovasabi.Notification.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Ovasabi.Notification.Data.BindingRateRecord", b =>
+                {
+                    b.Property<string>("Binding")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("binding");
+
+                    b.Property<DateTimeOffset>("Tat")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("tat");
+
+                    b.HasKey("Binding")
+                        .HasName("pk_service_notification_binding_rate");
+
+                    b.ToTable("service_notification_binding_rate", (string)null);
+                });
+
             modelBuilder.Entity("Ovasabi.Notification.Data.DigestRecord", b =>
                 {
                     b.Property<long>("Id")

@@ -13,8 +13,8 @@ using Ovasabi.Notification.Data;
 namespace Ovasabi.Notification.Data.Migrations
 {
     [DbContext(typeof(NotificationDbContext))]
-    [Migration("20261208011628_WebhooksRelaysTemplates")]
-    partial class WebhooksRelaysTemplates
+    [Migration("20261208015359_ChannelsTemplatesDigests")]
+    partial class ChannelsTemplatesDigests
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -25,6 +25,94 @@ namespace Ovasabi.Notification.Data.Migrations
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
+
+            modelBuilder.Entity("Ovasabi.Notification.Data.BindingRateRecord", b =>
+                {
+                    b.Property<string>("Binding")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("binding");
+
+                    b.Property<DateTimeOffset>("Tat")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("tat");
+
+                    b.HasKey("Binding")
+                        .HasName("pk_service_notification_binding_rate");
+
+                    b.ToTable("service_notification_binding_rate", (string)null);
+                });
+
+            modelBuilder.Entity("Ovasabi.Notification.Data.DigestRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("channel");
+
+                    b.Property<DateTimeOffset>("ClosesAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("closes_at");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("key");
+
+                    b.Property<DateTimeOffset>("OpenedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("opened_at");
+
+                    b.Property<string>("RecipientKey")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("recipient_key");
+
+                    b.Property<long?>("ResultMessageId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("result_message_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("Uuid")
+                        .HasColumnType("uuid")
+                        .HasColumnName("uuid");
+
+                    b.HasKey("Id")
+                        .HasName("pk_service_notification_digest");
+
+                    b.HasIndex("ClosesAt")
+                        .HasDatabaseName("ix_notification_digest_closes")
+                        .HasFilter("status = 'open'");
+
+                    b.HasIndex("Uuid")
+                        .IsUnique()
+                        .HasDatabaseName("ix_service_notification_digest_uuid");
+
+                    b.HasIndex("RecipientKey", "Channel", "Key")
+                        .IsUnique()
+                        .HasDatabaseName("ux_notification_digest_open")
+                        .HasFilter("status = 'open'");
+
+                    b.ToTable("service_notification_digest", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_notification_digest_status", "status IN ('open','flushed')");
+                        });
+                });
 
             modelBuilder.Entity("Ovasabi.Notification.Data.KnownAddressRecord", b =>
                 {
@@ -163,6 +251,10 @@ namespace Ovasabi.Notification.Data.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("data");
 
+                    b.Property<long?>("DigestId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("digest_id");
+
                     b.Property<DateTimeOffset>("DueAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("due_at");
@@ -257,6 +349,9 @@ namespace Ovasabi.Notification.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_service_notification_message");
+
+                    b.HasIndex("DigestId")
+                        .HasDatabaseName("ix_service_notification_message_digest_id");
 
                     b.HasIndex("DueAt")
                         .HasDatabaseName("ix_notification_message_due")
@@ -750,6 +845,14 @@ namespace Ovasabi.Notification.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_service_notification_message_history_messages_message_id");
+                });
+
+            modelBuilder.Entity("Ovasabi.Notification.Data.MessageRecord", b =>
+                {
+                    b.HasOne("Ovasabi.Notification.Data.DigestRecord", null)
+                        .WithMany()
+                        .HasForeignKey("DigestId")
+                        .HasConstraintName("fk_service_notification_message_service_notification_digest_di");
                 });
 
             modelBuilder.Entity("Ovasabi.Notification.Data.TemplateVersionRecord", b =>

@@ -8,11 +8,17 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Ovasabi.Notification.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class WebhooksRelaysTemplates : Migration
+    public partial class ChannelsTemplatesDigests : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<long>(
+                name: "digest_id",
+                table: "service_notification_message",
+                type: "bigint",
+                nullable: true);
+
             migrationBuilder.AddColumn<int>(
                 name: "template_version",
                 table: "service_notification_message",
@@ -26,6 +32,39 @@ namespace Ovasabi.Notification.Data.Migrations
                 type: "character varying(1024)",
                 maxLength: 1024,
                 nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "service_notification_binding_rate",
+                columns: table => new
+                {
+                    binding = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    tat = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_service_notification_binding_rate", x => x.binding);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "service_notification_digest",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityAlwaysColumn),
+                    uuid = table.Column<Guid>(type: "uuid", nullable: false),
+                    recipient_key = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: false),
+                    channel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    key = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    status = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    opened_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    closes_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    result_message_id = table.Column<long>(type: "bigint", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_service_notification_digest", x => x.id);
+                    table.CheckConstraint("ck_notification_digest_status", "status IN ('open','flushed')");
+                });
 
             migrationBuilder.CreateTable(
                 name: "service_notification_template",
@@ -92,6 +131,30 @@ namespace Ovasabi.Notification.Data.Migrations
                 });
 
             migrationBuilder.CreateIndex(
+                name: "ix_service_notification_message_digest_id",
+                table: "service_notification_message",
+                column: "digest_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_notification_digest_closes",
+                table: "service_notification_digest",
+                column: "closes_at",
+                filter: "status = 'open'");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_service_notification_digest_uuid",
+                table: "service_notification_digest",
+                column: "uuid",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ux_notification_digest_open",
+                table: "service_notification_digest",
+                columns: new[] { "recipient_key", "channel", "key" },
+                unique: true,
+                filter: "status = 'open'");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_service_notification_template_key_channel_locale",
                 table: "service_notification_template",
                 columns: new[] { "key", "channel", "locale" },
@@ -114,6 +177,13 @@ namespace Ovasabi.Notification.Data.Migrations
                 column: "uuid",
                 unique: true);
 
+            migrationBuilder.AddForeignKey(
+                name: "fk_service_notification_message_service_notification_digest_di",
+                table: "service_notification_message",
+                column: "digest_id",
+                principalTable: "service_notification_digest",
+                principalColumn: "id");
+
             // A version is what messages were rendered with: it is appended, never rewritten.
             migrationBuilder.Sql("""
                 CREATE FUNCTION notification_template_version_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -128,6 +198,16 @@ namespace Ovasabi.Notification.Data.Migrations
         {
             migrationBuilder.Sql("DROP TRIGGER tr_notification_template_version_immutable ON service_notification_template_version; DROP FUNCTION notification_template_version_immutable();");
 
+            migrationBuilder.DropForeignKey(
+                name: "fk_service_notification_message_service_notification_digest_di",
+                table: "service_notification_message");
+
+            migrationBuilder.DropTable(
+                name: "service_notification_binding_rate");
+
+            migrationBuilder.DropTable(
+                name: "service_notification_digest");
+
             migrationBuilder.DropTable(
                 name: "service_notification_template_version");
 
@@ -136,6 +216,14 @@ namespace Ovasabi.Notification.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "service_notification_template");
+
+            migrationBuilder.DropIndex(
+                name: "ix_service_notification_message_digest_id",
+                table: "service_notification_message");
+
+            migrationBuilder.DropColumn(
+                name: "digest_id",
+                table: "service_notification_message");
 
             migrationBuilder.DropColumn(
                 name: "template_version",
