@@ -192,18 +192,19 @@ public sealed class ChartValueSetTests
         Assert.Equal(("ovasabi-smtp", "password"), (Env(notification, "Notification__SmtpRelays__relay__Password").ValueFrom.SecretKeyRef.Name,
             Env(notification, "Notification__SmtpRelays__relay__Password").ValueFrom.SecretKeyRef.Key));
         Assert.Equal(("relay", "email"), (Env(notification, "Notification__EmailRoutes__announcements__0").Value, Env(notification, "Notification__EmailRoutes__announcements__1").Value));
+        Assert.Equal("false", Env(notification, "Notification__SmtpRelays__relay__SkipTlsVerify").Value);
     }
 
     [Theory]
     [MemberData(nameof(Helm.Majors), MemberType = typeof(Helm))]
     public async Task A_rate_per_second_for_email_and_sms_limits_the_bindings_and_the_relay_across_replicas(int helm)
     {
-        var result = await Helm.Of(helm).TemplateAsync(null, "apps.notification.uses={email,sms}", "sms.fromNumber=+15005550006", "sms.ratePerSecond=1",
-            "email.ratePerSecond=12.5", "email.mimeCategories={announcements}");
+        var result = await Helm.Of(helm).TemplateAsync(null, "apps.notification.uses={email,sms}", "sms.type=http", "sms.url=https://sms.example.com/send",
+            "sms.ratePerSecond=1", "email.ratePerSecond=12", "email.mimeCategories={announcements}");
         Assert.True(result.ExitCode == 0, result.Stderr);
         var notification = RenderedChart.Parse(result.Stdout).Deployments.Single(d => d.Name() == "notification");
 
-        Assert.Equal(("12.5", "12.5", "1"), (Env(notification, "Notification__BindingRates__email__PerSecond").Value,
+        Assert.Equal(("12", "12", "1"), (Env(notification, "Notification__BindingRates__email__PerSecond").Value,
             Env(notification, "Notification__BindingRates__relay__PerSecond").Value, Env(notification, "Notification__BindingRates__sms__PerSecond").Value));
     }
 

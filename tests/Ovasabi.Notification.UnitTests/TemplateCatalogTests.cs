@@ -175,3 +175,18 @@ public sealed class DigestRulesTests
         validator.ThrowIfInvalid();
     }
 }
+
+public sealed class StoredTemplateFallbackTests
+{
+    [Fact]
+    public void A_stored_version_that_breaks_on_real_data_gives_way_to_the_shipped_template()
+    {
+        var catalog = TemplateCatalog.LoadEmbedded();
+        var runaway = TemplateCatalog.Parse(new TemplateSource("{% for i in (1..100000) %}x{% endfor %}", "{{ body }}", "<p>{{ body }}</p>"));
+        var stored = new Dictionary<(string, string), StoredTemplate> { [("email", "en")] = new StoredTemplate(4, runaway) };
+
+        var rendered = catalog.Render("platform.announcement", "email", "en", new Dictionary<string, object?> { ["title"] = "T", ["body"] = "B" }, stored: stored)!;
+
+        Assert.Equal(("T", 0), (rendered.Title, rendered.Version));
+    }
+}

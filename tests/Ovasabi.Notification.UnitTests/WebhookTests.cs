@@ -70,6 +70,7 @@ public sealed class WebhookTests
     [InlineData("/a/../b")]
     [InlineData("/a/./b")]
     [InlineData("/..")]
+    [InlineData("/a..b")]
     [InlineData("/a?b=c")]
     [InlineData("/a#b")]
     [InlineData("/a b")]

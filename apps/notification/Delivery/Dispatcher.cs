@@ -94,10 +94,19 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Pro
         return shown.Count;
     }
 
+    /// <summary>Flushes due digests; a flush that fails (a message canceled at that moment) is retried on the next round and holds back no other delivery.</summary>
     private async Task<int> FlushDigestsAsync(CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<DigestFlusher>().FlushDueAsync(cancellationToken);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            return await scope.ServiceProvider.GetRequiredService<DigestFlusher>().FlushDueAsync(cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Digest flush failed, retried on the next round: {Error}", e.Message);
+            return 0;
+        }
     }
 
     /// <summary>Leases due emails (and ones whose sender's lease ran out), counting the attempt.</summary>
@@ -142,10 +151,20 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Pro
         if (message.Channel == Channels.Webhook)
         {
             await using var scope = scopes.CreateAsyncScope();
-            target = await scope.ServiceProvider.GetRequiredService<WebhookStore>().TargetAsync(Guid.Parse(message.Address), cancellationToken);
-            if (target is null)
+            string? refusal = null;
+            try
             {
-                await RecordAsync(message, null, SendOutcome.Permanent, "endpoint_deleted", 0, [], cancellationToken);
+                target = await scope.ServiceProvider.GetRequiredService<WebhookStore>().TargetAsync(Guid.Parse(message.Address), cancellationToken);
+                refusal = target is null ? "endpoint_deleted" : Options.WebhookBindings.Contains(target.Binding) ? null : "binding_not_allowed";
+            }
+            catch (System.Security.Cryptography.CryptographicException)
+            {
+                // Sealed under another key (Notification:WebhookSecretKey changed): no signature can be made.
+                refusal = "endpoint_secret_unreadable";
+            }
+            if (refusal is not null)
+            {
+                await RecordAsync(message, target?.Binding, SendOutcome.Permanent, refusal, 0, [], cancellationToken);
                 return;
             }
         }
@@ -189,6 +208,12 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, DaprClient dapr, Pro
             {
                 await DeferAsync(message, binding, e.Until, tried, cancellationToken);
                 return;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Anything else (a relay that lacks STARTTLS, the rate table unreachable) is this message's transient
+                // failure, recorded and retried up to MaxAttempts; it must not stop the other sends in flight.
+                (outcome, error) = (SendOutcome.Transient, $"{e.GetType().Name}: {e.Message}");
             }
             var last = outcome != SendOutcome.Transient || binding == chain[^1];
             if (last)

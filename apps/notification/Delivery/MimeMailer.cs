@@ -29,6 +29,11 @@ public sealed class MimeMailer
             throw new PermanentProviderException($"invalid address: {e.Message}", e);
         }
         using var client = new SmtpClient { Timeout = (int)relay.Timeout.TotalMilliseconds };
+        if (relay.SkipTlsVerify)
+        {
+            // The operator's choice for a relay with a self-signed certificate (the chart's email.skipTLSVerify).
+            client.ServerCertificateValidationCallback = (_, _, _, _) => true;
+        }
         try
         {
             await client.ConnectAsync(relay.Host, relay.Port, Security(relay), cancellationToken);
@@ -37,17 +42,24 @@ public sealed class MimeMailer
                 await client.AuthenticateAsync(relay.Username, relay.Password, cancellationToken);
             }
             await client.SendAsync(mime, cancellationToken);
-            await client.DisconnectAsync(quit: true, cancellationToken);
         }
         catch (SmtpCommandException e) when ((int)e.StatusCode >= 500)
         {
             throw new PermanentProviderException($"smtp {(int)e.StatusCode}: {e.Message}", e);
         }
         catch (Exception e) when (e is SmtpCommandException or SmtpProtocolException or ServiceNotConnectedException or AuthenticationException
-                                      or IOException or System.Net.Sockets.SocketException or TimeoutException or SslHandshakeException
+                                      or IOException or System.Net.Sockets.SocketException or TimeoutException or SslHandshakeException or NotSupportedException
                                   || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             throw new TransientProviderException($"smtp: {e.Message}", e);
+        }
+        try
+        {
+            await client.DisconnectAsync(quit: true, CancellationToken.None);
+        }
+        catch (Exception e) when (e is IOException or SmtpProtocolException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            // The server took the message: a QUIT that fails changes nothing, and must not make it sent again.
         }
     }
 

@@ -50,6 +50,9 @@ public sealed class SmtpRelay
 
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Accept any certificate: only for a relay whose certificate is self-signed.</summary>
+    public bool SkipTlsVerify { get; set; }
+
     public IEnumerable<string> Problems(string setting) =>
         Settings.Check(Host.Length > 0, $"{setting}:Host", "must name the SMTP server")
             .Concat(Settings.Check(Port is > 0 and < 65536, $"{setting}:Port", "must be a TCP port"))
@@ -165,6 +168,8 @@ public sealed class NotificationOptions
             .Concat(Settings.Check(o.EmailChain.All(b => b.Length > 0) && o.EmailChain.Distinct().Count() == o.EmailChain.Count, $"{Section}:EmailFallbacks", "must name bindings, each once and other than EmailBinding"))
             .Concat(Settings.Check(o.BreakDuration >= TimeSpan.FromSeconds(1) && o.BreakDuration <= TimeSpan.FromMinutes(10), $"{Section}:BreakDuration", "must be between 1 second and 10 minutes"))
             .Concat(o.SmtpRelays.SelectMany(r => r.Value.Problems($"{Section}:SmtpRelays:{r.Key}")))
+            // Connect, authenticate, send: an attempt must end within the lease, or another replica sends it again.
+            .Concat(o.SmtpRelays.SelectMany(r => Settings.Check(r.Value.Timeout * 3 < o.LeaseDuration, $"{Section}:SmtpRelays:{r.Key}:Timeout", "must be less than a third of LeaseDuration")))
             .Concat(o.BindingRates.SelectMany(r => r.Value.Problems($"{Section}:BindingRates:{r.Key}")))
             .Concat(o.EmailRoutes.SelectMany(r =>
                 Settings.Check(Category.Named(r.Key) is not null, $"{Section}:EmailRoutes:{r.Key}", $"must be a category: {string.Join(", ", Category.All.Select(c => c.Name))}")

@@ -135,15 +135,25 @@ public sealed partial class TemplateCatalog
     {
         foreach (var candidate in Fallbacks(locale))
         {
-            var version = 0;
             if (stored is not null && stored.TryGetValue((channel, candidate), out var newer))
             {
-                (version, var template) = (newer.Version, newer.Parts);
-                return Render(template, candidate, version, data, unsubscribeUrl);
+                try
+                {
+                    return Render(newer.Parts, candidate, newer.Version, data, unsubscribeUrl);
+                }
+                catch (Exception e) when (e is FluidException or InvalidOperationException)
+                {
+                    // A stored version that breaks on real data (a loop past the step limit) must not stop delivery:
+                    // the message goes out as the service ships it, and its record says version 0.
+                    if (!_templates.ContainsKey((key, channel, candidate)))
+                    {
+                        return Render(key, channel, DefaultLocale, data, unsubscribeUrl);
+                    }
+                }
             }
             if (_templates.TryGetValue((key, channel, candidate), out var shipped))
             {
-                return Render(shipped, candidate, version, data, unsubscribeUrl);
+                return Render(shipped, candidate, 0, data, unsubscribeUrl);
             }
         }
         return null;

@@ -21,8 +21,9 @@ public sealed partial class NotificationGrpcService(InboxStore inbox, SendStore 
         var validator = new Validator();
         var key = SendRules.IdempotencyKey(validator, "idempotency_key", request.IdempotencyKey);
         var users = SendRules.Recipients(validator, "user_ids", request.UserIds);
-        var due = SendRules.Due(validator, "send_at", request.SendAt?.ToDateTimeOffset(), time.GetUtcNow());
-        var digest = SendRules.Digest(validator, "digest_key", request.DigestKey, "digest_window", request.DigestWindow?.ToTimeSpan());
+        var due = SendRules.Due(validator, "send_at", request.SendAt is { } at ? Valid(validator, "send_at", at.ToDateTimeOffset) : null, time.GetUtcNow());
+        var digest = SendRules.Digest(validator, "digest_key", request.DigestKey, "digest_window",
+            request.DigestWindow is { } window ? Valid(validator, "digest_window", window.ToTimeSpan) : null);
         validator.Required("notification_key", request.NotificationKey);
         validator.ThrowIfInvalid();
         if (!templates.Keys.Contains(request.NotificationKey))
@@ -39,7 +40,8 @@ public sealed partial class NotificationGrpcService(InboxStore inbox, SendStore 
         validator.ThrowIfInvalid();
 
         var to = new List<(Notice, Addressee)>();
-        foreach (var user in users)
+        // In one order for every call: two Sends to the same users lock their limits and digests without a deadlock.
+        foreach (var user in users.Order())
         {
             var person = await recipients.FindAsync(user, context.CancellationToken) ?? throw new NotFoundException("user", user.ToString());
             to.Add((new Notice(request.NotificationKey, category, user, $"send:{context.GetCaller().Actor}:{key}", TemplateData(data)) { Digest = digest }, person.To));
@@ -57,6 +59,21 @@ public sealed partial class NotificationGrpcService(InboxStore inbox, SendStore 
             StatusReason = m.Reason ?? "",
         }));
         return response;
+    }
+
+    /// <summary>A Timestamp or Duration as .NET's, or a violation when it is out of protobuf's range or not normalized.</summary>
+    private static T? Valid<T>(Validator validator, string field, Func<T> convert)
+        where T : struct
+    {
+        try
+        {
+            return convert();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentOutOfRangeException)
+        {
+            validator.Add(field, "is not a valid protobuf value (out of range or not normalized)");
+            return null;
+        }
     }
 
     /// <summary>The request's data as the template reads it: nested objects and lists, strings, numbers, booleans.</summary>
