@@ -52,40 +52,57 @@ internal static class Benchmark
             var redis = await RedisBenchmark.RunAsync(platform.Redis, options.Concurrency, options.RedisRequests, options.Duration, cancellationToken);
             Log($"redis-benchmark: {redis.Rps:N0} rps");
 
-            var report = Report.Markdown(new BenchResults(
-                options, startedAt, loadBefore, LoadAverage(), startup, transfers, transferProfile, outbox, pgbench, balances, balanceProfile, hitRatio, redis));
-            Console.WriteLine();
-            Console.WriteLine(report);
-            Directory.CreateDirectory(Path.GetDirectoryName(options.Output)!);
-            await File.WriteAllTextAsync(options.Output, report, CancellationToken.None);
-            Log($"written to {options.Output}");
-            return 0;
-        }
-        catch (Exception) when (cancellationToken.IsCancellationRequested)
-        {
-            Log("cancelled");
-            return 130;
+            return await WriteReportAsync(Report.Markdown(new BenchResults(
+                options, startedAt, loadBefore, LoadAverage(), startup, transfers, transferProfile, outbox, pgbench, balances, balanceProfile, hitRatio, redis)), options.Output);
         }
         catch (Exception e)
         {
-            await Console.Error.WriteLineAsync($"benchmark failed: {e}");
-            return 1;
+            return await FailedAsync(e, cancellationToken);
         }
         finally
         {
-            Log("stopping the platform");
-            try
-            {
-                await platform.DisposeAsync();
-            }
-            catch (Exception e)
-            {
-                await Console.Error.WriteLineAsync($"stopping the platform failed: {e.Message}");
-            }
+            await StopAsync(platform);
             if (collector is not null)
             {
                 await collector.DisposeAsync();
             }
+        }
+    }
+
+    /// <summary>Prints the report and writes it to <paramref name="output"/>; 0.</summary>
+    internal static async Task<int> WriteReportAsync(string report, string output)
+    {
+        Console.WriteLine();
+        Console.WriteLine(report);
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        await File.WriteAllTextAsync(output, report, CancellationToken.None);
+        Log($"written to {output}");
+        return 0;
+    }
+
+    /// <summary>The exit code of a run that threw: 130 when cancelled, else 1 with the error printed.</summary>
+    internal static async Task<int> FailedAsync(Exception e, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            Log("cancelled");
+            return 130;
+        }
+        await Console.Error.WriteLineAsync($"benchmark failed: {e}");
+        return 1;
+    }
+
+    /// <summary>Stops every process the platform started; a failure to is reported, not thrown.</summary>
+    internal static async Task StopAsync(IAsyncDisposable platform)
+    {
+        Log("stopping the platform");
+        try
+        {
+            await platform.DisposeAsync();
+        }
+        catch (Exception e)
+        {
+            await Console.Error.WriteLineAsync($"stopping the platform failed: {e.Message}");
         }
     }
 

@@ -3,34 +3,8 @@ using Ovasabi.Bench;
 using Ovasabi.Bench.Notification;
 
 var command = new BenchCommand();
-command.Root.SetAction(async (parse, cancellationToken) =>
-{
-    BenchOptions options;
-    try
-    {
-        options = command.Bind(parse);
-    }
-    catch (ArgumentException e)
-    {
-        await Console.Error.WriteLineAsync($"invalid option: {e.Message}");
-        return 2;
-    }
-    return await Benchmark.RunAsync(options, cancellationToken);
-});
-command.Notification.SetAction(async (parse, cancellationToken) =>
-{
-    NotificationBenchOptions options;
-    try
-    {
-        options = command.BindNotification(parse);
-    }
-    catch (ArgumentException e)
-    {
-        await Console.Error.WriteLineAsync($"invalid option: {e.Message}");
-        return 2;
-    }
-    return await NotificationBenchmark.RunAsync(options, cancellationToken);
-});
+command.Root.SetAction(Run(command.Bind, Benchmark.RunAsync));
+command.Notification.SetAction(Run(command.BindNotification, NotificationBenchmark.RunAsync));
 
 // Ctrl-C and SIGTERM cancel the run; the platform is then disposed (every server, sidecar and app stopped) before the
 // process exits. System.CommandLine's own handling would let the process exit before that.
@@ -44,3 +18,20 @@ void Stop(PosixSignalContext context)
     context.Cancel = true;
     shutdown.Cancel();
 }
+
+// A command's action: its options bound (2 with the reason when one is unusable), then the run.
+static Func<System.CommandLine.ParseResult, CancellationToken, Task<int>> Run<TOptions>(Func<System.CommandLine.ParseResult, TOptions> bind,
+    Func<TOptions, CancellationToken, Task<int>> run) => async (parse, cancellationToken) =>
+{
+    TOptions options;
+    try
+    {
+        options = bind(parse);
+    }
+    catch (ArgumentException e)
+    {
+        await Console.Error.WriteLineAsync($"invalid option: {e.Message}");
+        return 2;
+    }
+    return await run(options, cancellationToken);
+};

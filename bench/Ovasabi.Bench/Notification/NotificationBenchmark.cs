@@ -65,28 +65,15 @@ internal static class NotificationBenchmark
                     Latency.Of(full.ToInbox), Latency.Of(full.ToSmtp), ProcessCpu.Between(before, cpu.Read())));
                 Log(Invariant($"{producers} producers: direct {phases[^1].DirectRate:N0}/s, platform {phases[^1].Rate:N1}/s"));
             }
-            var report = Markdown(options, startedAt, loadBefore, Benchmark.LoadAverage(), phases);
-            Console.WriteLine();
-            Console.WriteLine(report);
-            Directory.CreateDirectory(Path.GetDirectoryName(options.Output)!);
-            await File.WriteAllTextAsync(options.Output, report, CancellationToken.None);
-            Log($"written to {options.Output}");
-            return 0;
-        }
-        catch (Exception) when (cancellationToken.IsCancellationRequested)
-        {
-            Log("cancelled");
-            return 130;
+            return await Benchmark.WriteReportAsync(Markdown(options, startedAt, loadBefore, Benchmark.LoadAverage(), phases), options.Output);
         }
         catch (Exception e)
         {
-            await Console.Error.WriteLineAsync($"benchmark failed: {e}");
-            return 1;
+            return await Benchmark.FailedAsync(e, cancellationToken);
         }
         finally
         {
-            Log("stopping the platform");
-            await platform.DisposeAsync();
+            await Benchmark.StopAsync(platform);
         }
     }
 
