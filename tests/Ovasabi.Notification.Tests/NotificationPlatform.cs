@@ -89,6 +89,17 @@ public sealed class NotificationPlatform() : FinancePlatform(new PostgresServer(
     public Task<T> NotificationScalarAsync<T>(string sql, params (string Name, object Value)[] parameters) =>
         PostgresServer.ScalarAsync<T>(NotificationDatabase, sql, parameters);
 
+    /// <summary>A new signed-in user who set the preference fields <paramref name="paths"/> to <paramref name="preferences"/>' values.</summary>
+    public async Task<SignedInUser> SignUpWithPreferencesAsync(NotificationPreferences preferences, params string[] paths)
+    {
+        var user = await SignUpAsync();
+        await Notification(user.AccessToken).UpdatePreferencesAsync(new UpdatePreferencesRequest
+        {
+            Preferences = preferences, UpdateMask = new Google.Protobuf.WellKnownTypes.FieldMask { Paths = { paths } },
+        });
+        return user;
+    }
+
     public NotificationService.NotificationServiceClient Notification(string? accessToken = null) => new(InvokerVia(GatewaySidecar, "notification", accessToken));
 
     /// <summary>Publishes <paramref name="payload"/> on <paramref name="topic"/> as finance's outbox does, with CloudEvent id <paramref name="eventId"/>.</summary>

@@ -19,15 +19,7 @@ public sealed class SmsTests(NotificationPlatform platform)
 
     private static string NewId() => Guid.NewGuid().ToString();
 
-    private async Task<SignedInUser> WithNumberAsync(string number)
-    {
-        var user = await platform.SignUpAsync();
-        await platform.Notification(user.AccessToken).UpdatePreferencesAsync(new UpdatePreferencesRequest
-        {
-            Preferences = new NotificationPreferences { SmsNumber = number }, UpdateMask = new FieldMask { Paths = { "sms_number" } },
-        }, cancellationToken: Cancel);
-        return user;
-    }
+    private Task<SignedInUser> WithNumberAsync(string number) => platform.SignUpWithPreferencesAsync(new NotificationPreferences { SmsNumber = number }, "sms_number");
 
     private static BalanceLow Low(string userId) => new()
     {

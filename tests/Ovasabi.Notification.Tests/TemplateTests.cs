@@ -26,15 +26,7 @@ public sealed class TemplateTests(NotificationPlatform platform)
         Title = subject + ": {{ title }}", Text = "{{ body }}", Html = "<h1>{{ title }}</h1>\n<p>{{ body }}</p>",
     };
 
-    private async Task<SignedInUser> SpeakingAsync(string locale)
-    {
-        var user = await platform.SignUpAsync();
-        await platform.Notification(user.AccessToken).UpdatePreferencesAsync(new UpdatePreferencesRequest
-        {
-            Preferences = new NotificationPreferences { Locale = locale }, UpdateMask = new FieldMask { Paths = { "locale" } },
-        }, cancellationToken: Cancel);
-        return user;
-    }
+    private Task<SignedInUser> SpeakingAsync(string locale) => platform.SignUpWithPreferencesAsync(new NotificationPreferences { Locale = locale }, "locale");
 
     private async Task<Message> EmailOfAsync(SignedInUser user, string title)
     {

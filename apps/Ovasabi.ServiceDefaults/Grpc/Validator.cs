@@ -42,6 +42,34 @@ public sealed class Validator
         return id;
     }
 
+    /// <summary>
+    /// A request's Timestamp as a <see cref="DateTimeOffset"/>, null when unset; one out of protobuf's range or not
+    /// normalized (nanos outside 0..999,999,999) is recorded as a problem instead of failing the call as Internal.
+    /// </summary>
+    public DateTimeOffset? Time(string field, Google.Protobuf.WellKnownTypes.Timestamp? value) => Convert(field, value, v => v.ToDateTimeOffset());
+
+    /// <summary>A request's Duration as a <see cref="TimeSpan"/>, null when unset; one not normalized or out of range is a problem.</summary>
+    public TimeSpan? Duration(string field, Google.Protobuf.WellKnownTypes.Duration? value) => Convert(field, value, v => v.ToTimeSpan());
+
+    private T? Convert<TValue, T>(string field, TValue? value, Func<TValue, T> convert)
+        where TValue : class
+        where T : struct
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        try
+        {
+            return convert(value);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentOutOfRangeException)
+        {
+            Add(field, "is not a valid protobuf value (out of range or not normalized)");
+            return null;
+        }
+    }
+
     public void ThrowIfInvalid()
     {
         if (!IsValid)

@@ -98,7 +98,7 @@ public sealed class FinanceGrpcService(Ledger ledger, BalanceReader balances, Cu
         }
         var size = HistoryRules.PageSize(validator, "page.page_size", request.Page?.PageSize ?? 0);
         var filter = new TransactionFilter(userId, request.CurrencyCode, FinanceMapping.Kinds(validator, "transaction_types", request.TransactionTypes),
-            FinanceMapping.States(validator, "statuses", request.Statuses), request.CreatedAfter?.ToDateTimeOffset(), request.CreatedBefore?.ToDateTimeOffset());
+            FinanceMapping.States(validator, "statuses", request.Statuses), validator.Time("created_after", request.CreatedAfter), validator.Time("created_before", request.CreatedBefore));
         validator.Period("created_after", filter.CreatedAfter, "created_before", filter.CreatedBefore, statement: false).ThrowIfInvalid();
         var (transactions, next) = await history.ListAsync(filter, size, request.Page?.PageToken, context.CancellationToken);
         var response = new ListTransactionsResponse { Page = new Common.V1.PageResponse { NextPageToken = next } };
@@ -112,8 +112,9 @@ public sealed class FinanceGrpcService(Ledger ledger, BalanceReader balances, Cu
         var validator = new Validator();
         var userId = context.GetCaller().TargetUser(validator, "user_id", request.UserId);
         var currency = currencies.Find(validator, "currency_code", request.CurrencyCode);
-        validator.Period("period_start", request.PeriodStart?.ToDateTimeOffset(), "period_end", request.PeriodEnd?.ToDateTimeOffset(), statement: true).ThrowIfInvalid();
-        var statement = await history.StatementAsync(userId, currency!, request.PeriodStart!.ToDateTimeOffset(), request.PeriodEnd!.ToDateTimeOffset(), context.CancellationToken);
+        var (start, end) = (validator.Time("period_start", request.PeriodStart), validator.Time("period_end", request.PeriodEnd));
+        validator.Period("period_start", start, "period_end", end, statement: true).ThrowIfInvalid();
+        var statement = await history.StatementAsync(userId, currency!, start!.Value, end!.Value, context.CancellationToken);
         return FinanceMapping.Statement(statement, request.PeriodStart, request.PeriodEnd);
     }
 

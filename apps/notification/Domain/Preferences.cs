@@ -167,10 +167,11 @@ public static class PreferenceRules
     }
 
     /// <summary>A BCP 47 language tag, or empty (the profile's).</summary>
+    /// <summary>A well-formed BCP 47 tag in its usual case (<c>fr-ca</c> → <c>fr-CA</c>), or empty.</summary>
     public static string Locale(Validator validator, string field, string locale)
     {
         validator.Check(field, locale.Length == 0 || LanguageTags.IsWellFormed(locale), "must be a BCP 47 language tag such as en, fr or fr-CA");
-        return locale;
+        return LanguageTags.IsWellFormed(locale) ? LanguageTags.Canonical(locale) : locale;
     }
 
     /// <summary>A phone number in E.164 form (<c>+</c>, country code, number; no spaces) that is valid in its country's plan, or empty (none).</summary>

@@ -23,9 +23,14 @@ public static class SendRules
 
     public static string IdempotencyKey(Validator validator, string field, string key)
     {
-        validator.Required(field, key)
-            .Check(field, key.Length <= MaxKeyLength, $"must be at most {MaxKeyLength} characters")
-            .Check(field, key.All(c => c is >= '!' and <= '~'), "must be printable ASCII without spaces");
+        validator.Required(field, key);
+        return PrintableKey(validator, field, key, MaxKeyLength);
+    }
+
+    /// <summary>At most <paramref name="max"/> printable ASCII characters without spaces: a key callers choose.</summary>
+    private static string PrintableKey(Validator validator, string field, string key, int max)
+    {
+        validator.Check(field, key.Length <= max && key.All(c => c is >= '!' and <= '~'), $"must be at most {max} printable ASCII characters without spaces");
         return key;
     }
 
@@ -68,8 +73,7 @@ public static class SendRules
         {
             return null;
         }
-        validator.Check(keyField, key.Length <= 64 && key.All(c => c is >= '!' and <= '~'), "must be at most 64 printable ASCII characters without spaces");
-        return new DigestGroup(key, window ?? DefaultDigestWindow);
+        return new DigestGroup(PrintableKey(validator, keyField, key, 64), window ?? DefaultDigestWindow);
     }
 
     /// <summary>Every variable the template names must be given.</summary>

@@ -320,10 +320,6 @@ public sealed partial class TemplateCatalog
 /// <summary>The rules of template administration.</summary>
 public static class TemplateRules
 {
-    /// <summary>A well-formed BCP 47 tag, returned in its usual case (<c>fr-ca</c> → <c>fr-CA</c>).</summary>
-    public static string Locale(Validator validator, string field, string locale)
-    {
-        validator.Required(field, locale).Check(field, locale.Length == 0 || LanguageTags.IsWellFormed(locale), "must be a BCP 47 language tag, e.g. en or fr-CA");
-        return LanguageTags.IsWellFormed(locale) ? LanguageTags.Canonical(locale) : locale;
-    }
+    /// <summary>A template's locale: required, and checked as a preference's is.</summary>
+    public static string Locale(Validator validator, string field, string locale) => PreferenceRules.Locale(validator.Required(field, locale), field, locale);
 }

@@ -21,9 +21,8 @@ public sealed partial class NotificationGrpcService(InboxStore inbox, SendStore 
         var validator = new Validator();
         var key = SendRules.IdempotencyKey(validator, "idempotency_key", request.IdempotencyKey);
         var users = SendRules.Recipients(validator, "user_ids", request.UserIds);
-        var due = SendRules.Due(validator, "send_at", request.SendAt is { } at ? Valid(validator, "send_at", at.ToDateTimeOffset) : null, time.GetUtcNow());
-        var digest = SendRules.Digest(validator, "digest_key", request.DigestKey, "digest_window",
-            request.DigestWindow is { } window ? Valid(validator, "digest_window", window.ToTimeSpan) : null);
+        var due = SendRules.Due(validator, "send_at", validator.Time("send_at", request.SendAt), time.GetUtcNow());
+        var digest = SendRules.Digest(validator, "digest_key", request.DigestKey, "digest_window", validator.Duration("digest_window", request.DigestWindow));
         validator.Required("notification_key", request.NotificationKey);
         validator.ThrowIfInvalid();
         if (!templates.Keys.Contains(request.NotificationKey))
@@ -59,21 +58,6 @@ public sealed partial class NotificationGrpcService(InboxStore inbox, SendStore 
             StatusReason = m.Reason ?? "",
         }));
         return response;
-    }
-
-    /// <summary>A Timestamp or Duration as .NET's, or a violation when it is out of protobuf's range or not normalized.</summary>
-    private static T? Valid<T>(Validator validator, string field, Func<T> convert)
-        where T : struct
-    {
-        try
-        {
-            return convert();
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentOutOfRangeException)
-        {
-            validator.Add(field, "is not a valid protobuf value (out of range or not normalized)");
-            return null;
-        }
     }
 
     /// <summary>The request's data as the template reads it: nested objects and lists, strings, numbers, booleans.</summary>
@@ -132,8 +116,8 @@ public sealed partial class NotificationGrpcService(InboxStore inbox, SendStore 
     {
         var validator = new Validator();
         var userId = context.GetCaller().TargetUser(validator, "user_id", request.UserId);
+        var before = validator.Time("created_before", request.CreatedBefore) ?? time.GetUtcNow();
         validator.ThrowIfInvalid();
-        var before = request.CreatedBefore?.ToDateTimeOffset() ?? time.GetUtcNow();
         var updated = await inbox.MarkAllReadAsync(userId, before, context.CancellationToken);
         return new MarkReadResponse { Updated = updated, UnreadCount = await inbox.UnreadAsync(userId, context.CancellationToken) };
     }

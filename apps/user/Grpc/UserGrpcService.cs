@@ -116,7 +116,7 @@ public sealed class UserGrpcService(
         var validator = new Validator();
         validator.Check("status", request.Status is UserStatus.Unspecified or UserStatus.Active or UserStatus.Suspended, "is not a known status");
         var state = request.Status switch { UserStatus.Active => UserState.Active, UserStatus.Suspended => UserState.Suspended, _ => (UserState?)null };
-        var filter = new UserFilter(state, request.Role, request.CreatedAfter?.ToDateTimeOffset(), request.CreatedBefore?.ToDateTimeOffset(), request.OrderBy,
+        var filter = new UserFilter(state, request.Role, validator.Time("created_after", request.CreatedAfter), validator.Time("created_before", request.CreatedBefore), request.OrderBy,
             request.Page?.PageSize ?? 0, request.Page?.PageToken);
         var (page, next) = await users.ListAsync(filter, validator, context.CancellationToken);
         var response = new ListUsersResponse { Page = new Common.V1.PageResponse { NextPageToken = next } };
