@@ -1,3 +1,1 @@
-[assembly: AssemblyFixture(typeof(Ovasabi.Testing.PostgresServer))]
-[assembly: AssemblyFixture(typeof(Ovasabi.Testing.RedisServer))]
 [assembly: AssemblyFixture(typeof(Ovasabi.User.Tests.Service.SharedUserPlatform))]

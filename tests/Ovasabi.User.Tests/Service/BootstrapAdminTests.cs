@@ -9,46 +9,13 @@ using static Ovasabi.Testing.Rpc;
 
 namespace Ovasabi.User.Tests.Service;
 
-/// <summary>A user platform of its own (its tests restart the app and start more instances of it); its bootstrap administrator is the platform's.</summary>
-public sealed class BootstrapAdminPlatform(PostgresServer postgres, RedisServer redis) : UserPlatform(postgres, redis)
-{
-    public const string Username = AdminUsername;
-    public const string Email = AdminEmail;
-    public const string Password = AdminPassword;
-
-    /// <summary>The environment variables that configure a bootstrap administrator.</summary>
-    public static Dictionary<string, string?> Settings(string? username, string? email, string? password) => new()
-    {
-        ["User__BootstrapAdmin__Username"] = username,
-        ["User__BootstrapAdmin__Email"] = email,
-        ["User__BootstrapAdmin__Password"] = password,
-    };
-
-    /// <summary>The user app's environment with other bootstrap settings (null: not set at all), for another instance of the app.</summary>
-    public Dictionary<string, string?> AppEnvironmentWith(Dictionary<string, string?> settings)
-    {
-        var environment = AppEnvironment();
-        foreach (var (name, value) in settings)
-        {
-            if (value is null)
-            {
-                environment.Remove(name);
-            }
-            else
-            {
-                environment[name] = value;
-            }
-        }
-        return environment;
-    }
-}
-
 /// <summary>
 /// The bootstrap administrator: created at start-up as CreateUser and AssignRole would, left alone on restarts, created
 /// once by replicas starting together, never an account it did not create, never again once deleted, and refused (the
 /// app exits) when configured in part, against the rules or onto someone else's account.
 /// </summary>
-public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClassFixture<BootstrapAdminPlatform>
+[Collection(OwnServersCollection.Name)]
+public sealed class BootstrapAdminTests(OwnServersPlatform platform)
 {
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(60);
 
@@ -59,11 +26,11 @@ public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClas
     [Fact]
     public async Task The_configured_administrator_exists_with_the_admin_role_and_logs_in_with_the_configured_password()
     {
-        var admin = await Users.GetUserAsync(new GetUserRequest { Username = BootstrapAdminPlatform.Username }, cancellationToken: Cancel);
+        var admin = await Users.GetUserAsync(new GetUserRequest { Username = AppPlatform.AdminUsername }, cancellationToken: Cancel);
         var login = await Users.VerifyCredentialsAsync(
-            new VerifyCredentialsRequest { Login = BootstrapAdminPlatform.Email, Password = BootstrapAdminPlatform.Password }, cancellationToken: Cancel);
+            new VerifyCredentialsRequest { Login = AppPlatform.AdminEmail, Password = AppPlatform.AdminPassword }, cancellationToken: Cancel);
 
-        Assert.Equal(BootstrapAdminPlatform.Email, admin.Email);
+        Assert.Equal(AppPlatform.AdminEmail, admin.Email);
         Assert.Equal(["admin", "user"], admin.Roles);
         Assert.Equal(admin.UserId, login.User.UserId);
         Assert.Equal(["admin", "user"], login.Roles);
@@ -71,23 +38,23 @@ public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClas
         var rows = await platform.OutboxRowsAsync(admin.UserId);
         Assert.Equal([TopicName.Of(UserTopic.UserCreated), TopicName.Of(UserTopic.RoleAssigned)], rows.Select(r => r.Topic));
         Assert.Contains("\"role\": \"admin\"", rows[1].Payload, StringComparison.Ordinal);
-        Assert.DoesNotContain(BootstrapAdminPlatform.Password, platform.UserApp.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(AppPlatform.AdminPassword, platform.UserApp.Output, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Restarting_the_app_changes_nothing()
     {
-        var before = await Users.GetUserAsync(new GetUserRequest { Username = BootstrapAdminPlatform.Username }, cancellationToken: Cancel);
-        var hash = await PasswordHashAsync(BootstrapAdminPlatform.Username);
+        var before = await Users.GetUserAsync(new GetUserRequest { Username = AppPlatform.AdminUsername }, cancellationToken: Cancel);
+        var hash = await PasswordHashAsync(AppPlatform.AdminUsername);
         var rows = await platform.OutboxRowsAsync(before.UserId);
 
         await platform.RestartAppAsync(AppPlatform.UserAppId);
 
-        var after = await platform.DirectUsers.GetUserAsync(new GetUserRequest { Username = BootstrapAdminPlatform.Username }, cancellationToken: Cancel);
+        var after = await platform.DirectUsers.GetUserAsync(new GetUserRequest { Username = AppPlatform.AdminUsername }, cancellationToken: Cancel);
         Assert.Equal(before.UserId, after.UserId);
         Assert.Equal(before.Audit.Version, after.Audit.Version);
         Assert.Equal(before.Roles, after.Roles);
-        Assert.Equal(hash, await PasswordHashAsync(BootstrapAdminPlatform.Username));
+        Assert.Equal(hash, await PasswordHashAsync(AppPlatform.AdminUsername));
         Assert.Equal(rows.Select(r => r.Id), (await platform.OutboxRowsAsync(before.UserId)).Select(r => r.Id));
         Assert.Contains("exists with the admin role; nothing to do", platform.UserApp.Output, StringComparison.Ordinal);
     }
@@ -101,8 +68,8 @@ public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClas
         var request = UserPlatform.NewUser();
         var squatter = await Users.CreateUserAsync(request, cancellationToken: Cancel);
         var settings = key == "Username"
-            ? BootstrapAdminPlatform.Settings(request.Username, $"{Guid.NewGuid():N}@example.com", "a password never applied")
-            : BootstrapAdminPlatform.Settings("admin-" + Guid.NewGuid().ToString("N")[..8], request.Email, "a password never applied");
+            ? OwnServersPlatform.BootstrapSettings(request.Username, $"{Guid.NewGuid():N}@example.com", "a password never applied")
+            : OwnServersPlatform.BootstrapSettings("admin-" + Guid.NewGuid().ToString("N")[..8], request.Email, "a password never applied");
 
         var (code, output) = await RunUntilExitAsync(settings);
 
@@ -120,7 +87,7 @@ public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClas
         await Users.AssignRoleAsync(new AssignRoleRequest { UserId = existing.UserId, Role = "admin" }, cancellationToken: Cancel);
         var version = (await Users.GetUserAsync(new GetUserRequest { UserId = existing.UserId }, cancellationToken: Cancel)).Audit.Version;
 
-        await using (var replica = await StartAnotherAppAsync(BootstrapAdminPlatform.Settings(request.Username, request.Email, "a password never applied")))
+        await using (var replica = await StartAnotherAppAsync(OwnServersPlatform.BootstrapSettings(request.Username, request.Email, "a password never applied")))
         {
             Assert.Contains("Adopted the existing administrator", replica.Output, StringComparison.Ordinal);
         }
@@ -135,7 +102,7 @@ public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClas
     public async Task The_bootstrap_administrator_gets_the_role_back_but_once_deleted_it_is_not_created_again_nor_its_name_promoted()
     {
         var username = "admin-" + Guid.NewGuid().ToString("N")[..8];
-        var settings = BootstrapAdminPlatform.Settings(username, username + "@example.com", "created by the bootstrap");
+        var settings = OwnServersPlatform.BootstrapSettings(username, username + "@example.com", "created by the bootstrap");
         await (await StartAnotherAppAsync(settings)).DisposeAsync();
         var created = await Users.GetUserAsync(new GetUserRequest { Username = username }, cancellationToken: Cancel);
 
@@ -163,7 +130,7 @@ public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClas
     public async Task Two_replicas_starting_together_create_the_administrator_once()
     {
         var username = "admin-" + Guid.NewGuid().ToString("N")[..8];
-        var settings = BootstrapAdminPlatform.Settings(username, username + "@example.com", "two replicas, one admin");
+        var settings = OwnServersPlatform.BootstrapSettings(username, username + "@example.com", "two replicas, one admin");
 
         var replicas = await Task.WhenAll(StartAnotherAppAsync(settings), StartAnotherAppAsync(settings));
         foreach (var replica in replicas)
@@ -182,7 +149,7 @@ public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClas
     [InlineData("Password")]
     public async Task A_partial_configuration_stops_the_app_naming_the_missing_key(string missing)
     {
-        var settings = BootstrapAdminPlatform.Settings("partial-admin", "partial-admin@example.com", "configured only in part");
+        var settings = OwnServersPlatform.BootstrapSettings("partial-admin", "partial-admin@example.com", "configured only in part");
         settings["User__BootstrapAdmin__" + missing] = null;
 
         var (code, output) = await RunUntilExitAsync(settings);
@@ -195,7 +162,7 @@ public sealed class BootstrapAdminTests(BootstrapAdminPlatform platform) : IClas
     [Fact]
     public async Task An_administrator_the_rules_refuse_stops_the_app_with_the_reason()
     {
-        var (code, output) = await RunUntilExitAsync(BootstrapAdminPlatform.Settings("refused-admin", "refused-admin@example.com", "qwertyuiop"));
+        var (code, output) = await RunUntilExitAsync(OwnServersPlatform.BootstrapSettings("refused-admin", "refused-admin@example.com", "qwertyuiop"));
 
         Assert.NotEqual(0, code);
         Assert.Contains("the bootstrap administrator (User:BootstrapAdmin) is refused: password: is too common", output, StringComparison.Ordinal);

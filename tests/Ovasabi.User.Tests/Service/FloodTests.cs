@@ -8,24 +8,13 @@ using static Ovasabi.Testing.Rpc;
 
 namespace Ovasabi.User.Tests.Service;
 
-/// <summary>A user platform whose password hashing takes 2 at once and queues 8, so a flood is sure to overflow it.</summary>
-public sealed class FloodPlatform(PostgresServer postgres, RedisServer redis) : UserPlatform(postgres, redis)
-{
-    protected override void Configure(string appId, Dictionary<string, string?> settings)
-    {
-        if (appId == UserAppId)
-        {
-            (settings["User__PasswordHashing__MaxConcurrent"], settings["User__PasswordHashing__MaxQueued"]) = ("2", "8");
-        }
-    }
-}
-
 /// <summary>
-/// Anonymous floods of the calls that hash passwords (CreateUser, and Login through VerifyCredentials): each 19 MiB
+/// Anonymous floods of the calls that hash passwords, on a platform that hashes 2 at once and queues 8 (CreateUser, and Login through VerifyCredentials): each 19 MiB
 /// Argon2id hash waits for a bounded number of turns, so 200 at once leave the user app's memory under the chart's
 /// limit for it, and every answer is OK or ResourceExhausted (never Unavailable, Internal or a dropped call).
 /// </summary>
-public sealed class FloodTests(FloodPlatform platform) : IClassFixture<FloodPlatform>
+[Collection(SoloCollection.Name)]
+public sealed class FloodTests(SoloPlatform platform)
 {
     private const int Concurrent = 200;
 

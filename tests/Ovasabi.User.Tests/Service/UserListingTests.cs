@@ -9,9 +9,10 @@ namespace Ovasabi.User.Tests.Service;
 
 /// <summary>
 /// ListUsers: filters, every ordering and keyset paging. Each test lists only the users it created, by a created-time
-/// window around them (the tests of a class run one after another, so nobody else creates users inside the window).
+/// window around them (the classes of its platform run one after another, so nobody else creates users inside the window).
 /// </summary>
-public sealed class UserListingTests(UserPlatform platform) : IClassFixture<UserPlatform>
+[Collection(SoloCollection.Name)]
+public sealed class UserListingTests(SoloPlatform platform)
 {
     private UserService.UserServiceClient Users => platform.Users;
 

@@ -58,30 +58,9 @@ public sealed class UserManagementTests(SharedUserPlatform platform)
         metrics.Split('\n').Where(l => l.StartsWith("rpc_server_duration", StringComparison.Ordinal) && l.Contains($"rpc_method=\"{method}\"", StringComparison.Ordinal));
 }
 
-/// <summary>A user platform with a PostgreSQL server of its own, which its tests may stop (the shared one they may not).</summary>
-public sealed class OwnDatabasePlatform : UserPlatform
-{
-    public OwnDatabasePlatform(RedisServer redis)
-        : this(new PostgresServer(), redis)
-    {
-    }
-
-    private OwnDatabasePlatform(PostgresServer postgres, RedisServer redis)
-        : base(postgres, redis)
-    {
-    }
-
-    protected override async Task StartAsync()
-    {
-        // Owned first, so it goes last, after the app that uses it.
-        Own(Postgres);
-        await Postgres.InitializeAsync();
-        await base.StartAsync();
-    }
-}
-
 /// <summary>Readiness follows PostgreSQL: not ready while it is down, ready again once it is back; the API says Unavailable meanwhile.</summary>
-public sealed class UserDatabaseOutageTests(OwnDatabasePlatform platform) : IClassFixture<OwnDatabasePlatform>
+[Collection(OwnServersCollection.Name)]
+public sealed class UserDatabaseOutageTests(OwnServersPlatform platform)
 {
     [Fact]
     public async Task Readyz_turns_503_while_PostgreSQL_is_down_and_200_when_it_is_back_and_the_API_serves_again()

@@ -10,33 +10,53 @@ using static Ovasabi.Testing.Rpc;
 
 namespace Ovasabi.User.Tests.Service;
 
-/// <summary>A user platform with a Redis server of its own, which its tests may stop (the shared one they may not).</summary>
-public sealed class OutagePlatform : UserPlatform
+/// <summary>
+/// A user platform on PostgreSQL and Redis servers of its own, which its tests may stop, restart or start more user
+/// apps on (the shared platform's they may not). Its classes share it one after another (<see cref="OwnServersCollection"/>),
+/// each leaving it serving as it found it.
+/// </summary>
+public sealed class OwnServersPlatform : UserPlatform
 {
-    public OutagePlatform(PostgresServer postgres)
-        : this(postgres, new RedisServer())
+    /// <summary>The environment variables that configure a bootstrap administrator.</summary>
+    public static Dictionary<string, string?> BootstrapSettings(string? username, string? email, string? password) => new()
     {
-    }
+        ["User__BootstrapAdmin__Username"] = username,
+        ["User__BootstrapAdmin__Email"] = email,
+        ["User__BootstrapAdmin__Password"] = password,
+    };
 
-    private OutagePlatform(PostgresServer postgres, RedisServer redis)
-        : base(postgres, redis)
+    /// <summary>The user app's environment with other bootstrap settings (null: not set at all), for another instance of the app.</summary>
+    public Dictionary<string, string?> AppEnvironmentWith(Dictionary<string, string?> settings)
     {
+        var environment = AppEnvironment();
+        foreach (var (name, value) in settings)
+        {
+            if (value is null)
+            {
+                environment.Remove(name);
+            }
+            else
+            {
+                environment[name] = value;
+            }
+        }
+        return environment;
     }
+}
 
-    protected override async Task StartAsync()
-    {
-        // Owned first, so it goes last, after the sidecars that use it.
-        Own(Redis);
-        await Redis.InitializeAsync();
-        await base.StartAsync();
-    }
+/// <summary>The classes that stop the servers, the sidecar or the app: one platform, one class at a time.</summary>
+[CollectionDefinition(Name)]
+public sealed class OwnServersCollection : ICollectionFixture<OwnServersPlatform>
+{
+    public const string Name = "own servers";
 }
 
 /// <summary>
 /// The outbox when the user app's sidecar or the broker is down: the app keeps serving, nothing is published or lost,
 /// and once the way is clear every change is published with its outbox row's id as CloudEvent id.
 /// </summary>
-public sealed class UserOutageTests(OutagePlatform platform) : IClassFixture<OutagePlatform>
+[Collection(OwnServersCollection.Name)]
+public sealed class UserOutageTests(OwnServersPlatform platform)
 {
     [Fact]
     public async Task Changes_made_while_the_sidecar_is_down_are_published_exactly_once_when_a_sidecar_returns()

@@ -20,14 +20,9 @@ namespace Ovasabi.User.Tests.Service;
 /// </summary>
 public class UserPlatform : AppPlatform
 {
-    // Class fixtures are built by xunit from the assembly fixtures, so the public constructor takes only those.
-    public UserPlatform(PostgresServer postgres, RedisServer redis)
-        : base(postgres, redis, [UserAppId, AuthAppId])
-    {
-    }
-
-    protected UserPlatform(PostgresServer postgres, RedisServer redis, bool ownsServers)
-        : base(postgres, redis, [UserAppId, AuthAppId], ownsServers)
+    // Each platform runs on PostgreSQL and Redis servers of its own, started first and stopped last.
+    protected UserPlatform()
+        : base(new PostgresServer(), new RedisServer(), [UserAppId, AuthAppId], ownsServers: true)
     {
     }
 
@@ -108,7 +103,29 @@ public class UserPlatform : AppPlatform
 /// sidecars instead of one per class, on PostgreSQL and Redis servers of its own. Classes that stop or restart parts of
 /// the platform, or need to be alone in the database, keep platforms of their own.
 /// </summary>
-public sealed class SharedUserPlatform() : UserPlatform(new PostgresServer(), new RedisServer(), ownsServers: true);
+public sealed class SharedUserPlatform : UserPlatform;
+
+/// <summary>
+/// A user platform its classes have to themselves, one after another (<see cref="SoloCollection"/>): they list users by
+/// a created-time window, need the bootstrap administrator to be the only one, or flood password hashing, which takes
+/// 2 at once and queues 8 here so that a flood is sure to overflow it.
+/// </summary>
+public sealed class SoloPlatform : UserPlatform
+{
+    protected override void Configure(string appId, Dictionary<string, string?> settings)
+    {
+        if (appId == UserAppId)
+        {
+            (settings["User__PasswordHashing__MaxConcurrent"], settings["User__PasswordHashing__MaxQueued"]) = ("2", "8");
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SoloCollection : ICollectionFixture<SoloPlatform>
+{
+    public const string Name = "solo";
+}
 
 /// <summary>One row of the outbox; its id is the CloudEvent id of the event it publishes.</summary>
 public sealed record OutboxRow(Guid Id, string Topic, string Payload, bool Published, long? MasterId);
