@@ -108,7 +108,9 @@ public sealed class SharedUserPlatform : UserPlatform;
 /// <summary>
 /// A user platform its classes have to themselves, one after another (<see cref="SoloCollection"/>): they list users by
 /// a created-time window, need the bootstrap administrator to be the only one, or flood password hashing, which takes
-/// 2 at once and queues 8 here so that a flood is sure to overflow it.
+/// 2 at once and queues 8 here so that a flood is sure to overflow it. A flood of sign-ins on two busy cores may keep
+/// auth's session writes waiting past its state store timeout (1 s), which rightly answers Unavailable; the flood is
+/// about the hashing bound, so that timeout is out of its way here.
 /// </summary>
 public sealed class SoloPlatform : UserPlatform
 {
@@ -117,6 +119,10 @@ public sealed class SoloPlatform : UserPlatform
         if (appId == UserAppId)
         {
             (settings["User__PasswordHashing__MaxConcurrent"], settings["User__PasswordHashing__MaxQueued"]) = ("2", "8");
+        }
+        if (appId == AuthAppId)
+        {
+            settings["Service__StateStoreBreaker__CallTimeout"] = "00:00:10";
         }
     }
 }
