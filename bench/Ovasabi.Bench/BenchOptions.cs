@@ -47,10 +47,15 @@ internal sealed class BenchCommand
     private readonly Option<string> producers = new("--producers", "-p") { Description = "The producer counts, one phase each", DefaultValueFactory = _ => "8,32" };
     private readonly Option<string?> notificationOutput = new("--output", "-o") { Description = "Markdown file for the results (default bench/notification-results.md)" };
 
+    private readonly Option<int> echoPort = new("--port") { Description = "The loopback port to serve gRPC on", Required = true };
+
     public RootCommand Root { get; }
 
     /// <summary>The notification benchmark: <c>Ovasabi.Bench notification</c>.</summary>
     public Command Notification { get; }
+
+    /// <summary>The floor phase's echo server, which the finance benchmark starts as a process of its own: <c>Ovasabi.Bench echo-server --port N</c>.</summary>
+    public Command EchoServerCommand { get; }
 
     public BenchCommand()
     {
@@ -63,7 +68,13 @@ internal sealed class BenchCommand
         {
             notificationQuick, users, messages, producers, notificationOutput,
         };
+        EchoServerCommand = new Command(EchoServer.Command, "Serve ovasabi.testing.v1.Echo on a loopback port (the finance benchmark's floor phase starts it)")
+        {
+            echoPort,
+        };
+        EchoServerCommand.Hidden = true;
         Root.Subcommands.Add(Notification);
+        Root.Subcommands.Add(EchoServerCommand);
     }
 
     public BenchOptions Bind(ParseResult parse)
@@ -95,6 +106,9 @@ internal sealed class BenchCommand
             ? throw new ArgumentException("--users must be 1 to 10,000 and --messages 1 to 1,000,000")
             : options;
     }
+
+    public int BindEchoServer(ParseResult parse) =>
+        parse.GetValue(echoPort) is var port and > 0 and <= 65535 ? port : throw new ArgumentException("--port must be 1 to 65535");
 
     private static BenchOptions Validate(BenchOptions options)
     {

@@ -1,16 +1,21 @@
 using System.Diagnostics;
 using static System.FormattableString;
 using Grpc.Core;
+using Grpc.Net.Client;
 using Ovasabi.Common.V1;
 using Ovasabi.Finance.V1;
 using Ovasabi.Testing;
+using Ovasabi.Testing.Protos;
 
 namespace Ovasabi.Bench;
 
-/// <summary>One run: the platform up, the four phases one after another, the report, the platform down.</summary>
+/// <summary>One run: the platform up, the five phases one after another, the report, the platform down.</summary>
 internal static class Benchmark
 {
     public const string InsufficientFunds = "insufficient funds";
+
+    /// <summary>What every Say of the floor phase sends, and gets back.</summary>
+    public const string FloorText = "floor";
 
     private static readonly TimeSpan SetupCallTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan OutboxDrainTimeout = TimeSpan.FromSeconds(30);
@@ -49,11 +54,13 @@ internal static class Benchmark
             var (balances, balanceProfile, hitRatio) = await CachedBalancesAsync(platform, accounts, options, cancellationToken);
 
             Log("redis-benchmark GET");
-            var redis = await RedisBenchmark.RunAsync(platform.Redis, options.Concurrency, options.RedisRequests, options.Duration, cancellationToken);
+            var redis = await RedisBenchmark.RunAsync(platform.Redis, platform.RedisDatabase, options.Concurrency, options.RedisRequests, options.Duration, cancellationToken);
             Log($"redis-benchmark: {redis.Rps:N0} rps");
 
+            var floor = await FloorAsync(platform, options, redis.Rps, cancellationToken);
+
             return await WriteReportAsync(Report.Markdown(new BenchResults(
-                options, startedAt, loadBefore, LoadAverage(), startup, transfers, transferProfile, outbox, pgbench, balances, balanceProfile, hitRatio, redis)), options.Output);
+                options, startedAt, loadBefore, LoadAverage(), startup, transfers, transferProfile, outbox, pgbench, balances, balanceProfile, hitRatio, redis, floor)), options.Output);
         }
         catch (Exception e)
         {
@@ -263,6 +270,41 @@ internal static class Benchmark
         var after = await AppMetrics.ScrapeAsync(platform, cancellationToken);
         Log($"cached GetBalance: {result.Succeeded:N0} answered, {result.PerSecond:N0} rps, {result.ErrorCount:N0} errors");
         return (result, AppProfile.Between(before, after, "GetBalance", platform.FinanceSidecar.GrpcPort), AppProfile.BalanceCacheHitRatio(before, after));
+    }
+
+    /// <summary>
+    /// The floor: Say, a call with no work at its end, with the reads' clients and warm-up, directly to the echo server,
+    /// through its own sidecar (dapr-app-id echo: the dev sidecar proxies it through its own internal port, so both
+    /// hops in one process), and through the gateway's sidecar and the echo sidecar, as every API call goes. What
+    /// separates a cached GetBalance from the last is the app's own work.
+    /// </summary>
+    private static async Task<FloorResults> FloorAsync(BenchPlatform platform, BenchOptions options, double redisRps, CancellationToken cancellationToken)
+    {
+        Log("floor: starting the echo server and its dev sidecar");
+        var (echo, sidecar) = await platform.StartEchoAsync(cancellationToken);
+        using var direct = GrpcChannel.ForAddress($"http://127.0.0.1:{echo.Port}");
+        (string, Func<TimeSpan>) server = ("echo server", () => echo.CpuTime), echoSidecar = ("echo sidecar", () => sidecar.CpuTime);
+        async Task<LoadResult> SayAsync(string hops, CallInvoker invoker, ProcessCpu cpu)
+        {
+            Log($"floor, {hops}: {options.Concurrency} clients, {options.Warmup.TotalSeconds:0} s warm-up, {options.Duration.TotalSeconds:0} s measured");
+            var client = new Echo.EchoClient(invoker);
+            var request = new SayRequest { Text = FloorText };
+            // One call first: it connects, and a path that refuses (access control) fails the run here, not as errors.
+            await client.SayAsync(request, deadline: DateTime.UtcNow + ClosedLoop.CallTimeout, cancellationToken: cancellationToken);
+            var result = await ClosedLoop.RunAsync(options.Concurrency, options.Warmup, options.Duration, async token =>
+                await client.SayAsync(request, deadline: DateTime.UtcNow + ClosedLoop.CallTimeout, cancellationToken: token),
+                _ => null,
+                cpu,
+                echo.CompiledMethodsAsync,
+                cancellationToken);
+            Log($"floor, {hops}: {result.Succeeded:N0} answered, {result.PerSecond:N0} rps ({result.PerSecond / redisRps:N3} of redis GET), p50 {result.Latency?.P50:N2} ms, {result.ErrorCount:N0} errors");
+            return result;
+        }
+        return new FloorResults(
+            await SayAsync("direct", direct.CreateCallInvoker(), new ProcessCpu([server])),
+            await SayAsync("own sidecar", platform.InvokerVia(sidecar, EchoServer.AppId, null), new ProcessCpu([echoSidecar, server])),
+            await SayAsync("two sidecars", platform.InvokerVia(platform.GatewaySidecar, EchoServer.AppId, null),
+                new ProcessCpu([("gateway sidecar", () => platform.GatewaySidecar.CpuTime), echoSidecar, server])));
     }
 
     /// <summary>Methods the finance app's JIT compiled so far (the runtime's own metric, on its /metrics).</summary>

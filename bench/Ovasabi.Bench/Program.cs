@@ -5,6 +5,7 @@ using Ovasabi.Bench.Notification;
 var command = new BenchCommand();
 command.Root.SetAction(Run(command.Bind, Benchmark.RunAsync));
 command.Notification.SetAction(Run(command.BindNotification, NotificationBenchmark.RunAsync));
+command.EchoServerCommand.SetAction(Run(command.BindEchoServer, EchoServer.RunAsync));
 
 // Ctrl-C and SIGTERM cancel the run; the platform is then disposed (every server, sidecar and app stopped) before the
 // process exits. System.CommandLine's own handling would let the process exit before that.

@@ -18,10 +18,10 @@ internal static class RedisBenchmark
 
     private const int CalibrationRequests = 20_000;
 
-    public static async Task<RedisBenchmarkResult> RunAsync(RedisServer server, int clients, int? requests, TimeSpan duration, CancellationToken cancellationToken)
+    public static async Task<RedisBenchmarkResult> RunAsync(RedisServer server, int stateDatabase, int clients, int? requests, TimeSpan duration, CancellationToken cancellationToken)
     {
         var tool = Tools.OnPath("redis-benchmark");
-        var valueBytes = await StoreValueLikeABalanceAsync(server);
+        var valueBytes = await StoreValueLikeABalanceAsync(server, stateDatabase);
         async Task<RedisBenchmarkResult> Run(long n) => Parse(
             await ManagedProcess.RunAsync(
                 new ProcessCommand(tool, ["-h", server.Host, "-p", Text(server.Port), "-c", Text(clients), "-n", Text(n), "-t", "get", "--csv"]),
@@ -35,21 +35,27 @@ internal static class RedisBenchmark
         return await Run(count);
     }
 
-    /// <summary>Sets the benchmark's key to as many bytes as a cached balance holds; returns that size.</summary>
-    private static async Task<int> StoreValueLikeABalanceAsync(RedisServer server)
+    /// <summary>
+    /// Sets the benchmark's key (in database 0, which redis-benchmark reads) to as many bytes as a cached balance holds
+    /// in the platform's state database; returns that size.
+    /// </summary>
+    private static async Task<int> StoreValueLikeABalanceAsync(RedisServer server, int stateDatabase)
     {
         await using var redis = await server.ConnectAsync();
         var endpoint = redis.GetServer(redis.GetEndPoints()[0]);
-        var database = redis.GetDatabase();
+        var state = redis.GetDatabase(stateDatabase);
         var size = 0;
         // The dev sidecar keeps a state entry as a hash whose "data" field is the value the app stored.
-        await foreach (var key in endpoint.KeysAsync(pattern: "*finance:balance:*", pageSize: 100))
+        await foreach (var key in endpoint.KeysAsync(stateDatabase, pattern: "*finance:balance:*", pageSize: 100))
         {
-            size = (int)(await database.HashStringLengthAsync(key, "data"));
+            size = (int)(await state.HashStringLengthAsync(key, "data"));
             break;
         }
-        size = size > 0 ? size : 128;
-        await database.StringSetAsync(Key, new string('x', size));
+        if (size == 0)
+        {
+            throw new InvalidOperationException($"no cached balance in Redis database {stateDatabase} to size the GET's value by");
+        }
+        await redis.GetDatabase().StringSetAsync(Key, new string('x', size));
         return size;
     }
 

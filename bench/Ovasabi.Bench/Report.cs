@@ -17,7 +17,17 @@ internal sealed record BenchResults(
     LoadResult Balances,
     AppProfile BalanceProfile,
     double? BalanceCacheHitRatio,
-    RedisBenchmarkResult Redis);
+    RedisBenchmarkResult Redis,
+    FloorResults Floor);
+
+/// <summary>
+/// The floor phase: Echo/Say, a call with no work in it, to the echo server directly, through its own sidecar, and
+/// through the gateway's sidecar and its own, the hops of a GetBalance.
+/// </summary>
+internal sealed record FloorResults(LoadResult Direct, LoadResult OwnSidecar, LoadResult TwoSidecars)
+{
+    public IReadOnlyList<(string Hops, LoadResult Result)> Variants => [("direct", Direct), ("own sidecar", OwnSidecar), ("two sidecars", TwoSidecars)];
+}
 
 /// <summary>The results as a markdown table with the full-stack figures, the raw backends' and their ratios.</summary>
 internal static class Report
@@ -28,15 +38,16 @@ internal static class Report
         var text = new StringBuilder();
         text.AppendLine("# Finance benchmark").AppendLine();
         text.AppendLine(Invariant($"Run {r.StartedAt:yyyy-MM-dd HH:mm} UTC{(o.Quick ? " (quick mode: a smoke run, not figures to quote)" : "")} on {Environment.ProcessorCount} cores, everything on this machine; load average (1/5/15 min) {r.LoadBefore} before, {r.LoadAfter} after; platform start-up {r.PlatformStartup.TotalSeconds:0} s."));
-        text.AppendLine(Invariant($"{o.Concurrency} concurrent clients in every phase. Ours: {o.Accounts} accounts, a warm-up of at least {o.Warmup.TotalSeconds:0} s until the rate settles and the finance app's JIT is quiet (transfers {Warmup(r.Transfers)}, reads {Warmup(r.Balances)}), then {o.Duration.TotalSeconds:0} s measured; transfers of EUR 0.01–{BenchOptions.MaxTransferMinorUnits / 100m:0.00} with a new idempotency key each. pgbench: TPC-B (built-in script), scale {o.PgbenchScale}, `-c {o.Concurrency} -j {Math.Min(2, o.Concurrency)} -T {o.Duration.TotalSeconds:0} -M prepared`. redis-benchmark: `-t get -c {o.Concurrency} -n {r.Redis.Requests}`, value of {r.Redis.ValueBytes} bytes (a cached balance's size)."));
+        var floorWarmups = string.Join(", ", r.Floor.Variants.Select(v => $"{v.Hops} {Warmup(v.Result, "echo server")}"));
+        text.AppendLine(Invariant($"{o.Concurrency} concurrent clients in every phase. Ours: {o.Accounts} accounts, a warm-up of at least {o.Warmup.TotalSeconds:0} s until the rate settles and the watched app's JIT is quiet (transfers {Warmup(r.Transfers, "finance app")}, reads {Warmup(r.Balances, "finance app")}, floor {floorWarmups}), then {o.Duration.TotalSeconds:0} s measured; transfers of EUR 0.01–{BenchOptions.MaxTransferMinorUnits / 100m:0.00} with a new idempotency key each. pgbench: TPC-B (built-in script), scale {o.PgbenchScale}, `-c {o.Concurrency} -j {Math.Min(2, o.Concurrency)} -T {o.Duration.TotalSeconds:0} -M prepared`. redis-benchmark: `-t get -c {o.Concurrency} -n {r.Redis.Requests}`, value of {r.Redis.ValueBytes} bytes (a cached balance's size). Floor: Echo/Say of a {Benchmark.FloorText.Length}-character text to an echo server (Kestrel, HTTP/2 on loopback), directly, through its own dev sidecar, and through the gateway's sidecar and its own as a GetBalance goes."));
         text.AppendLine();
 
         var t = r.Transfers.Latency;
         var p = r.PgBench.Latency;
         var b = r.Balances.Latency;
         var d = r.Redis.Latency;
-        var rows = new List<string[]>
-        {
+        List<string[]> rows =
+        [
             Row("**writes**: finance Transfer ÷ pgbench TPC-B", Invariant($"{r.Transfers.PerSecond:N1} transfers/s"), Invariant($"{r.PgBench.Tps:N1} tps"), Ratio(r.Transfers.PerSecond, r.PgBench.Tps)),
             LatencyRow("write latency p50", t?.P50, p?.P50),
             LatencyRow("write latency p95", t?.P95, p?.P95),
@@ -46,7 +57,13 @@ internal static class Report
             Row("**reads**: cached GetBalance ÷ redis GET", Invariant($"{r.Balances.PerSecond:N0} rps"), Invariant($"{r.Redis.Rps:N0} rps"), Ratio(r.Balances.PerSecond, r.Redis.Rps)),
             LatencyRow("read latency p50", b?.P50, d.P50),
             LatencyRow("read latency p99", b?.P99, d.P99),
-        };
+            .. r.Floor.Variants.SelectMany(v => new[]
+            {
+                Row($"**floor, {v.Hops}**: echo Say ÷ redis GET", Invariant($"{v.Result.PerSecond:N0} rps"), Invariant($"{r.Redis.Rps:N0} rps"), Ratio(v.Result.PerSecond, r.Redis.Rps)),
+                LatencyRow($"floor {v.Hops} latency p50", v.Result.Latency?.P50, d.P50),
+                LatencyRow($"floor {v.Hops} latency p99", v.Result.Latency?.P99, d.P99),
+            }),
+        ];
         text.Append(Table(["measure", "full stack", "raw backend", "ratio (full ÷ raw)"], rows)).AppendLine();
 
         text.AppendLine("Outcomes in the measured windows:").AppendLine();
@@ -56,6 +73,11 @@ internal static class Report
         var hits = r.BalanceCacheHitRatio is { } ratio ? Invariant($"{ratio:P1} of the finance app's balance-cache lookups were hits") : "the finance app reported no balance-cache lookups";
         text.AppendLine(Invariant($"- GetBalance: {r.Balances.Succeeded:N0} answered; errors: {Errors(r.Balances)}; {hits}"));
         text.AppendLine(Invariant($"- redis-benchmark: {r.Redis.Requests:N0} GETs"));
+        foreach (var (hops, result) in r.Floor.Variants)
+        {
+            text.AppendLine(Invariant($"- floor, {hops}: {result.Succeeded:N0} answered; errors: {Errors(result)}"));
+        }
+        text.AppendLine(Invariant($"- GetBalance ÷ the floor through two sidecars (the same hops): {Ratio(r.Balances.PerSecond, r.Floor.TwoSidecars.PerSecond)} of its rate, {CpuMsPerCall(r.Balances):0.00} ms of CPU per call against {CpuMsPerCall(r.Floor.TwoSidecars):0.00} ms"));
         if (o.Profile)
         {
             text.AppendLine("Tracing was on (`--profile`): every app call was recorded and exported, so these figures include its cost.");
@@ -68,8 +90,12 @@ internal static class Report
         text.AppendLine("CPU per call in the measured windows (user + system, from /proc; everything on this machine shares its cores):").AppendLine();
         text.AppendLine(CpuPerCall("Transfer", r.Transfers));
         text.AppendLine(CpuPerCall("GetBalance", r.Balances));
+        foreach (var (hops, result) in r.Floor.Variants)
+        {
+            text.AppendLine(CpuPerCall($"Say, {hops}", result));
+        }
         text.AppendLine();
-        text.AppendLine("Throughput ratios below 1 and latency ratios above 1 are the price of the full stack: client → caller's sidecar → finance sidecar → finance app (→ user service through the sidecars, transfers only) → PostgreSQL or Redis. See bench/README.md.");
+        text.AppendLine("Throughput ratios below 1 and latency ratios above 1 are the price of the full stack: client → caller's sidecar → finance sidecar → finance app (→ user service through the sidecars, transfers only) → PostgreSQL or Redis. The floor is the price of the hops alone, with no work at their end. See bench/README.md.");
         return text.ToString();
     }
 
@@ -106,15 +132,20 @@ internal static class Report
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    private static string Warmup(LoadResult result) =>
-        Invariant($"{(result.Settled ? "settled after" : "had not settled after")} {result.WarmedUp.TotalSeconds:0} s; the finance app compiled {result.CompiledInWindow:N0} methods while measured");
+    private static string Warmup(LoadResult result, string watchedApp) =>
+        Invariant($"{(result.Settled ? "settled after" : "had not settled after")} {result.WarmedUp.TotalSeconds:0} s; the {watchedApp} compiled {result.CompiledInWindow:N0} methods while measured");
 
     /// <summary>Each process's CPU milliseconds per completed call of the phase, busiest first, and their sum.</summary>
     private static string CpuPerCall(string call, LoadResult result)
     {
-        var calls = Math.Max(1, result.Succeeded + result.Business.Values.Sum());
+        var calls = Answered(result);
         var parts = result.Cpu.Where(p => p.Cpu > TimeSpan.Zero).OrderByDescending(p => p.Cpu)
             .Select(p => Invariant($"{p.Process} {p.Cpu.TotalMilliseconds / calls:0.00}"));
-        return Invariant($"- {call}: {result.Cpu.Sum(p => p.Cpu.TotalMilliseconds) / calls:0.00} ms in all: {string.Join(", ", parts)}");
+        return Invariant($"- {call}: {CpuMsPerCall(result):0.00} ms in all: {string.Join(", ", parts)}");
     }
+
+    /// <summary>The CPU milliseconds of every process of the phase per completed call.</summary>
+    private static double CpuMsPerCall(LoadResult result) => result.Cpu.Sum(p => p.Cpu.TotalMilliseconds) / Answered(result);
+
+    private static long Answered(LoadResult result) => Math.Max(1, result.Succeeded + result.Business.Values.Sum());
 }
