@@ -136,5 +136,7 @@ demo:
 	@echo "make demo: against the platform of \`make run\` (start it in another terminal first)"
 	@$(DOTNET) tools/Ovasabi.Demo/bin/$(CONFIG)/net10.0/ovasabi-demo.dll $(DEMO_FLAGS)
 
+# The ReadyToRun cache keeps every assembly version it compiled (Directory.Build.targets); clean starts it afresh.
 clean:
 	$(DOTNET) clean ovasabi-dapr.sln -c $(CONFIG) -nologo -v q
+	rm -rf .cache/r2r
