@@ -189,4 +189,16 @@ public sealed class StoredTemplateFallbackTests
 
         Assert.Equal(("T", 0), (rendered.Title, rendered.Version));
     }
+
+    [Fact]
+    public void A_broken_stored_version_in_a_locale_the_service_does_not_ship_falls_back_to_the_default_locale()
+    {
+        var catalog = TemplateCatalog.LoadEmbedded();
+        var runaway = TemplateCatalog.Parse(new TemplateSource("{% for i in (1..100000) %}x{% endfor %}", "{{ body }}", "<p>{{ body }}</p>"));
+        var stored = new Dictionary<(string, string), StoredTemplate> { [("email", "de")] = new StoredTemplate(2, runaway) };
+
+        var rendered = catalog.Render("platform.announcement", "email", "de-AT", new Dictionary<string, object?> { ["title"] = "T", ["body"] = "B" }, stored: stored)!;
+
+        Assert.Equal(("T", 0, "en"), (rendered.Title, rendered.Version, rendered.Locale));
+    }
 }

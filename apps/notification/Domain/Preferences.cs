@@ -166,8 +166,7 @@ public static class PreferenceRules
         return zone;
     }
 
-    /// <summary>A BCP 47 language tag, or empty (the profile's).</summary>
-    /// <summary>A well-formed BCP 47 tag in its usual case (<c>fr-ca</c> → <c>fr-CA</c>), or empty.</summary>
+    /// <summary>A well-formed BCP 47 tag in its usual case (<c>fr-ca</c> → <c>fr-CA</c>), or empty (the profile's).</summary>
     public static string Locale(Validator validator, string field, string locale)
     {
         validator.Check(field, locale.Length == 0 || LanguageTags.IsWellFormed(locale), "must be a BCP 47 language tag such as en, fr or fr-CA");

@@ -144,11 +144,8 @@ public sealed partial class TemplateCatalog
                 catch (Exception e) when (e is FluidException or InvalidOperationException)
                 {
                     // A stored version that breaks on real data (a loop past the step limit) must not stop delivery:
-                    // the message goes out as the service ships it, and its record says version 0.
-                    if (!_templates.ContainsKey((key, channel, candidate)))
-                    {
-                        return Render(key, channel, DefaultLocale, data, unsubscribeUrl);
-                    }
+                    // the message goes out as if it were not stored (the shipped template of this locale, or the
+                    // next fallback), and its record says which version that was.
                 }
             }
             if (_templates.TryGetValue((key, channel, candidate), out var shipped))

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
 using Ovasabi.Auth.V1;
-using Ovasabi.Testing;
 using Ovasabi.Testing.Platform;
 using Ovasabi.User.V1;
 using static Ovasabi.Testing.Rpc;

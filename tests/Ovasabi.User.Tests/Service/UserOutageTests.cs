@@ -3,7 +3,6 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Ovasabi.Contracts;
-using Ovasabi.Testing;
 using Ovasabi.User.V1;
 using Ovasabi.User.V1.Events;
 using static Ovasabi.Testing.Rpc;
